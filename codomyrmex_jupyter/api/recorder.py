@@ -1,0 +1,127 @@
+"""The run recorder: a run listener that writes runs and step records to the store.
+
+It writes twice per run (one row when the run starts, everything else in one
+transaction when it ends), so recording costs a few microseconds per step
+instead of a transaction per transition. A store failure never loses the
+run: the execution stays in memory, the error is logged and kept in
+``performance_metrics["store_error"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from typing import Any
+
+from ..engine.events import BaseListener
+from ..engine.runner import Run
+from ..engine.store import Store, encode_json
+from ..errors import NotStorableError, StoreError
+from .workflow_models import WorkflowExecution
+
+__all__ = ["RunRecorder", "step_rows"]
+
+log = logging.getLogger(__name__)
+
+
+def _result_json(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    try:
+        return encode_json(value), None
+    except NotStorableError as exc:
+        return None, str(exc)
+
+
+def step_rows(run: Run) -> list[tuple[Any, ...]]:
+    """The ``steps`` table rows of ``run``."""
+    rows = []
+    for i, rec in enumerate(run.records):
+        result, note = _result_json(rec.result) if rec.status == "succeeded" else (None, None)
+        rows.append(
+            (i, rec.name, rec.status, rec.start, rec.end, rec.attempts, rec.error,
+             rec.traceback, rec.reason, result, note)
+        )
+    return rows
+
+
+def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
+    counts = run.counts()
+    metrics: dict[str, Any] = {
+        "duration": (run.end or time.time()) - (run.start or time.time()),
+        "steps": len(run.records),
+        "counts": counts,
+        "retries": sum(r.retries for r in run.records),
+        "peak_concurrency": run.peak_concurrency,
+        "executor": getattr(run.executor, "name", type(run.executor).__name__),
+    }
+    if monitor:
+        metrics["cpu_time"] = time.process_time() - cpu0
+        metrics["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        metrics["step_durations"] = {
+            r.name: r.duration for r in run.records if r.duration is not None
+        }
+    return metrics
+
+
+class RunRecorder(BaseListener):
+    """Keeps a :class:`WorkflowExecution` in step with its run and persists both."""
+
+    def __init__(
+        self,
+        execution: WorkflowExecution,
+        store: Store | None,
+        *,
+        monitor: bool = True,
+    ) -> None:
+        self.execution = execution
+        self.store = store
+        self.monitor = monitor
+        self._cpu0 = time.process_time()
+
+    def run_started(self, run: Run) -> None:
+        """Insert the run row."""
+        self.execution.sync_from_run()
+        if self.store is None:
+            return
+        try:
+            self.store.start_run(
+                run.run_id,
+                run.workflow,
+                version=self.execution.version,
+                start=run.start or time.time(),
+                parameters=run.parameters,
+                session_id=self.execution.session_id,
+            )
+        except StoreError as exc:
+            self._store_failed(exc)
+
+    def run_finished(self, run: Run) -> None:
+        """Write status, errors, metrics and every step row in one transaction."""
+        ex = self.execution
+        ex.sync_from_run()
+        ex.performance_metrics.update(_metrics(run, self._cpu0, self.monitor))
+        rows = step_rows(run)
+        notes = {r[1]: r[10] for r in rows if r[10]}
+        if notes:
+            ex.performance_metrics["results_not_stored"] = notes
+            for name, note in notes.items():
+                log.warning("run %s step %s: %s", run.run_id[:8], name, note)
+        if self.store is None:
+            return
+        try:
+            self.store.finish_run(
+                run.run_id,
+                status=run.status,
+                end=run.end,
+                errors=run.errors,
+                metrics=ex.performance_metrics,
+                steps=rows,
+            )
+        except StoreError as exc:
+            self._store_failed(exc)
+
+    def _store_failed(self, exc: StoreError) -> None:
+        log.error("run %s could not be recorded: %s", self.execution.execution_id, exc)
+        self.execution.performance_metrics["store_error"] = str(exc)

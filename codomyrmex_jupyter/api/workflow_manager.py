@@ -1,0 +1,529 @@
+"""WorkflowManager: define, validate, run, record and query workflows."""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import runtime
+from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec, default_registry
+from ..engine.events import RunListener
+from ..engine.executors import Executor
+from ..engine.graph import Graph, compile_graph
+from ..engine.runner import Run
+from ..engine.store import Store, default_config_dir
+from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
+from .recorder import RunRecorder
+from .run_handle import RunHandle
+from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
+
+__all__ = ["WorkflowManager"]
+
+log = logging.getLogger(__name__)
+
+ListenerFactory = Callable[[Run, WorkflowExecution], "RunListener | None"]
+
+
+class WorkflowManager:
+    """Manages workflow definitions, execution, and persistence.
+
+    Parameters
+    ----------
+    config_dir:
+        Directory of the SQLite database; else ``$CODOMYRMEX_HOME``, else
+        ``~/.codomyrmex``.
+    enable_performance_monitoring:
+        Record CPU time, peak memory and per-step durations of each run.
+    store:
+        An open :class:`~codomyrmex_jupyter.engine.store.Store` to use instead
+        of ``config_dir`` (``Store(":memory:")`` keeps nothing on disk).
+    registry:
+        Action registry; the process-wide one when omitted.
+    max_concurrency:
+        Steps of one run that may run at once.
+    retry_backoff:
+        Seconds before the first retry of a failed step (doubles each time).
+    allow_imports:
+        Module prefixes whose ``module:function`` actions may be imported.
+    """
+
+    def __init__(
+        self,
+        config_dir: Path | None = None,
+        enable_performance_monitoring: bool = True,
+        *,
+        store: Store | None = None,
+        registry: ActionRegistry | None = None,
+        max_concurrency: int = 64,
+        retry_backoff: float = 0.1,
+        allow_imports: Sequence[str] = (),
+    ) -> None:
+        self.config_dir = Path(config_dir) if config_dir is not None else default_config_dir()
+        self.store = store if store is not None else Store(self.config_dir)
+        self.registry = registry if registry is not None else default_registry()
+        if allow_imports:
+            self.registry.allow(*allow_imports)
+        self.enable_performance_monitoring = enable_performance_monitoring
+        self.max_concurrency = max_concurrency
+        self.retry_backoff = retry_backoff
+        self.listener_factories: list[ListenerFactory] = []
+        self._workflows: dict[str, tuple[list[WorkflowStep], Graph, int | None]] = {}
+        self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
+        self._active: dict[str, Run] = {}
+        self._lock = threading.RLock()
+
+    # -- definitions -------------------------------------------------------------------
+    def validate(self, steps: Sequence[WorkflowStep]) -> Graph:
+        """Check ``steps`` and return their compiled graph.
+
+        Raises
+        ------
+        WorkflowValidationError
+            No steps, an empty or duplicate name, or an unknown dependency.
+        CycleError
+            The dependencies form a cycle (``err.cycle`` names it).
+        """
+        for i, step in enumerate(steps):
+            if not isinstance(step, WorkflowStep):
+                raise WorkflowValidationError(
+                    f"step #{i + 1} is a {type(step).__name__}; use WorkflowStep(...)"
+                )
+            if step.max_retries < 0:
+                raise WorkflowValidationError(
+                    f"step {step.name!r}: max_retries must be >= 0", step=step.name
+                )
+            if step.timeout is not None and step.timeout <= 0:
+                raise WorkflowValidationError(
+                    f"step {step.name!r}: timeout must be positive seconds", step=step.name
+                )
+        return compile_graph(steps)
+
+    def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
+        """``module.action`` of each step whose action is not registered (yet)."""
+        return [
+            f"{s.module}.{s.action}" for s in steps if self.registry.find(s.module, s.action) is None
+        ]
+
+    def create_workflow(
+        self,
+        name: str,
+        steps: list[WorkflowStep],
+        save: bool = True,
+        *,
+        source: str | None = None,
+        callables: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> bool:
+        """Create (or replace) a workflow; return False and log why if it is invalid.
+
+        Parameters
+        ----------
+        name:
+            Unique name of the workflow.
+        steps:
+            The steps; validated (names, dependencies, cycles).
+        save:
+            Persist the definition to the store (a new version each time).
+        source:
+            Text the workflow was defined from (a notebook cell), stored with it.
+        callables:
+            Step name to function, for workflows of plain functions: they are
+            registered as ``notebook.<name>.<step>`` in this kernel only.
+        """
+        try:
+            self._define(name, steps, save=save, source=source, callables=callables)
+        except CodomyrmexError as exc:
+            log.warning("workflow %r not created: %s", name, exc)
+            return False
+        return True
+
+    def _define(
+        self,
+        name: str,
+        steps: list[WorkflowStep],
+        *,
+        save: bool,
+        source: str | None,
+        callables: Mapping[str, Callable[..., Any]] | None,
+    ) -> int | None:
+        if not isinstance(name, str) or not name.strip():
+            raise WorkflowValidationError("a workflow needs a non-empty name")
+        graph = self.validate(steps)
+        if callables:
+            self.registry.unregister(NOTEBOOK_MODULE_PREFIX + name)
+            for step_name, fn in callables.items():
+                self.registry.register(NOTEBOOK_MODULE_PREFIX + name, step_name, fn)
+        for missing in self.unknown_actions(steps):
+            log.warning("workflow %r: action %s is not registered yet", name, missing)
+        version = None
+        if save:
+            origin = "cell" if callables else "api"
+            version = self.store.save_workflow(
+                name, [s.to_dict() for s in steps], source=source, origin=origin
+            )
+        with self._lock:
+            self._workflows[name] = (list(steps), graph, version)
+        return version
+
+    def get_workflow(self, name: str) -> list[WorkflowStep] | None:
+        """The steps of workflow ``name`` (from this process or the store), or ``None``."""
+        entry = self._lookup(name)
+        return None if entry is None else list(entry[0])
+
+    def _lookup(self, name: str) -> tuple[list[WorkflowStep], Graph, int | None] | None:
+        with self._lock:
+            entry = self._workflows.get(name)
+        if entry is not None:
+            return entry
+        row = self.store.load_workflow(name)
+        if row is None:
+            return None
+        steps = [step_from_dict(d) for d in row["definition"]]
+        entry = (steps, compile_graph(steps), row["version"])
+        with self._lock:
+            self._workflows[name] = entry
+        return entry
+
+    def get_graph(self, name: str) -> Graph:
+        """The compiled DAG of workflow ``name``."""
+        return self._require(name)[1]
+
+    def _require(self, name: str) -> tuple[list[WorkflowStep], Graph, int | None]:
+        entry = self._lookup(name)
+        if entry is None:
+            raise UnknownWorkflowError(name, list(self.list_workflows()))
+        return entry
+
+    def delete_workflow(self, name: str) -> bool:
+        """Remove a workflow definition (its recorded runs stay)."""
+        with self._lock:
+            known = self._workflows.pop(name, None) is not None
+        return self.store.delete_workflow(name) or known
+
+    def list_workflows(self) -> dict[str, dict[str, Any]]:
+        """Lists all available workflows with metadata.
+
+        Each value has ``steps`` (count), ``step_names``, ``modules``,
+        ``estimated_duration`` (mean of recorded runs, seconds; 0.0 when
+        never run), ``has_dependencies``, ``created``/``updated`` (epoch
+        seconds), ``version``, ``origin`` and ``last_status``.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.store.list_workflows():
+            out[row["name"]] = self._describe(row["name"], [step_from_dict(d) for d in row["definition"]], row)
+        with self._lock:
+            unsaved = {n: e for n, e in self._workflows.items() if n not in out}
+        for name, (steps, _, _) in unsaved.items():
+            out[name] = self._describe(name, steps, None)
+        return dict(sorted(out.items()))
+
+    def _describe(
+        self, name: str, steps: list[WorkflowStep], row: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        runs = self.store.list_runs(name, limit=20)
+        durations = [
+            r["end"] - r["start"] for r in runs if r["status"] == "completed" and r["end"]
+        ]
+        return {
+            "steps": len(steps),
+            "step_names": [s.name for s in steps],
+            "modules": sorted({s.module for s in steps}),
+            "estimated_duration": round(statistics.fmean(durations), 6) if durations else 0.0,
+            "has_dependencies": any(s.dependencies for s in steps),
+            "version": row["version"] if row else None,
+            "origin": row["origin"] if row else "api",
+            "created": row["created_at"] if row else None,
+            "updated": row["updated_at"] if row else None,
+            "saved": row is not None,
+            "last_status": runs[0]["status"] if runs else None,
+            "runs": len(runs),
+        }
+
+    # -- execution ------------------------------------------------------------------------
+    def add_listener_factory(self, factory: ListenerFactory) -> Callable[[], None]:
+        """Attach ``factory(run, execution)``'s listener to every future run."""
+        self.listener_factories.append(factory)
+        return lambda: self.listener_factories.remove(factory)
+
+    def prepare_run(
+        self,
+        name: str,
+        parameters: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        *,
+        executor: Executor | None = None,
+        listeners: Sequence[RunListener] = (),
+        run_id: str | None = None,
+        session_id: str | None = None,
+    ) -> tuple[Run, WorkflowExecution]:
+        """Build the run and its execution record without starting it."""
+        steps, graph, version = self._require(name)
+        run_id = run_id or uuid.uuid4().hex
+        execution = WorkflowExecution(
+            workflow_name=name,
+            execution_id=run_id,
+            parameters=dict(parameters or {}),
+            version=version,
+            session_id=session_id,
+            edges=graph.edges,
+        )
+        recorder = RunRecorder(execution, self.store, monitor=self.enable_performance_monitoring)
+        run = Run(
+            steps,
+            workflow=name,
+            graph=graph,
+            registry=self.registry,
+            run_id=run_id,
+            parameters=parameters,
+            timeout=timeout,
+            executor=executor,
+            listeners=[recorder, *listeners],
+            max_concurrency=self.max_concurrency,
+            retry_backoff=self.retry_backoff,
+        )
+        execution._run = run
+        execution.step_records = dict(zip(graph.names, run.records, strict=True))
+        for factory in self.listener_factories:
+            extra = factory(run, execution)
+            if extra is not None:
+                run.listeners.append(extra)
+                run._step_callbacks.append(extra.step_changed)
+        self._remember(execution)
+        return run, execution
+
+    def _remember(self, execution: WorkflowExecution) -> None:
+        with self._lock:
+            self._executions[execution.execution_id] = execution
+            while len(self._executions) > 500:
+                self._executions.popitem(last=False)
+
+    async def execute_workflow(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        *,
+        executor: Executor | None = None,
+        listeners: Sequence[RunListener] = (),
+        run_id: str | None = None,
+        session_id: str | None = None,
+    ) -> WorkflowExecution:
+        """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
+
+        Steps start as soon as their dependencies succeed, concurrently up to
+        ``max_concurrency``. A failed step skips its descendants and the
+        workflow ends ``FAILED`` with one line per failure in ``errors``.
+        Cancelling the awaiting task cancels the run (recorded ``CANCELLED``)
+        and re-raises ``CancelledError``.
+
+        Parameters
+        ----------
+        name:
+            Name of the workflow to execute.
+        parameters:
+            Global parameters, passed to each step callable that accepts them.
+        timeout:
+            Maximum execution time of the whole run in seconds.
+        """
+        run, execution = self.prepare_run(
+            name, parameters, timeout, executor=executor, listeners=listeners,
+            run_id=run_id, session_id=session_id,
+        )
+        with self._lock:
+            self._active[run.run_id] = run
+        try:
+            await run.execute()
+        finally:
+            with self._lock:
+                self._active.pop(run.run_id, None)
+            execution.sync_from_run()
+        return execution
+
+    def run_workflow(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        **kwargs: Any,
+    ) -> WorkflowExecution:
+        """Synchronous :meth:`execute_workflow`, usable inside a running event loop.
+
+        The run happens on the runtime's background loop thread (or on the
+        caller's loop in ``nested`` loop mode). ``KeyboardInterrupt`` cancels
+        the run, records it cancelled, and is re-raised.
+        """
+        return runtime.run_sync(self.execute_workflow(name, parameters, timeout, **kwargs))
+
+    def start_workflow(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        **kwargs: Any,
+    ) -> RunHandle:
+        """Start a run on the background loop and return its handle at once."""
+        self._require(name)
+        run_id = kwargs.pop("run_id", None) or uuid.uuid4().hex
+        coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
+        return RunHandle(self, run_id, name, runtime.spawn(coro))
+
+    def cancel_execution(self, run_id: str) -> bool:
+        """Cancel an active run (any thread); True if it was running here."""
+        with self._lock:
+            run = self._active.get(run_id) or next(
+                (r for k, r in self._active.items() if k.startswith(run_id)), None
+            )
+        if run is None:
+            return False
+        run.cancel()
+        return True
+
+    def active_runs(self) -> list[WorkflowExecution]:
+        """Executions still running in this process."""
+        with self._lock:
+            ids = list(self._active)
+        return [e for e in (self.get_execution(i) for i in ids) if e is not None]
+
+    # -- history ----------------------------------------------------------------------------
+    def get_execution(self, run_id: str) -> WorkflowExecution | None:
+        """An execution by id (or unique prefix), from memory or the store."""
+        with self._lock:
+            ex = self._executions.get(run_id) or next(
+                (e for k, e in reversed(self._executions.items()) if k.startswith(run_id)), None
+            )
+        if ex is not None:
+            return ex
+        row = self.store.get_run(run_id)
+        return None if row is None else _execution_from_row(row)
+
+    def history(
+        self, workflow: str | None = None, limit: int | None = 20, *, status: str | None = None
+    ) -> list[WorkflowExecution]:
+        """Recorded executions, newest first (without step results)."""
+        rows = self.store.list_runs(workflow, limit=limit, status=status)
+        return [_execution_from_row(r) for r in rows]
+
+    def get_performance_summary(self, workflow_name: str | None = None) -> dict[str, Any]:
+        """Performance summary computed from recorded runs.
+
+        Keys: ``total_workflows_executed``, ``successful_executions``,
+        ``failed_executions``, ``cancelled_executions``, ``success_rate``,
+        ``average_duration``, ``p95_duration``, ``workflows`` (per workflow:
+        runs, successes, failures, mean and p95 duration), ``steps`` (per
+        ``workflow.step``: runs, failures, retries, mean and p95 duration)
+        and ``module_usage`` (steps executed per module).
+        """
+        runs = self.store.run_durations(workflow_name)
+        statuses = [r["status"] for r in runs]
+        total = len(runs)
+        ok = statuses.count("completed")
+        durations = [r["duration"] for r in runs if r["duration"] is not None]
+        return {
+            "total_workflows_executed": total,
+            "successful_executions": ok,
+            "failed_executions": statuses.count("failed"),
+            "cancelled_executions": statuses.count("cancelled"),
+            "success_rate": ok / total if total else 0.0,
+            "average_duration": statistics.fmean(durations) if durations else 0.0,
+            "p95_duration": _p95(durations),
+            "workflows": _group_runs(runs),
+            "steps": _group_steps(self.store.step_durations(workflow_name)),
+            "module_usage": self._module_usage(workflow_name),
+        }
+
+    def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
+        usage: dict[str, int] = {}
+        for row in self.store.list_workflows():
+            if workflow_name is not None and row["name"] != workflow_name:
+                continue
+            n_runs = self.store.count_runs(row["name"])
+            for step in row["definition"]:
+                usage[step["module"]] = usage.get(step["module"], 0) + n_runs
+        return dict(sorted(usage.items()))
+
+    def actions(self) -> list[str]:
+        """Every registered ``module.action``."""
+        return self.registry.known()
+
+    def register_action(self, module: str, name: str, fn: Callable[..., Any]) -> ActionSpec:
+        """Register a callable as ``module.name`` in this manager's registry."""
+        return self.registry.register(module, name, fn)
+
+    def close(self) -> None:
+        """Cancel active runs and close the store."""
+        for run_id in list(self._active):
+            self.cancel_execution(run_id)
+        self.store.close()
+
+
+def _p95(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _group_runs(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["workflow"], []).append(r)
+    out = {}
+    for name, rs in sorted(groups.items()):
+        d = [r["duration"] for r in rs if r["duration"] is not None]
+        out[name] = {
+            "runs": len(rs),
+            "successes": sum(r["status"] == "completed" for r in rs),
+            "failures": sum(r["status"] == "failed" for r in rs),
+            "mean_duration": statistics.fmean(d) if d else 0.0,
+            "p95_duration": _p95(d),
+        }
+    return out
+
+
+def _group_steps(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(f"{r['workflow']}.{r['name']}", []).append(r)
+    out = {}
+    for key, rs in sorted(groups.items()):
+        d = [r["duration"] for r in rs if r["duration"] is not None]
+        out[key] = {
+            "runs": len(rs),
+            "failures": sum(r["status"] == "failed" for r in rs),
+            "retries": sum(max(0, (r["attempts"] or 0) - 1) for r in rs),
+            "mean_duration": statistics.fmean(d) if d else 0.0,
+            "p95_duration": _p95(d),
+        }
+    return out
+
+
+def _execution_from_row(row: dict[str, Any]) -> WorkflowExecution:
+    from ..engine.state import StepRecord, epoch_to_datetime
+
+    ex = WorkflowExecution(
+        workflow_name=row["workflow"],
+        status=WorkflowStatus(row["status"]) if row["status"] in WorkflowStatus._value2member_map_ else WorkflowStatus.FAILED,
+        start_time=epoch_to_datetime(row["start"]),
+        end_time=epoch_to_datetime(row["end"]),
+        errors=list(row["errors"] or []),
+        performance_metrics=dict(row["metrics"] or {}),
+        execution_id=row["run_id"],
+        parameters=dict(row["parameters"] or {}),
+        version=row["version"],
+        session_id=row["session_id"],
+    )
+    for s in row.get("steps", []):
+        rec = StepRecord(
+            s["name"], s["status"], s["start"], s["end"], s["attempts"], s["error"],
+            s["traceback"], s["result"], s["reason"],
+        )
+        ex.step_records[s["name"]] = rec
+        if s["status"] == "succeeded":
+            ex.results[s["name"]] = s["result"]
+    return ex

@@ -1,0 +1,186 @@
+"""Workflow data classes of the public API: steps, executions, statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from ..engine.state import StepRecord, epoch_to_datetime
+from ..errors import WorkflowValidationError
+
+if TYPE_CHECKING:
+    from ..engine.runner import Run
+
+__all__ = ["WorkflowExecution", "WorkflowStatus", "WorkflowStep", "step_from_dict"]
+
+
+class WorkflowStatus(Enum):
+    """Status of a workflow execution."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class WorkflowStep:
+    """A single step in a workflow: which action to call, with what, after what.
+
+    Attributes
+    ----------
+    name:
+        Unique within its workflow; other steps name it in ``dependencies``.
+    module, action:
+        Resolve the callable through the action registry.
+    parameters:
+        Keyword arguments for the callable.
+    dependencies:
+        Names of steps that must succeed first; their results flow in.
+    timeout:
+        Seconds one attempt may take; ``None`` for no limit.
+    retry_count:
+        Retries used by the latest run of this definition.
+    max_retries:
+        Extra attempts after a failure (exponential backoff between them).
+    """
+
+    name: str
+    module: str
+    action: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    timeout: int | None = None
+    retry_count: int = 0
+    max_retries: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (what the store keeps)."""
+        return {
+            "name": self.name,
+            "module": self.module,
+            "action": self.action,
+            "parameters": dict(self.parameters),
+            "dependencies": list(self.dependencies),
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
+
+_STEP_KEYS = frozenset(
+    {"name", "module", "action", "parameters", "dependencies", "timeout", "max_retries", "retry_count"}
+)
+
+
+def step_from_dict(data: dict[str, Any]) -> WorkflowStep:
+    """Build a :class:`WorkflowStep` from a dict, naming any unknown or missing key."""
+    if not isinstance(data, dict):
+        raise WorkflowValidationError(f"a step must be a mapping, got {type(data).__name__}")
+    unknown = set(data) - _STEP_KEYS
+    if unknown:
+        raise WorkflowValidationError(
+            f"step {data.get('name', '?')!r} has unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_STEP_KEYS))}",
+            step=data.get("name"),
+        )
+    missing = [k for k in ("name", "module", "action") if not data.get(k)]
+    if missing:
+        raise WorkflowValidationError(
+            f"step {data.get('name', '?')!r} is missing {', '.join(missing)}", step=data.get("name")
+        )
+    return WorkflowStep(
+        name=str(data["name"]),
+        module=str(data["module"]),
+        action=str(data["action"]),
+        parameters=dict(data.get("parameters") or {}),
+        dependencies=[str(d) for d in data.get("dependencies") or []],
+        timeout=data.get("timeout"),
+        max_retries=int(data.get("max_retries", 3)),
+        retry_count=int(data.get("retry_count", 0)),
+    )
+
+
+@dataclass
+class WorkflowExecution:
+    """Tracks workflow execution state and results.
+
+    The first seven fields are those of the seed API; the rest add what a
+    notebook needs: a unique id, per-step records, the parameters and
+    definition version the run used.
+    """
+
+    workflow_name: str
+    status: WorkflowStatus = WorkflowStatus.PENDING
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    performance_metrics: dict[str, Any] = field(default_factory=dict)
+    execution_id: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+    session_id: str | None = None
+    step_records: dict[str, StepRecord] = field(default_factory=dict)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    _run: Run | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def run_id(self) -> str:
+        """Alias of ``execution_id``."""
+        return self.execution_id
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, ``None`` while running."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return (self.end_time - self.start_time).total_seconds()
+
+    @property
+    def done(self) -> bool:
+        """The execution has ended."""
+        return self.status in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED)
+
+    def tracebacks(self) -> dict[str, str]:
+        """Full traceback text of each failed step."""
+        return {n: r.traceback for n, r in self.step_records.items() if r.traceback}
+
+    def sync_from_run(self) -> None:
+        """Copy the live run's state into this object (called as the run progresses)."""
+        run = self._run
+        if run is None:
+            return
+        self.status = WorkflowStatus(run.status)
+        self.start_time = epoch_to_datetime(run.start)
+        self.end_time = epoch_to_datetime(run.end)
+        self.results = dict(run.results)
+        self.errors = list(run.errors)
+
+    def summary(self) -> str:
+        """One line: name, status, counts, duration."""
+        counts: dict[str, int] = {}
+        for rec in self.step_records.values():
+            counts[rec.status] = counts.get(rec.status, 0) + 1
+        parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        dur = f" in {self.duration:.3f}s" if self.duration is not None else ""
+        return f"{self.workflow_name} [{self.execution_id[:8]}] {self.status.value}{dur}: {parts}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from ..display.bundles import execution_bundle
+
+        return execution_bundle(self)
+
+    def plot(self, kind: str = "gantt") -> Any:
+        """A matplotlib figure of the run: ``"gantt"`` timeline or ``"dag"``."""
+        from ..display.plots import plot_execution
+
+        return plot_execution(self, kind=kind)

@@ -1,0 +1,32 @@
+"""The engine: pure Python, no IPython, ipywidgets, traitlets or matplotlib imports.
+
+``graph`` validates and orders DAGs, ``state`` names step states, ``runner``
+executes a run through an ``executors`` executor, ``actions`` resolves step
+callables, ``store`` persists definitions and runs, ``events`` lets views
+observe runs without the engine knowing them.
+"""
+
+from .actions import ActionRegistry, ActionSpec, action, default_registry
+from .events import BaseListener, RunEvent, RunListener, run_events
+from .graph import Graph, compile_graph
+from .runner import Run
+from .state import STATE_COLORS, STEP_STATES, StepRecord
+from .store import Store
+
+__all__ = [
+    "STATE_COLORS",
+    "STEP_STATES",
+    "ActionRegistry",
+    "ActionSpec",
+    "BaseListener",
+    "Graph",
+    "Run",
+    "RunEvent",
+    "RunListener",
+    "Store",
+    "StepRecord",
+    "action",
+    "compile_graph",
+    "default_registry",
+    "run_events",
+]

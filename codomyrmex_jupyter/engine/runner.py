@@ -1,0 +1,468 @@
+"""Running one workflow: the scheduler loop, retries, deadlines and cancellation.
+
+Algorithm
+---------
+The run is driven by completion callbacks, all on one event-loop thread:
+
+* ``_remaining[i]`` counts the unfinished dependencies of step ``i``; steps
+  with none are *ready* and wait in ``_ready`` (FIFO, retries go first).
+* ``_launch`` starts ready steps while fewer than ``max_concurrency`` run.
+  Starting a step resolves its action, binds its arguments and hands the call
+  to the executor with a completion callback. No coroutine wraps the user's
+  callable, so an async step costs one asyncio task.
+* When a step succeeds, each child's counter drops; a child reaching zero
+  becomes ready. When a step fails for good, every pending descendant is
+  *skipped* with the reason. Other branches keep running.
+* A failed attempt with retries left waits ``retry_backoff * 2**(attempt-1)``
+  seconds (capped) in state *retrying*, then goes back to the front of the
+  queue.
+* Per-step timeouts use one deadline heap and a single ``loop.call_at``
+  timer for the earliest deadline, instead of an ``asyncio.timeout`` per step.
+  A step past its deadline is cancelled and fails with :class:`StepTimeout`;
+  a late completion of the same attempt is ignored (each completion carries
+  its attempt number).
+* The run timeout is one more timer: running steps fail with
+  :class:`StepTimeout`, the rest are skipped, the run fails.
+* Cancellation (``cancel()``, cancelling the awaiting task, or an interrupt)
+  cancels running steps, marks every unfinished step *cancelled*, waits for
+  cancelled asyncio tasks to finish their clean-up, and ends the run
+  *cancelled*. A cancelled awaiting task still sees ``CancelledError``.
+
+Listeners (:class:`~.events.RunListener`) see every transition; the runner
+knows nothing about what they do with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol
+
+from ..errors import StepTimeout, UnknownActionError
+from .actions import ActionRegistry, ActionSpec, default_registry
+from .binding import bind_arguments
+from .events import RunEvent, RunListener, run_events
+from .executors import Cancellable, Executor, LocalExecutor
+from .graph import Graph, compile_graph
+from .state import StepRecord
+
+__all__ = ["Run", "StepLike", "format_error"]
+
+_UNFINISHED = frozenset({"pending", "ready", "running", "retrying"})
+
+
+class StepLike(Protocol):
+    """What the runner needs from a step definition (``WorkflowStep`` fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+    @property
+    def dependencies(self) -> Sequence[str]: ...
+    @property
+    def timeout(self) -> float | None: ...
+    @property
+    def max_retries(self) -> int: ...
+
+
+def format_error(exc: BaseException) -> str:
+    """One line for an exception: ``"ValueError: message"``."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class Run:
+    """One execution of a workflow.
+
+    Parameters
+    ----------
+    steps:
+        Step definitions (anything shaped like :class:`StepLike`).
+    workflow:
+        The workflow's name.
+    graph:
+        A compiled graph of ``steps``; compiled (and validated) when omitted.
+    registry:
+        Where actions are resolved; the default registry when omitted.
+    specs:
+        Callables by step name that bypass the registry (notebook functions).
+    run_id:
+        Unique id; a new UUID4 hex when omitted.
+    parameters:
+        The run's global parameters.
+    timeout:
+        Seconds for the whole run, or ``None``.
+    executor:
+        Who runs the callables; a :class:`LocalExecutor` when omitted.
+    listeners:
+        Observers of this run.
+    max_concurrency:
+        Upper bound on steps running at once.
+    retry_backoff, max_backoff:
+        First retry delay in seconds and the cap of the exponential backoff.
+    """
+
+    def __init__(
+        self,
+        steps: Sequence[StepLike],
+        *,
+        workflow: str,
+        graph: Graph | None = None,
+        registry: ActionRegistry | None = None,
+        specs: Mapping[str, ActionSpec] | None = None,
+        run_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        executor: Executor | None = None,
+        listeners: Sequence[RunListener] = (),
+        max_concurrency: int = 256,
+        retry_backoff: float = 0.1,
+        max_backoff: float = 30.0,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.steps = list(steps)
+        self.graph = graph if graph is not None else compile_graph(self.steps)
+        self.workflow = workflow
+        self.run_id = run_id or uuid.uuid4().hex
+        self.parameters: dict[str, Any] = dict(parameters or {})
+        self.timeout = timeout
+        self.executor: Executor = executor if executor is not None else LocalExecutor()
+        self.listeners = list(listeners)
+        self.max_concurrency = max_concurrency
+        self.retry_backoff = retry_backoff
+        self.max_backoff = max_backoff
+        self.registry = registry if registry is not None else default_registry()
+        self.status = "pending"
+        self.start: float | None = None
+        self.end: float | None = None
+        self.records = [StepRecord(name) for name in self.graph.names]
+        self.results: dict[str, Any] = {}
+        self.errors: list[str] = []
+        self.exceptions: dict[str, BaseException] = {}
+        self.peak_concurrency = 0
+        self._specs: list[ActionSpec | None] = [None] * len(self.steps)
+        if specs:
+            for name, spec in specs.items():
+                self._specs[self.graph.index[name]] = spec
+        self._remaining = [len(p) for p in self.graph.parents]
+        self._ready: deque[int] = deque()
+        self._deferred: deque[tuple[int, BaseException]] = deque()
+        self._handles: dict[int, Cancellable] = {}
+        self._retry_timers: dict[int, asyncio.TimerHandle] = {}
+        self._deadlines: list[tuple[float, int, int]] = []
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._run_timer: asyncio.TimerHandle | None = None
+        self._running = 0
+        self._finished_count = 0
+        self._launching = False
+        self._cancel_reason: str | None = None
+        self._timed_out = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._finished: asyncio.Future[None] | None = None
+        self._step_callbacks = [lst.step_changed for lst in self.listeners]
+
+    # -- public ------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """The run has ended (any status)."""
+        return self.status in ("completed", "failed", "cancelled")
+
+    def counts(self) -> dict[str, int]:
+        """Number of steps per state."""
+        out: dict[str, int] = {}
+        for rec in self.records:
+            out[rec.status] = out.get(rec.status, 0) + 1
+        return out
+
+    def record(self, name: str) -> StepRecord:
+        """The record of step ``name``."""
+        return self.records[self.graph.index[name]]
+
+    def cancel(self, reason: str = "cancelled by user") -> None:
+        """Cancel the run from any thread; running steps are cancelled."""
+        loop = self._loop
+        if loop is None or self.done:
+            self._cancel_reason = reason
+            return
+        if _on_loop_thread(loop):
+            self._abort(reason)
+        else:
+            loop.call_soon_threadsafe(self._abort, reason)
+
+    async def execute(self) -> Run:
+        """Run every step; return ``self`` once the run has ended."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._finished = loop.create_future()
+        self._begin(loop)
+        try:
+            await self._finished
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._abort("cancelled")
+            await self._settle()
+            self._close()
+            raise
+        await self._settle()
+        self._close()
+        return self
+
+    # -- lifecycle ----------------------------------------------------------------
+    def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.status = "running"
+        self.start = time.time()
+        for lst in self.listeners:
+            lst.run_started(self)
+        run_events.publish(RunEvent("run_started", self.run_id, self.workflow, "running"))
+        if self._cancel_reason is not None:
+            self._abort(self._cancel_reason)
+            return
+        if self.timeout is not None:
+            self._run_timer = loop.call_later(self.timeout, self._on_run_timeout)
+        for i, left in enumerate(self._remaining):
+            if not left:
+                self._set(i, self.records[i], "ready")
+                self._ready.append(i)
+        self._launch()
+
+    async def _settle(self) -> None:
+        for timer in (self._run_timer, self._deadline_timer, *self._retry_timers.values()):
+            if timer is not None:
+                timer.cancel()
+        await self.executor.aclose()
+
+    def _close(self) -> None:
+        self.end = time.time()
+        if self._cancel_reason is not None:
+            self.status = "cancelled"
+        elif self._timed_out or any(r.status == "failed" for r in self.records):
+            self.status = "failed"
+        else:
+            self.status = "completed"
+        for lst in self.listeners:
+            lst.run_finished(self)
+        counts = tuple(sorted(self.counts().items()))
+        run_events.publish(RunEvent("run_finished", self.run_id, self.workflow, self.status, counts))
+
+    def _check_done(self) -> None:
+        fut = self._finished
+        if self._finished_count >= len(self.records) and fut is not None and not fut.done():
+            fut.set_result(None)
+
+    # -- scheduling ---------------------------------------------------------------
+    def _set(self, i: int, rec: StepRecord, state: str) -> None:
+        rec.status = state
+        for cb in self._step_callbacks:
+            cb(self, i, state)
+
+    def _launch(self) -> None:
+        if self._launching:
+            return
+        self._launching = True
+        try:
+            ready, deferred = self._ready, self._deferred
+            while True:
+                while ready and self._running < self.max_concurrency:
+                    self._start(ready.popleft())
+                if not deferred:
+                    break
+                i, exc = deferred.popleft()
+                self._fail(i, exc)
+        finally:
+            self._launching = False
+
+    def _spec(self, i: int) -> ActionSpec:
+        spec = self._specs[i]
+        if spec is None:
+            step = self.steps[i]
+            spec = self.registry.find(step.module, step.action)
+            if spec is None:
+                raise self.registry.unknown(step.module, step.action, step=step.name)
+            self._specs[i] = spec
+        return spec
+
+    def _arguments(self, i: int, spec: ActionSpec) -> dict[str, Any]:
+        step = self.steps[i]
+        if not spec.params and not spec.var_kw and not step.parameters:
+            return {}
+        names, results = self.graph.names, self.results
+        upstream = {names[p]: results[names[p]] for p in self.graph.parents[i]}
+        return bind_arguments(spec, step.name, step.parameters, upstream, self.parameters)
+
+    def _start(self, i: int) -> None:
+        rec = self.records[i]
+        try:
+            spec = self._spec(i)
+            kwargs = self._arguments(i, spec)
+        except (UnknownActionError, TypeError) as exc:
+            self._deferred.append((i, exc))
+            return
+        rec.attempts += 1
+        if rec.start is None:
+            rec.start = time.time()
+        self._set(i, rec, "running")
+        self._running += 1
+        if self._running > self.peak_concurrency:
+            self.peak_concurrency = self._running
+        try:
+            handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, rec.attempts))
+        except Exception as exc:  # the executor refused the call: the step fails
+            self._running -= 1
+            self._deferred.append((i, exc))
+            return
+        self._handles[i] = handle
+        seconds = self.steps[i].timeout
+        if seconds is not None and self._loop is not None:
+            heapq.heappush(self._deadlines, (self._loop.time() + seconds, i, rec.attempts))
+            self._arm_deadline()
+
+    def _on_done(self, i: int, attempt: int, ok: bool, value: Any) -> None:
+        rec = self.records[i]
+        if rec.attempts != attempt or rec.status != "running":
+            return  # a late completion of a timed-out or cancelled attempt
+        self._running -= 1
+        self._handles.pop(i, None)
+        if ok:
+            self._succeed(i, rec, value)
+        elif rec.attempts <= self.steps[i].max_retries and not isinstance(
+            value, asyncio.CancelledError
+        ):
+            self._schedule_retry(i, rec, value)
+        else:
+            self._fail(i, value)
+        self._launch()
+
+    def _succeed(self, i: int, rec: StepRecord, value: Any) -> None:
+        rec.end = time.time()
+        rec.result = value
+        self.results[rec.name] = value
+        self._finished_count += 1
+        self._set(i, rec, "succeeded")
+        remaining, records, ready = self._remaining, self.records, self._ready
+        for c in self.graph.children[i]:
+            remaining[c] -= 1
+            if not remaining[c] and records[c].status == "pending":
+                self._set(c, records[c], "ready")
+                ready.append(c)
+        self._check_done()
+
+    def _fail(self, i: int, exc: BaseException) -> None:
+        rec = self.records[i]
+        rec.end = time.time()
+        if rec.start is None:
+            rec.start = rec.end
+        rec.error = format_error(exc)
+        rec.traceback = "".join(traceback.format_exception(exc))
+        self.exceptions[rec.name] = exc
+        self.errors.append(f"Step {rec.name} failed: {rec.error}")
+        self._finished_count += 1
+        self._set(i, rec, "failed")
+        reason = f"dependency {rec.name!r} failed"
+        for d in self.graph.descendants(i):
+            self._finish_unrun(d, "skipped", reason)
+        self._check_done()
+
+    def _finish_unrun(self, i: int, state: str, reason: str) -> None:
+        rec = self.records[i]
+        if rec.status not in ("pending", "ready", "retrying"):
+            return
+        timer = self._retry_timers.pop(i, None)
+        if timer is not None:
+            timer.cancel()
+        rec.reason = reason
+        rec.end = time.time() if rec.start is not None else None
+        self._finished_count += 1
+        self._set(i, rec, state)
+
+    def _schedule_retry(self, i: int, rec: StepRecord, exc: BaseException) -> None:
+        rec.error = format_error(exc)
+        self._set(i, rec, "retrying")
+        delay = min(self.retry_backoff * 2 ** (rec.attempts - 1), self.max_backoff)
+        assert self._loop is not None
+        self._retry_timers[i] = self._loop.call_later(delay, self._retry, i)
+
+    def _retry(self, i: int) -> None:
+        self._retry_timers.pop(i, None)
+        if self.records[i].status == "retrying":
+            self._ready.appendleft(i)
+            self._launch()
+
+    # -- deadlines ----------------------------------------------------------------
+    def _arm_deadline(self) -> None:
+        heap, timer, loop = self._deadlines, self._deadline_timer, self._loop
+        if not heap or loop is None:
+            return
+        when = heap[0][0]
+        if timer is not None:
+            if timer.when() <= when:
+                return
+            timer.cancel()
+        self._deadline_timer = loop.call_at(when, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        self._deadline_timer = None
+        assert self._loop is not None
+        now = self._loop.time()
+        heap = self._deadlines
+        while heap and heap[0][0] <= now:
+            _, i, attempt = heapq.heappop(heap)
+            rec = self.records[i]
+            if rec.status == "running" and rec.attempts == attempt:
+                self._time_out(i, float(self.steps[i].timeout or 0))
+        self._arm_deadline()
+        self._launch()
+
+    def _time_out(self, i: int, seconds: float) -> None:
+        handle = self._handles.pop(i, None)
+        if handle is not None:
+            handle.cancel()
+        self._running -= 1
+        self._fail(i, StepTimeout(self.graph.names[i], seconds, run_id=self.run_id))
+
+    def _on_run_timeout(self) -> None:
+        self._timed_out = True
+        seconds = float(self.timeout or 0)
+        self.errors.append(f"Workflow timed out after {seconds:g}s")
+        for i, rec in enumerate(self.records):
+            if rec.status == "running":
+                self._time_out(i, seconds)
+        for i in range(len(self.records)):
+            self._finish_unrun(i, "skipped", f"workflow timed out after {seconds:g}s")
+        self._check_done()
+
+    # -- cancellation -------------------------------------------------------------
+    def _abort(self, reason: str) -> None:
+        if self.done or (self._finished is not None and self._finished.done()):
+            return
+        self._cancel_reason = reason
+        self._ready.clear()
+        for i, rec in enumerate(self.records):
+            if rec.status == "running":
+                handle = self._handles.pop(i, None)
+                if handle is not None:
+                    handle.cancel()
+                rec.end = time.time()
+                rec.reason = reason
+                self._finished_count += 1
+                self._set(i, rec, "cancelled")
+            else:
+                self._finish_unrun(i, "cancelled", reason)
+        self._running = 0
+        self._check_done()
+
+
+def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    thread_id = getattr(loop, "_thread_id", None)
+    return thread_id == threading.get_ident()

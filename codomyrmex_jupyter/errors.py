@@ -1,0 +1,175 @@
+"""The exceptions codomyrmex_jupyter raises.
+
+One base, :class:`CodomyrmexError`; each subclass carries the data a caller
+needs (``cycle``, ``step``, ``run_id``, ...) and its message says what to do.
+Builtin bases are mixed in where they fit so existing ``except`` clauses keep
+working (``CycleError`` is a ``ValueError``, ``StepTimeout`` a ``TimeoutError``).
+
+This module imports nothing from the rest of the package, so every layer can
+use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CodomyrmexError",
+    "WorkflowValidationError",
+    "CycleError",
+    "UnknownWorkflowError",
+    "UnknownActionError",
+    "StepFailed",
+    "StepTimeout",
+    "RunCancelled",
+    "ResourceUnavailable",
+    "StoreError",
+    "NotStorableError",
+    "ContainmentError",
+    "SessionError",
+    "TaskError",
+]
+
+
+class CodomyrmexError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class WorkflowValidationError(CodomyrmexError, ValueError):
+    """A workflow definition is not valid (empty, duplicate or unknown names).
+
+    Parameters
+    ----------
+    message:
+        One line that names the problem and how to fix it.
+    step:
+        The step the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class CycleError(WorkflowValidationError):
+    """The dependencies of a workflow form a cycle; ``cycle`` lists it.
+
+    ``cycle`` starts and ends with the same step, e.g. ``["a", "b", "a"]``.
+    """
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = list(cycle)
+        path = " -> ".join(self.cycle)
+        super().__init__(
+            f"dependency cycle: {path}; remove one of these dependencies",
+            step=self.cycle[0] if self.cycle else None,
+        )
+
+
+class UnknownWorkflowError(CodomyrmexError, KeyError):
+    """No workflow of that name is defined."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
+        self.name = name
+        hint = f"; defined: {', '.join(sorted(known))}" if known else "; none is defined yet"
+        self.message = f"no workflow named {name!r}{hint}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.message
+
+
+class UnknownActionError(CodomyrmexError, LookupError):
+    """A step names a ``module.action`` that no registry entry provides."""
+
+    def __init__(
+        self, module: str, action: str, close_matches: Sequence[str] = (), *, step: str | None = None
+    ) -> None:
+        self.module = module
+        self.action = action
+        self.close_matches = list(close_matches)
+        self.step = step
+        hint = (
+            f"; did you mean {', '.join(self.close_matches)}?"
+            if self.close_matches
+            else "; register it with @action(module, name)"
+        )
+        super().__init__(f"unknown action {module}.{action}{hint}")
+
+
+class StepFailed(CodomyrmexError):
+    """A step raised; ``__cause__`` is the original exception."""
+
+    def __init__(self, step: str, message: str, *, run_id: str | None = None) -> None:
+        self.step = step
+        self.run_id = run_id
+        super().__init__(f"Step {step} failed: {message}")
+
+
+class StepTimeout(CodomyrmexError, TimeoutError):
+    """A step, or the whole run, went past its time limit and was cancelled."""
+
+    def __init__(self, step: str, seconds: float, *, run_id: str | None = None) -> None:
+        self.step = step
+        self.seconds = seconds
+        self.run_id = run_id
+        super().__init__(
+            f"step {step} timed out after {seconds:g}s; raise its timeout or make it faster"
+        )
+
+
+class RunCancelled(CodomyrmexError):
+    """A run was cancelled before it finished."""
+
+    def __init__(self, run_id: str, reason: str = "cancelled") -> None:
+        self.run_id = run_id
+        self.reason = reason
+        super().__init__(f"run {run_id} {reason}")
+
+
+class ResourceUnavailable(CodomyrmexError):
+    """A resource request cannot be met (unknown resource or not enough capacity)."""
+
+    def __init__(self, message: str, *, resource_id: str | None = None) -> None:
+        self.resource_id = resource_id
+        super().__init__(message)
+
+
+class StoreError(CodomyrmexError):
+    """The database cannot be used (corrupt, foreign or locked); it is left untouched."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class NotStorableError(StoreError, TypeError):
+    """A value cannot be written as JSON; it is kept in memory only."""
+
+
+class ContainmentError(CodomyrmexError, ValueError):
+    """A path would leave the directory it must stay in."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class SessionError(CodomyrmexError, KeyError):
+    """No session with that id exists, or it is closed."""
+
+    def __init__(self, message: str, *, session_id: str | None = None) -> None:
+        self.session_id = session_id
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TaskError(CodomyrmexError, ValueError):
+    """A task cannot be added: unknown dependency, cycle, or duplicate id."""
+
+    def __init__(self, message: str, *, task_id: str | None = None) -> None:
+        self.task_id = task_id
+        super().__init__(message)
