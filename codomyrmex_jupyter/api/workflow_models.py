@@ -49,6 +49,9 @@ class WorkflowStep:
         Retries used by the latest run of this definition.
     max_retries:
         Extra attempts after a failure (exponential backoff between them).
+    resources:
+        Resource id to amount, acquired from the manager's resource pool
+        before the step starts and released when it ends.
     """
 
     name: str
@@ -59,6 +62,7 @@ class WorkflowStep:
     timeout: int | None = None
     retry_count: int = 0
     max_retries: int = 3
+    resources: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (what the store keeps)."""
@@ -70,11 +74,15 @@ class WorkflowStep:
             "dependencies": list(self.dependencies),
             "timeout": self.timeout,
             "max_retries": self.max_retries,
+            "resources": dict(self.resources),
         }
 
 
 _STEP_KEYS = frozenset(
-    {"name", "module", "action", "parameters", "dependencies", "timeout", "max_retries", "retry_count"}
+    {
+        "name", "module", "action", "parameters", "dependencies", "timeout", "max_retries",
+        "retry_count", "resources",
+    }
 )
 
 
@@ -103,6 +111,7 @@ def step_from_dict(data: dict[str, Any]) -> WorkflowStep:
         timeout=data.get("timeout"),
         max_retries=int(data.get("max_retries", 3)),
         retry_count=int(data.get("retry_count", 0)),
+        resources={str(k): float(v) for k, v in (data.get("resources") or {}).items()},
     )
 
 

@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol
 
-from ..errors import StepTimeout, UnknownActionError
+from ..errors import ResourceUnavailable, StepTimeout, UnknownActionError
 from .actions import ActionRegistry, ActionSpec, default_registry
 from .binding import bind_arguments
 from .events import RunEvent, RunListener, run_events
@@ -75,6 +75,23 @@ class StepLike(Protocol):
     def timeout(self) -> float | None: ...
     @property
     def max_retries(self) -> int: ...
+
+
+class ResourceGate(Protocol):
+    """What the runner needs from a resource pool (``engine.resources.ResourcePool``)."""
+
+    def try_acquire(self, holder: str, request: Mapping[str, float]) -> bool:
+        """Take every amount in ``request`` for ``holder`` at once, or nothing.
+
+        Raises ``ResourceUnavailable`` when the request can never be met
+        (unknown resource, or more than its capacity).
+        """
+
+    def release(self, holder: str) -> Any:
+        """Give back everything ``holder`` took."""
+
+    def subscribe(self, callback: Any) -> Any:
+        """Call ``callback(change)`` after every change (from any thread)."""
 
 
 def format_error(exc: BaseException) -> str:
@@ -130,6 +147,7 @@ class Run:
         max_concurrency: int = 256,
         retry_backoff: float = 0.1,
         max_backoff: float = 30.0,
+        resources: ResourceGate | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -173,6 +191,15 @@ class Run:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finished: asyncio.Future[None] | None = None
         self._step_callbacks = [lst.step_changed for lst in self.listeners]
+        self._gate = resources
+        self._needs: dict[int, Mapping[str, float]] = {
+            i: req for i, st in enumerate(self.steps) if (req := getattr(st, "resources", None))
+        }
+        if self._needs and resources is None:
+            raise ValueError("steps request resources but the run has no resource pool")
+        self._blocked: deque[int] = deque()
+        self._holding: set[int] = set()
+        self._unsubscribe: Any = None
 
     # -- public ------------------------------------------------------------------
     @property
@@ -231,6 +258,8 @@ class Run:
             return
         if self.timeout is not None:
             self._run_timer = loop.call_later(self.timeout, self._on_run_timeout)
+        if self._needs and self._gate is not None:
+            self._unsubscribe = self._gate.subscribe(self._on_resources_changed)
         for i, left in enumerate(self._remaining):
             if not left:
                 self._set(i, self.records[i], "ready")
@@ -238,6 +267,10 @@ class Run:
         self._launch()
 
     async def _settle(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for i in list(self._holding):
+            self._release(i)
         for timer in (self._run_timer, self._deadline_timer, *self._retry_timers.values()):
             if timer is not None:
                 timer.cancel()
@@ -264,6 +297,8 @@ class Run:
     # -- scheduling ---------------------------------------------------------------
     def _set(self, i: int, rec: StepRecord, state: str) -> None:
         rec.status = state
+        if i in self._holding and state not in ("running", "retrying"):
+            self._release(i)
         for cb in self._step_callbacks:
             cb(self, i, state)
 
@@ -309,6 +344,13 @@ class Run:
         except (UnknownActionError, TypeError) as exc:
             self._deferred.append((i, exc))
             return
+        if i in self._needs and i not in self._holding:
+            try:
+                if not self._acquire(i):
+                    return
+            except ResourceUnavailable as exc:  # unknown resource or more than its capacity
+                self._deferred.append((i, exc))
+                return
         rec.attempts += 1
         if rec.start is None:
             rec.start = time.time()
@@ -398,6 +440,40 @@ class Run:
         if self.records[i].status == "retrying":
             self._ready.appendleft(i)
             self._launch()
+
+    # -- resources ----------------------------------------------------------------
+    def _holder(self, i: int) -> str:
+        return f"{self.run_id}:{self.graph.names[i]}"
+
+    def _acquire(self, i: int) -> bool:
+        assert self._gate is not None
+        if self._gate.try_acquire(self._holder(i), self._needs[i]):
+            self._holding.add(i)
+            return True
+        self._blocked.append(i)
+        return False
+
+    def _release(self, i: int) -> None:
+        self._holding.discard(i)
+        if self._gate is not None:
+            self._gate.release(self._holder(i))
+
+    def _on_resources_changed(self, change: Any = None) -> None:
+        loop = self._loop
+        if loop is None or not self._blocked or loop.is_closed():
+            return
+        if _on_loop_thread(loop):
+            self._unblock()
+        else:
+            loop.call_soon_threadsafe(self._unblock)
+
+    def _unblock(self) -> None:
+        if not self._blocked:
+            return
+        waiting = [i for i in self._blocked if self.records[i].status in ("ready", "retrying")]
+        self._blocked.clear()
+        self._ready.extendleft(reversed(waiting))
+        self._launch()
 
     # -- deadlines ----------------------------------------------------------------
     def _arm_deadline(self) -> None:

@@ -104,7 +104,7 @@ def test_counts_files_functions_and_classes(tree: Path) -> None:
 def test_line_counts_are_exact(tmp_path: Path) -> None:
     write(tmp_path, "a.py", MODULE_A)
     lines = analyze_code_quality(str(tmp_path))["lines"]
-    assert lines == {"total": 24, "code": 16, "comment": 1, "blank": 7}
+    assert lines == {"total": 25, "code": 16, "comment": 1, "blank": 8}
 
 
 def test_per_file_rows(tree: Path) -> None:
@@ -112,7 +112,7 @@ def test_per_file_rows(tree: Path) -> None:
     assert sorted(rows) == ["pkg/a.py", "pkg/gen/big_pb2.py", "pkg/sub/b.py"]
     assert rows["pkg/a.py"] == {
         "file": "pkg/a.py",
-        "lines": 24,
+        "lines": 25,
         "functions": 4,
         "classes": 1,
         "max_complexity": 5,
@@ -137,35 +137,107 @@ def test_complexity_summary_and_most_complex(tree: Path) -> None:
 
 
 def test_most_complex_keeps_the_top_ten(tmp_path: Path) -> None:
-    body = "".join(f"def f{i}(x):\n" + "    if x:\n        pass\n" * i for i in range(15))
+    ifs = "    if x:\n        pass\n"
+    body = "".join(f"def f{i}(x):\n{ifs * i}    return x\n" for i in range(15))
     write(tmp_path, "many.py", body)
     result = analyze_code_quality(str(tmp_path))
     assert [f["complexity"] for f in result["most_complex"]] == list(range(15, 5, -1))
-    assert result["complexity"]["over_10"] == 4
+    assert result["complexity"]["over_10"] == 5
+
+
+def fn(source: str) -> str:
+    return textwrap.dedent(source).strip("\n") + "\n"
 
 
 COMPLEXITY_CASES = [
-    ("plain", "def f():\n    return 1\n", 1),
-    ("if elif else", "def f(x):\n    if x:\n        pass\n    elif x > 1:\n        pass\n"
-     "    else:\n        pass\n", 3),
-    ("for and while", "def f(x):\n    for i in x:\n        pass\n    while x:\n        break\n", 3),
-    ("async for, with adds nothing",
-     "async def f(x):\n    async for i in x:\n        pass\n    async with x:\n        pass\n"
-     "    with x:\n        pass\n", 2),
-    ("two except handlers, else and finally add nothing",
-     "def f():\n    try:\n        pass\n    except ValueError:\n        pass\n"
-     "    except Exception:\n        pass\n    else:\n        pass\n    finally:\n        pass\n", 3),
-    ("boolean operands", "def f(a, b, c):\n    return a and b or c\n", 3),
-    ("three operands of one and", "def f(a, b, c):\n    return a and b and c\n", 3),
-    ("comprehension ifs", "def f(y):\n    return [x for x in y if x if x > 1]\n", 3),
-    ("ternary", "def f(x):\n    return 1 if x else 2\n", 2),
-    ("match cases", "def f(x):\n    match x:\n        case 1:\n            pass\n"
-     "        case 2:\n            pass\n        case _:\n            pass\n", 4),
-    ("assert", "def f(x):\n    assert x\n", 2),
-    ("nested function excluded",
-     "def f(x):\n    if x:\n        pass\n    def g(y):\n        if y:\n            pass\n"
-     "        if y:\n            pass\n    class C:\n        z = 1 if x else 2\n", 2),
-    ("lambda body counts", "def f(x):\n    return lambda y: y if x else 0\n", 2),
+    ("plain", fn("""
+        def f():
+            return 1
+    """), 1),
+    ("if elif else", fn("""
+        def f(x):
+            if x:
+                pass
+            elif x > 1:
+                pass
+            else:
+                pass
+    """), 3),
+    ("for and while", fn("""
+        def f(x):
+            for i in x:
+                pass
+            while x:
+                break
+    """), 3),
+    ("async for; with adds nothing", fn("""
+        async def f(x):
+            async for i in x:
+                pass
+            async with x:
+                pass
+            with x:
+                pass
+    """), 2),
+    ("two handlers; else and finally add nothing", fn("""
+        def f():
+            try:
+                pass
+            except ValueError:
+                pass
+            except Exception:
+                pass
+            else:
+                pass
+            finally:
+                pass
+    """), 3),
+    ("and/or operands", fn("""
+        def f(a, b, c):
+            return a and b or c
+    """), 3),
+    ("three operands of one and", fn("""
+        def f(a, b, c):
+            return a and b and c
+    """), 3),
+    ("comprehension ifs", fn("""
+        def f(y):
+            return [x for x in y if x if x > 1]
+    """), 3),
+    ("ternary", fn("""
+        def f(x):
+            return 1 if x else 2
+    """), 2),
+    ("match cases", fn("""
+        def f(x):
+            match x:
+                case 1:
+                    pass
+                case 2:
+                    pass
+                case _:
+                    pass
+    """), 4),
+    ("assert", fn("""
+        def f(x):
+            assert x
+    """), 2),
+    ("nested function and class excluded", fn("""
+        def f(x):
+            if x:
+                pass
+            def g(y):
+                if y:
+                    pass
+                if y:
+                    pass
+            class C:
+                z = 1 if x else 2
+    """), 2),
+    ("lambda body counts", fn("""
+        def f(x):
+            return lambda y: y if x else 0
+    """), 2),
 ]
 
 
@@ -304,7 +376,7 @@ def test_analyze_code_lists_every_function(tree: Path) -> None:
          "async": False},
         {"name": "Shape.load", "file": "a.py", "line": 15, "end_line": 18, "complexity": 5,
          "async": True},
-        {"name": "outer", "file": "a.py", "line": 21, "end_line": 24, "complexity": 2,
+        {"name": "outer", "file": "a.py", "line": 21, "end_line": 25, "complexity": 2,
          "async": False},
         {"name": "outer.inner", "file": "a.py", "line": 22, "end_line": 23, "complexity": 2,
          "async": False},
@@ -366,4 +438,3 @@ def test_analysis_of_the_package_itself_is_clean() -> None:
     assert result["syntax_errors"] == []
     assert result["files"] >= 4
     assert result["functions"] > 20
-    assert textwrap.dedent("x") == "x"  # keeps the import honest for readers
