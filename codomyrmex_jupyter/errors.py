@@ -15,19 +15,19 @@ from collections.abc import Sequence
 
 __all__ = [
     "CodomyrmexError",
-    "WorkflowValidationError",
+    "ContainmentError",
     "CycleError",
-    "UnknownWorkflowError",
-    "UnknownActionError",
+    "NotStorableError",
+    "ResourceUnavailable",
+    "RunCancelled",
+    "SessionError",
     "StepFailed",
     "StepTimeout",
-    "RunCancelled",
-    "ResourceUnavailable",
     "StoreError",
-    "NotStorableError",
-    "ContainmentError",
-    "SessionError",
     "TaskError",
+    "UnknownActionError",
+    "UnknownWorkflowError",
+    "WorkflowValidationError",
 ]
 
 

@@ -162,7 +162,7 @@ class WorkerPool:
             if not job.cancelled:
                 try:
                     value, ok = job.fn(**job.kwargs), True
-                except BaseException as exc:  # reported to the run as the step's failure
+                except BaseException as exc:  # noqa: BLE001 - reported to the run as the step's failure
                     value, ok = exc, False
                 job.inbox.put(job.callback, ok, value)
             with self._lock:
@@ -369,7 +369,7 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         task.cancel()
         try:
             task.result(timeout=10)
-        except BaseException as exc:  # the cancellation we asked for, or its clean-up error
+        except BaseException as exc:  # noqa: BLE001 - the cancellation we asked for, or its clean-up error
             log.debug("run cancelled after interrupt: %r", exc)
         raise
     except concurrent.futures.TimeoutError:

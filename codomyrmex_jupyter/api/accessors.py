@@ -41,7 +41,7 @@ def _singleton(key: str, make: Callable[[], T]) -> T:
             if inst is None:
                 inst = make()
                 _instances[key] = inst
-    return inst  # type: ignore[no-any-return]
+    return inst  # type: ignore[no-any-return,unused-ignore]
 
 
 def get_workflow_manager() -> WorkflowManager:

@@ -216,7 +216,8 @@ class WorkflowManager:
         """
         out: dict[str, dict[str, Any]] = {}
         for row in self.store.list_workflows():
-            out[row["name"]] = self._describe(row["name"], [step_from_dict(d) for d in row["definition"]], row)
+            steps = [step_from_dict(d) for d in row["definition"]]
+            out[row["name"]] = self._describe(row["name"], steps, row)
         with self._lock:
             unsaved = {n: e for n, e in self._workflows.items() if n not in out}
         for name, (steps, _, _) in unsaved.items():
@@ -503,12 +504,19 @@ def _group_steps(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _status(value: str) -> WorkflowStatus:
+    try:
+        return WorkflowStatus(value)
+    except ValueError:  # a status written by a newer version
+        return WorkflowStatus.FAILED
+
+
 def _execution_from_row(row: dict[str, Any]) -> WorkflowExecution:
     from ..engine.state import StepRecord, epoch_to_datetime
 
     ex = WorkflowExecution(
         workflow_name=row["workflow"],
-        status=WorkflowStatus(row["status"]) if row["status"] in WorkflowStatus._value2member_map_ else WorkflowStatus.FAILED,
+        status=_status(row["status"]),
         start_time=epoch_to_datetime(row["start"]),
         end_time=epoch_to_datetime(row["end"]),
         errors=list(row["errors"] or []),

@@ -59,14 +59,8 @@ def bind_arguments(
             if key not in accepted:
                 _reject(spec, step, key)
     for name in accepted:
-        if name in kwargs:
-            continue
-        if name in upstream:
-            kwargs[name] = upstream[name]
-        elif name == "inputs":
-            kwargs[name] = dict(upstream)
-        elif name in run_parameters:
-            kwargs[name] = run_parameters[name]
+        if name not in kwargs:
+            _fill(kwargs, name, upstream, run_parameters)
     if spec.var_kw:
         for source in (upstream, run_parameters):
             for key, value in source.items():
@@ -79,6 +73,17 @@ def bind_arguments(
             f"set it in the step's parameters or pass it as a run parameter ({name}=...)"
         )
     return kwargs
+
+
+def _fill(
+    kwargs: dict[str, Any], name: str, upstream: Mapping[str, Any], run_parameters: Mapping[str, Any]
+) -> None:
+    if name in upstream:
+        kwargs[name] = upstream[name]
+    elif name == "inputs":
+        kwargs[name] = dict(upstream)
+    elif name in run_parameters:
+        kwargs[name] = run_parameters[name]
 
 
 def _reject(spec: ActionSpec, step: str, key: str) -> None:

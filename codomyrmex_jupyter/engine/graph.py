@@ -150,8 +150,7 @@ def compile_graph(nodes: Sequence[HasDependencies]) -> Graph:
         head += 1
         next_layer = layers[node] + 1
         for c in children[node]:
-            if layers[c] < next_layer:
-                layers[c] = next_layer
+            layers[c] = max(layers[c], next_layer)
             indegree[c] -= 1
             if not indegree[c]:
                 order.append(c)

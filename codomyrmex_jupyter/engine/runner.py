@@ -356,11 +356,10 @@ class Run:
             rec.start = time.time()
         self._set(i, rec, "running")
         self._running += 1
-        if self._running > self.peak_concurrency:
-            self.peak_concurrency = self._running
+        self.peak_concurrency = max(self.peak_concurrency, self._running)
         try:
             handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, rec.attempts))
-        except Exception as exc:  # the executor refused the call: the step fails
+        except Exception as exc:  # noqa: BLE001 - the executor refused the call: the step fails
             self._running -= 1
             self._deferred.append((i, exc))
             return

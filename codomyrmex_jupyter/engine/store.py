@@ -84,7 +84,7 @@ def default_config_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".codomyrmex"
 
 
-def _default(value: Any) -> Any:
+def _default(value: Any) -> Any:  # noqa: PLR0911 - one branch per convertible type
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, datetime | date):

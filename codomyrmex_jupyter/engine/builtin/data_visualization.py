@@ -258,7 +258,7 @@ def _plan_from_data(data: Any, kind: str, name: str) -> _Plan:
         return _from_mapping(data, kind, name)
     if _is_sequence(data):
         return _from_sequence(list(data), kind, name)
-    raise ValueError(f"cannot chart a {type(data).__name__}; {_ACCEPTED}")
+    raise ValueError(f"cannot chart {type(data).__name__!r} data; {_ACCEPTED}")
 
 
 def _from_mapping(data: Mapping[Any, Any], kind: str, name: str) -> _Plan:
@@ -498,7 +498,12 @@ def _draw_hist(ax: Axes, series: list[Series]) -> None:
     alpha = 1.0 if len(series) == 1 else 0.6
     for s in series:
         ax.hist(
-            s["x"], bins=_bins(s["x"]), weights=s["y"], alpha=alpha, label=s["name"], edgecolor="white"
+            s["x"],
+            bins=_bins(s["x"]),
+            weights=s["y"],
+            alpha=alpha,
+            label=s["name"],
+            edgecolor="white",
         )
 
 

@@ -72,7 +72,7 @@ class LocalExecutor:
             return task
         if spec.process:
             fut = loop.run_in_executor(runtime.process_pool(), _call_kwargs, spec.fn, kwargs)
-            fut.add_done_callback(_task_done(done))  # type: ignore[arg-type]
+            fut.add_done_callback(_task_done(done))
             return fut
         if self._inbox is None:
             self._inbox = runtime.Inbox(loop)

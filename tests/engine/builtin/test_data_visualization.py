@@ -83,7 +83,11 @@ def test_summary_numbers_of_a_mapping() -> None:
 def test_summary_numbers_of_pairs_use_y() -> None:
     chart = create_chart([(10, 1.5), (20, 2.5), (30, 5.0)])
     assert chart["summary"] == {
-        "points": 3, "min": 1.5, "max": 5.0, "mean": 3.0, "series": ["data"],
+        "points": 3,
+        "min": 1.5,
+        "max": 5.0,
+        "mean": 3.0,
+        "series": ["data"],
     }
 
 
@@ -110,7 +114,11 @@ def test_inputs_from_an_analysis_give_a_complexity_histogram(analysis: dict[str,
     assert chart["title"] == "Cyclomatic complexity of 3 functions"
     # f: 2, g: 1, h: 2
     assert chart["summary"] == {
-        "points": 3, "min": 1, "max": 2, "mean": 5 / 3, "series": ["functions"],
+        "points": 3,
+        "min": 1,
+        "max": 2,
+        "mean": 5 / 3,
+        "series": ["functions"],
     }
     assert chart["series"] == [{"name": "functions", "x": [1, 2], "y": [1, 2]}]
 
@@ -181,8 +189,8 @@ def test_data_wins_over_inputs() -> None:
         (None, None, "create_chart got no data"),
         (None, {}, "create_chart got no data"),
         (None, {"a": None}, "create_chart got no data"),
-        ("text", None, "cannot chart a str"),
-        (42, None, "cannot chart a int"),
+        ("text", None, "cannot chart 'str' data"),
+        (42, None, "cannot chart 'int' data"),
         ({}, None, "data is an empty mapping"),
         ([], None, "data is an empty list"),
         ({"a": "x"}, None, "neither all numbers nor all lists of numbers"),
@@ -232,7 +240,7 @@ def test_reprs_show_the_chart_inline() -> None:
     assert f'<img src="data:image/png;base64,{src}"' in page
     assert "&lt;Counts &amp; more&gt;: bar chart of 2 points; min 1, max 3, mean 2" in page
     assert "<Counts" not in page
-    assert repr(chart).startswith("<ChartResult &lt;" ) is False
+    assert repr(chart).startswith("<ChartResult <Counts & more>: bar chart of 2 points")
     assert repr(chart).endswith("byte PNG)>")
     assert len(repr(chart)) < 200
 
@@ -262,7 +270,7 @@ def test_figure_rebuilds_a_matplotlib_figure() -> None:
 
 def test_result_pickles_for_process_pools() -> None:
     chart = create_chart([1, 2])
-    clone = pickle.loads(pickle.dumps(chart))
+    clone = pickle.loads(pickle.dumps(chart))  # noqa: S301 - our own bytes, round trip
     assert isinstance(clone, ChartResult)
     assert clone == chart
 
@@ -275,9 +283,14 @@ def test_charts_in_parallel_threads() -> None:
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
         check=False,
     )
 
@@ -318,8 +331,9 @@ def test_seed_workflow_data_flow(tmp_path: Path) -> None:
     registry = ActionRegistry(load_entry_points=False)
     (tmp_path / "m.py").write_text("def f(x):\n    return x\n")
     analyze = registry.resolve("static_analysis", "analyze_code_quality")
-    result = analyze.fn(**bind_arguments(analyze, "analyze", {"path": "."}, {},
-                                         {"project_path": str(tmp_path)}))
+    result = analyze.fn(
+        **bind_arguments(analyze, "analyze", {"path": "."}, {}, {"project_path": str(tmp_path)})
+    )
     visualize = registry.resolve("data_visualization", "create_chart")
     chart = visualize.fn(**bind_arguments(visualize, "visualize", {}, {"analyze": result}, {}))
     assert chart["kind"] == "hist"

@@ -150,11 +150,17 @@ def fn(source: str) -> str:
 
 
 COMPLEXITY_CASES = [
-    ("plain", fn("""
+    (
+        "plain",
+        fn("""
         def f():
             return 1
-    """), 1),
-    ("if elif else", fn("""
+    """),
+        1,
+    ),
+    (
+        "if elif else",
+        fn("""
         def f(x):
             if x:
                 pass
@@ -162,15 +168,23 @@ COMPLEXITY_CASES = [
                 pass
             else:
                 pass
-    """), 3),
-    ("for and while", fn("""
+    """),
+        3,
+    ),
+    (
+        "for and while",
+        fn("""
         def f(x):
             for i in x:
                 pass
             while x:
                 break
-    """), 3),
-    ("async for; with adds nothing", fn("""
+    """),
+        3,
+    ),
+    (
+        "async for; with adds nothing",
+        fn("""
         async def f(x):
             async for i in x:
                 pass
@@ -178,8 +192,12 @@ COMPLEXITY_CASES = [
                 pass
             with x:
                 pass
-    """), 2),
-    ("two handlers; else and finally add nothing", fn("""
+    """),
+        2,
+    ),
+    (
+        "two handlers; else and finally add nothing",
+        fn("""
         def f():
             try:
                 pass
@@ -191,24 +209,44 @@ COMPLEXITY_CASES = [
                 pass
             finally:
                 pass
-    """), 3),
-    ("and/or operands", fn("""
+    """),
+        3,
+    ),
+    (
+        "and/or operands",
+        fn("""
         def f(a, b, c):
             return a and b or c
-    """), 3),
-    ("three operands of one and", fn("""
+    """),
+        3,
+    ),
+    (
+        "three operands of one and",
+        fn("""
         def f(a, b, c):
             return a and b and c
-    """), 3),
-    ("comprehension ifs", fn("""
+    """),
+        3,
+    ),
+    (
+        "comprehension ifs",
+        fn("""
         def f(y):
             return [x for x in y if x if x > 1]
-    """), 3),
-    ("ternary", fn("""
+    """),
+        3,
+    ),
+    (
+        "ternary",
+        fn("""
         def f(x):
             return 1 if x else 2
-    """), 2),
-    ("match cases", fn("""
+    """),
+        2,
+    ),
+    (
+        "match cases",
+        fn("""
         def f(x):
             match x:
                 case 1:
@@ -217,12 +255,20 @@ COMPLEXITY_CASES = [
                     pass
                 case _:
                     pass
-    """), 4),
-    ("assert", fn("""
+    """),
+        4,
+    ),
+    (
+        "assert",
+        fn("""
         def f(x):
             assert x
-    """), 2),
-    ("nested function and class excluded", fn("""
+    """),
+        2,
+    ),
+    (
+        "nested function and class excluded",
+        fn("""
         def f(x):
             if x:
                 pass
@@ -233,11 +279,17 @@ COMPLEXITY_CASES = [
                     pass
             class C:
                 z = 1 if x else 2
-    """), 2),
-    ("lambda body counts", fn("""
+    """),
+        2,
+    ),
+    (
+        "lambda body counts",
+        fn("""
         def f(x):
             return lambda y: y if x else 0
-    """), 2),
+    """),
+        2,
+    ),
 ]
 
 
@@ -372,14 +424,38 @@ def test_exclude_must_hold_patterns(tree: Path) -> None:
 def test_analyze_code_lists_every_function(tree: Path) -> None:
     result = analyze_code(str(tree / "pkg" / "a.py"))
     assert result["function_details"] == [
-        {"name": "Shape.area", "file": "a.py", "line": 10, "end_line": 13, "complexity": 2,
-         "async": False},
-        {"name": "Shape.load", "file": "a.py", "line": 15, "end_line": 18, "complexity": 5,
-         "async": True},
-        {"name": "outer", "file": "a.py", "line": 21, "end_line": 25, "complexity": 2,
-         "async": False},
-        {"name": "outer.inner", "file": "a.py", "line": 22, "end_line": 23, "complexity": 2,
-         "async": False},
+        {
+            "name": "Shape.area",
+            "file": "a.py",
+            "line": 10,
+            "end_line": 13,
+            "complexity": 2,
+            "async": False,
+        },
+        {
+            "name": "Shape.load",
+            "file": "a.py",
+            "line": 15,
+            "end_line": 18,
+            "complexity": 5,
+            "async": True,
+        },
+        {
+            "name": "outer",
+            "file": "a.py",
+            "line": 21,
+            "end_line": 25,
+            "complexity": 2,
+            "async": False,
+        },
+        {
+            "name": "outer.inner",
+            "file": "a.py",
+            "line": 22,
+            "end_line": 23,
+            "complexity": 2,
+            "async": False,
+        },
     ]
     assert "grade" not in result
 
@@ -407,7 +483,10 @@ def test_result_is_json_serialisable(tree: Path) -> None:
 
 def test_count_lines_of_crlf_and_form_feed() -> None:
     assert _count_lines("a = 1\r\n\r\n# c\r\n\x0cb = 2\n") == {
-        "total": 4, "code": 2, "comment": 1, "blank": 1,
+        "total": 4,
+        "code": 2,
+        "comment": 1,
+        "blank": 1,
     }
     assert _count_lines("") == {"total": 0, "code": 0, "comment": 0, "blank": 0}
     assert _count_lines("x = 1") == {"total": 1, "code": 1, "comment": 0, "blank": 0}
