@@ -510,16 +510,18 @@ class Run:
         self._timed_out = True
         seconds = float(self.timeout or 0)
         self.errors.append(f"Workflow timed out after {seconds:g}s")
+        # Skip what has not started first, so the reason names the run timeout
+        # rather than the timed-out dependency.
+        for i in range(len(self.records)):
+            self._finish_unrun(i, "skipped", f"workflow timed out after {seconds:g}s")
         for i, rec in enumerate(self.records):
             if rec.status == "running":
                 self._time_out(i, seconds)
-        for i in range(len(self.records)):
-            self._finish_unrun(i, "skipped", f"workflow timed out after {seconds:g}s")
         self._check_done()
 
     # -- cancellation -------------------------------------------------------------
     def _abort(self, reason: str) -> None:
-        if self.done or (self._finished is not None and self._finished.done()):
+        if self.done or self._finished_count >= len(self.records):
             return
         self._cancel_reason = reason
         self._ready.clear()

@@ -1,0 +1,425 @@
+"""The JupyterLab extension in a real JupyterLab, driven by headless Chromium.
+
+One scenario, in order: a notebook displays a six-step DAG bundle; the
+renderer draws every node in its state colour, with edges and a legend;
+clicking and hovering a node fill the details panel; zoom and pan move the
+view; the status item follows the kernel's ``codomyrmex.status`` comm (and
+reconnects after a page reload); the dark theme keeps the drawing readable;
+after saving and shutting the kernel down, a reload still draws the DAG from
+the saved output, with no kernel at all.
+
+Screenshots go to ``test-artifacts/browser/``; the four documentation images
+are copied to ``docs/images/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from .conftest import REPO, LabServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
+
+MIME = "application/vnd.codomyrmex.dag+json"
+NOTEBOOK = "dag-demo.ipynb"
+OUTPUT = ".jp-OutputArea-output.cdm-dag"
+DOC_IMAGES = REPO / "docs" / "images"
+TIMEOUT_MS = 30_000
+
+STATES = {
+    "pending": "#d0d7de",
+    "ready": "#9ecbff",
+    "running": "#0969da",
+    "retrying": "#bf8700",
+    "succeeded": "#1a7f37",
+    "failed": "#cf222e",
+    "skipped": "#8c959f",
+    "cancelled": "#6e7781",
+    "cached": "#8250df",
+}
+
+
+def _node(node_id: str, layer: int, row: int, state: str, **extra: Any) -> dict[str, Any]:
+    done = state in {"succeeded", "failed", "cached"}
+    node = {
+        "id": node_id,
+        "label": node_id,
+        "module": "notebook.etl",
+        "action": node_id,
+        "state": state,
+        "layer": layer,
+        "x": float(layer),
+        "y": float(row),
+        "duration": 0.012 if done else None,
+        "attempts": 1 if state != "pending" else 0,
+        "started": "2026-11-25T23:50:01.123456+00:00" if state != "pending" else None,
+        "ended": "2026-11-25T23:50:01.135456+00:00" if done else None,
+        "error": None,
+    }
+    node.update(extra)
+    return node
+
+
+def dag_document() -> dict[str, Any]:
+    """Six steps in five states: succeeded, failed, running, pending, skipped."""
+    nodes = [
+        _node("load", 0, 0, "succeeded"),
+        _node("clean", 1, 0, "succeeded"),
+        _node("validate", 1, 1, "failed", error="ValueError: bad input", attempts=3, duration=1.5),
+        _node("train", 2, 0, "running"),
+        _node("evaluate", 3, 0, "pending"),
+        _node("report", 2, 1, "skipped"),
+    ]
+    edges = [
+        ["load", "clean"],
+        ["load", "validate"],
+        ["clean", "train"],
+        ["validate", "report"],
+        ["train", "evaluate"],
+        ["report", "evaluate"],
+    ]
+    counts: dict[str, int] = {}
+    for n in nodes:
+        counts[n["state"]] = counts.get(n["state"], 0) + 1
+    return {
+        "version": 1,
+        "kind": "run",
+        "workflow": "etl",
+        "run_id": "2f6c0b7a9e1d4c3b",
+        "status": "running",
+        "direction": "LR",
+        "nodes": nodes,
+        "edges": edges,
+        "states": STATES,
+        "counts": counts,
+        "truncated": False,
+        "total_nodes": len(nodes),
+    }
+
+
+FAKE_STATUS = {
+    "running": 2,
+    "failed": 1,
+    "completed": 3,
+    "cancelled": 0,
+    "runs": [
+        {"run_id": "r-3", "workflow": "etl", "status": "running"},
+        {"run_id": "r-2", "workflow": "train", "status": "running"},
+        {"run_id": "r-1", "workflow": "etl", "status": "failed"},
+    ],
+}
+
+
+def write_notebook(root: Path) -> Path:
+    """Three cells: display the DAG, start the status comm, send a fake status."""
+    doc = json.dumps(dag_document(), indent=1)
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import json\n"
+            "from IPython.display import display\n"
+            f"doc = json.loads('''{doc}''')\n"
+            f'display({{"{MIME}": doc, "text/plain": "<codomyrmex DAG etl: 6 steps>"}}, raw=True)'
+        ),
+        nbformat.v4.new_code_cell(
+            "from codomyrmex_jupyter.display.status_comm import start_status_comm\n"
+            "publisher = start_status_comm(get_ipython())"
+        ),
+        nbformat.v4.new_code_cell(f"publisher.publish_now({FAKE_STATUS!r})"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = root / NOTEBOOK
+    nbformat.write(nb, path)
+    return path
+
+
+class KernelReady:
+    """Counts ``kernel_info_reply`` frames: the kernel websocket is really live.
+
+    The toolbar's idle indicator shows before the websocket connects; running
+    a cell at that moment silently does nothing.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.replies = 0
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws: Any) -> None:
+        ws.on("framereceived", self._on_frame)
+
+    def _on_frame(self, payload: Any) -> None:
+        data = payload if isinstance(payload, bytes) else str(payload).encode()
+        if b"kernel_info_reply" in data:
+            self.replies += 1
+
+    def wait(self, page: Any, after: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.replies <= after:
+            if time.monotonic() > deadline:
+                raise AssertionError("the kernel never answered kernel_info_request")
+            page.wait_for_timeout(50)
+
+
+def poll(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Return the first truthy ``check()``, polling every 100 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def hex_to_rgb(color: str) -> str:
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def luminance(css_rgb: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_rgb)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def node_fills(page: Any) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        f"{OUTPUT} svg g.cdm-node",
+        """gs => gs.map(g => {
+            const rect = g.querySelector('rect');
+            return {id: g.dataset.id, state: g.dataset.state,
+                    fill: rect.getAttribute('fill'), computed: getComputedStyle(rect).fill};
+        })""",
+    )
+
+
+def viewport_transform(page: Any) -> tuple[float, float, float]:
+    attr = page.get_attribute(f"{OUTPUT} g.cdm-viewport", "transform") or ""
+    x, y, k = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", attr))
+    return x, y, k
+
+
+def wait_transform_change(page: Any, before: tuple[float, float, float]) -> tuple[float, ...]:
+    deadline = time.monotonic() + 5
+    while (after := viewport_transform(page)) == before:
+        assert time.monotonic() < deadline, "the view did not move"
+        page.wait_for_timeout(20)
+    return after
+
+
+def status_text(page: Any) -> str:
+    return page.locator(".cdm-status").inner_text().strip()
+
+
+def wait_status(page: Any, text: str) -> None:
+    page.wait_for_function(
+        "t => { const el = document.querySelector('.cdm-status');"
+        " return el !== null && el.textContent.trim() === t && el.offsetParent !== null; }",
+        arg=text,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def saved_outputs(server: LabServer) -> list[dict[str, Any]]:
+    model = server.api("GET", f"/api/contents/{NOTEBOOK}?content=1")
+    return [out for cell in model["content"]["cells"] for out in cell.get("outputs", [])]
+
+
+def check_dag_drawn(page: Any) -> None:
+    """Six nodes in their state colours, six edges, a legend of five states."""
+    page.wait_for_selector(f"{OUTPUT} svg g.cdm-node", timeout=TIMEOUT_MS)
+    assert page.locator(f"{OUTPUT} svg g.cdm-node").count() == 6
+    assert page.locator(f"{OUTPUT} svg path.cdm-edge").count() == 6
+    fills = node_fills(page)
+    expected = {n["id"]: n["state"] for n in dag_document()["nodes"]}
+    assert {f["id"]: f["state"] for f in fills} == expected
+    for f in fills:
+        assert f["fill"] == STATES[f["state"]], f
+        assert f["computed"] == hex_to_rgb(STATES[f["state"]]), f
+    legend = page.locator(f"{OUTPUT} .cdm-legend .cdm-legend-item")
+    assert sorted(legend.all_inner_texts()) == [
+        "failed 1",
+        "pending 1",
+        "running 1",
+        "skipped 1",
+        "succeeded 2",
+    ]
+
+
+def check_details(page: Any) -> None:
+    """Hover shows a step; a click pins it; the panel shows status and error."""
+    details = page.locator(f"{OUTPUT} .cdm-details")
+    assert "Hover or click a step" in details.inner_text()
+    page.hover(f"{OUTPUT} g.cdm-node[data-id='train']")
+    page.wait_for_selector(f"{OUTPUT} .cdm-details[data-id='train']")
+    assert "running" in details.inner_text()
+    page.click(f"{OUTPUT} g.cdm-node[data-id='validate']")
+    page.wait_for_selector(f"{OUTPUT} .cdm-details[data-id='validate']")
+    text = details.inner_text()
+    for fragment in ("validate", "failed", "1.50 s", "3", "notebook.etl.validate"):
+        assert fragment in text, (fragment, text)
+    assert details.locator(".cdm-detail-error").inner_text() == "ValueError: bad input"
+    assert page.locator(f"{OUTPUT} g.cdm-node.cdm-selected").get_attribute("data-id") == "validate"
+    assert page.locator(f"{OUTPUT} path.cdm-edge.cdm-selected").count() == 2
+    page.mouse.move(5, 5)
+    page.wait_for_selector(f"{OUTPUT} .cdm-details[data-id='validate']")
+
+
+def check_zoom_and_pan(page: Any) -> None:
+    """Buttons and the wheel zoom, a drag pans, Fit comes back."""
+    start = viewport_transform(page)
+    page.click(f"{OUTPUT} .cdm-button[data-action='zoom-in']")
+    zoomed = wait_transform_change(page, start)
+    assert zoomed[2] > start[2]
+    box = page.locator(f"{OUTPUT} .cdm-canvas").bounding_box()
+    assert box is not None
+    # A drag on empty canvas: below the two rows of nodes.
+    x0, y0 = box["x"] + box["width"] - 30, box["y"] + box["height"] - 12
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 - 40, y0 - 10, steps=5)
+    page.mouse.up()
+    panned = wait_transform_change(page, zoomed)
+    assert panned[2] == zoomed[2]
+    assert panned[0] == pytest.approx(zoomed[0] - 40, abs=1)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 200)  # the canvas has focus since the drag
+    wheeled = wait_transform_change(page, panned)
+    assert wheeled[2] < panned[2]
+    page.click(f"{OUTPUT} .cdm-button[data-action='fit-the-whole-graph']")
+    wait_transform_change(page, wheeled)
+    # Still the pinned step: panning is not a click.
+    assert page.locator(f"{OUTPUT} .cdm-details").get_attribute("data-id") == "validate"
+
+
+def set_theme(page: Any, theme: str, light: bool) -> None:
+    page.evaluate(
+        "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+    )
+    page.wait_for_function(
+        "([t, l]) => document.body.dataset.jpThemeName === t"
+        " && document.body.dataset.jpThemeLight === l",
+        arg=[theme, "true" if light else "false"],
+        timeout=TIMEOUT_MS,
+    )
+    page.wait_for_timeout(300)  # let the theme's stylesheet settle before pixels are compared
+
+
+def shot(page: Any, artifacts: Path, name: str, docs: bool = False) -> None:
+    path = artifacts / name
+    page.screenshot(path=str(path))
+    if docs:
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_IMAGES / name)
+
+
+def open_notebook(page: Any, server: LabServer, ready: KernelReady) -> None:
+    before = ready.replies
+    page.goto(server.lab_url(NOTEBOOK), wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+    ready.wait(page, before)
+
+
+def test_dag_renderer_and_status_item(browser: Any, lab_server: LabServer, artifacts: Path) -> None:
+    write_notebook(lab_server.root)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.set_default_timeout(TIMEOUT_MS)
+    ready = KernelReady(page)
+    try:
+        _scenario(page, lab_server, artifacts, ready)
+    except Exception:
+        shot(page, artifacts, "failure.png")
+        (artifacts / "console.log").write_text("\n".join(console))
+        raise
+    finally:
+        page.close()
+    errors = [line for line in console if line.startswith("error:") and "codomyrmex" in line]
+    assert errors == []
+
+
+def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady) -> None:
+    open_notebook(page, server, ready)
+    # The status item stays hidden while the kernel has no codomyrmex publisher.
+    assert page.locator(".cdm-status").is_hidden()
+
+    # Cell 1: the DAG bundle.
+    page.click(".jp-Cell:nth-child(1) .jp-InputArea-editor")
+    page.keyboard.press("Shift+Enter")
+    check_dag_drawn(page)
+    shot(page, artifacts, "dag-light.png", docs=True)
+    check_details(page)
+    shot(page, artifacts, "dag-details.png", docs=True)
+    check_zoom_and_pan(page)
+
+    # Cells 2 and 3: the kernel side of the status comm, then a fake status.
+    page.click(".jp-Cell:nth-child(2) .jp-InputArea-editor")
+    page.keyboard.press("Shift+Enter")
+    wait_status(page, "codomyrmex: idle, 0 runs")
+    page.keyboard.press("Shift+Enter")
+    wait_status(page, "codomyrmex: 2 running, 1 failed")
+    tooltip = page.locator(".cdm-status").get_attribute("title") or ""
+    assert "train (r-2): running" in tooltip
+
+    # Dark theme: still drawn, on a dark canvas, with the same state colours.
+    set_theme(page, "JupyterLab Dark", light=False)
+    check_dag_drawn(page)
+    canvas_bg = page.eval_on_selector(
+        f"{OUTPUT} .cdm-canvas", "e => getComputedStyle(e).backgroundColor"
+    )
+    assert luminance(canvas_bg) < 0.3, canvas_bg
+    details_fg = page.eval_on_selector(f"{OUTPUT} .cdm-details", "e => getComputedStyle(e).color")
+    assert luminance(details_fg) > 0.6, details_fg
+    shot(page, artifacts, "dag-dark.png", docs=True)
+    set_theme(page, "JupyterLab Light", light=True)
+
+    # Save, then reload with the kernel alive: the status item reconnects.
+    page.click(".jp-Cell:nth-child(1) .jp-InputPrompt")
+    page.keyboard.press("Control+s")
+    poll(lambda: any(MIME in o.get("data", {}) for o in saved_outputs(server)), what="save")
+    open_notebook(page, server, ready)
+    check_dag_drawn(page)
+    wait_status(page, "codomyrmex: idle, 0 runs")
+    shot(page, artifacts, "reloaded-status.png")
+
+    # Shut the kernel down, then reload: the saved output still draws.
+    sessions = server.api("GET", "/api/sessions")
+    kernel_ids = [s["kernel"]["id"] for s in sessions if s["path"].endswith(NOTEBOOK)]
+    assert kernel_ids, sessions
+    for session in sessions:
+        server.api("DELETE", f"/api/sessions/{session['id']}")
+    poll(lambda: server.api("GET", "/api/kernels") == [], what="kernel shutdown")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.cdm-status');"
+        " return el === null || el.offsetParent === null; }",
+        timeout=TIMEOUT_MS,
+    )
+    _reload_without_kernel(page, server)
+    check_dag_drawn(page)
+    page.click(f"{OUTPUT} g.cdm-node[data-id='validate']")
+    page.wait_for_selector(f"{OUTPUT} .cdm-details[data-id='validate']")
+    assert server.api("GET", "/api/kernels") == []
+    assert page.locator(".cdm-status").is_hidden()
+    shot(page, artifacts, "dag-saved-no-kernel.png", docs=True)
+
+
+def _reload_without_kernel(page: Any, server: LabServer) -> None:
+    """Reload the notebook while refusing to start kernels, as a kernel-less viewer would."""
+    page.route(
+        re.compile(r".*/api/(sessions|kernels)(\?.*)?$"),
+        lambda route: route.fulfill(status=403, body="{}")
+        if route.request.method == "POST"
+        else route.continue_(),
+    )
+    page.goto(server.lab_url(NOTEBOOK), wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)

@@ -1,0 +1,344 @@
+"""The runner: ordering, concurrency, retries, timeouts, skips and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codomyrmex_jupyter.engine.actions import ActionRegistry
+from codomyrmex_jupyter.engine.events import BaseListener
+from codomyrmex_jupyter.engine.runner import Run
+from codomyrmex_jupyter.errors import StepTimeout, UnknownActionError
+
+
+@dataclass
+class S:
+    name: str
+    module: str = "t"
+    action: str = "noop"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    timeout: float | None = None
+    max_retries: int = 0
+    resources: dict[str, float] = field(default_factory=dict)
+
+
+def run(steps, registry, **kw) -> Run:
+    r = Run(steps, workflow="w", registry=registry, retry_backoff=0.001, **kw)
+    asyncio.run(r.execute())
+    return r
+
+
+class Transitions(BaseListener):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+        self.started = self.finished = 0
+
+    def run_started(self, run):
+        self.started += 1
+
+    def step_changed(self, run, index, state):
+        self.seen.append((run.graph.names[index], state))
+
+    def run_finished(self, run):
+        self.finished += 1
+
+
+def random_dag(rng: random.Random, n: int) -> list[S]:
+    steps = []
+    for i in range(n):
+        k = rng.randint(0, min(3, i))
+        deps = rng.sample(range(i), k) if i else []
+        steps.append(S(f"s{i}", dependencies=[f"s{d}" for d in deps]))
+    rng.shuffle(steps)
+    return steps
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), use_sync=st.booleans(), conc=st.sampled_from([1, 3, 64]))
+def test_every_step_runs_once_after_its_dependencies(seed: int, use_sync: bool, conc: int) -> None:
+    rng = random.Random(seed)
+    steps = random_dag(rng, 200)
+    log: list[str] = []
+    lock = threading.Lock()
+    reg = ActionRegistry(load_builtins=False, load_entry_points=False)
+
+    def record(name: str) -> None:
+        with lock:
+            log.append(name)
+
+    async def arec(name: str) -> None:
+        await asyncio.sleep(0)
+        record(name)
+
+    reg.register("t", "rec", record if use_sync else arec)
+    for s in steps:
+        s.action, s.parameters = "rec", {"name": s.name}
+    r = run(steps, reg, max_concurrency=conc)
+    assert r.status == "completed"
+    assert sorted(log) == sorted(s.name for s in steps)
+    position = {name: i for i, name in enumerate(log)}
+    for s in steps:
+        for d in s.dependencies:
+            assert position[d] < position[s.name], (d, s.name)
+    assert r.peak_concurrency <= conc
+
+
+def test_results_flow_by_name_and_inputs(registry: ActionRegistry) -> None:
+    registry.register("t", "load", lambda n=3: list(range(n)))
+    registry.register("t", "double", lambda load: [2 * x for x in load])
+    registry.register("t", "total", lambda inputs, scale=1: scale * sum(sum(v) for v in inputs.values()))
+    steps = [
+        S("load", action="load"),
+        S("double", action="double", dependencies=["load"]),
+        S("total", action="total", dependencies=["load", "double"]),
+    ]
+    r = run(steps, registry, parameters={"n": 4, "scale": 10, "unused": 1})
+    assert r.results == {"load": [0, 1, 2, 3], "double": [0, 2, 4, 6], "total": 180}
+
+
+def test_failure_skips_descendants_and_others_still_run(registry: ActionRegistry) -> None:
+    def boom() -> None:
+        raise ValueError("bad input")
+
+    registry.register("t", "noop", lambda: 1)
+    registry.register("t", "boom", boom)
+    steps = [
+        S("a", action="boom"),
+        S("b", dependencies=["a"]),
+        S("c", dependencies=["b"]),
+        S("x"),
+        S("y", dependencies=["x"]),
+    ]
+    r = run(steps, registry)
+    assert r.status == "failed"
+    assert {rec.name: rec.status for rec in r.records} == {
+        "a": "failed", "b": "skipped", "c": "skipped", "x": "succeeded", "y": "succeeded",
+    }
+    assert r.errors == ["Step a failed: ValueError: bad input"]
+    assert r.record("b").reason == "dependency 'a' failed"
+    assert "Traceback" in (r.record("a").traceback or "")
+    assert "boom" in (r.record("a").traceback or "")
+
+
+def test_retries_with_backoff_then_success(registry: ActionRegistry) -> None:
+    calls: list[float] = []
+
+    def flaky() -> str:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise RuntimeError(f"try {len(calls)}")
+        return "ok"
+
+    registry.register("t", "flaky", flaky)
+    listener = Transitions()
+    r = Run([S("f", action="flaky", max_retries=3)], workflow="w", registry=registry,
+            retry_backoff=0.02, listeners=[listener])
+    asyncio.run(r.execute())
+    assert r.status == "completed"
+    assert r.record("f").attempts == 3
+    assert r.record("f").retries == 2
+    # backoff doubles: 0.02 then 0.04
+    assert calls[1] - calls[0] >= 0.02
+    assert calls[2] - calls[1] >= 0.04
+    assert [s for _, s in listener.seen] == [
+        "ready", "running", "retrying", "running", "retrying", "running", "succeeded",
+    ]
+
+
+def test_retries_exhausted_fail(registry: ActionRegistry) -> None:
+    async def always() -> None:
+        raise KeyError("nope")
+
+    registry.register("t", "always", always)
+    r = run([S("f", action="always", max_retries=2)], registry)
+    assert r.record("f").status == "failed"
+    assert r.record("f").attempts == 3
+    assert r.errors == ["Step f failed: KeyError: 'nope'"]
+
+
+@pytest.mark.parametrize("sync", [False, True])
+def test_step_timeout_cancels_and_fails(registry: ActionRegistry, sync: bool) -> None:
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    def slow_sync() -> None:
+        time.sleep(0.5)
+
+    registry.register("t", "slow", slow_sync if sync else slow)
+    registry.register("t", "noop", lambda: None)
+    t0 = time.monotonic()
+    r = run([S("s", action="slow", timeout=0.05, max_retries=3), S("after", dependencies=["s"]), S("x")],
+            registry)
+    assert time.monotonic() - t0 < 0.45
+    assert r.record("s").status == "failed"
+    assert r.record("s").attempts == 1  # timeouts are not retried
+    assert isinstance(r.exceptions["s"], StepTimeout)
+    assert isinstance(r.exceptions["s"], TimeoutError)
+    assert r.record("after").status == "skipped"
+    assert r.record("x").status == "succeeded"
+    assert r.errors == ["Step s failed: StepTimeout: step s timed out after 0.05s; raise its timeout or make it faster"]
+
+
+def test_workflow_timeout(registry: ActionRegistry) -> None:
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    registry.register("t", "slow", slow)
+    steps = [S("a", action="slow"), S("b", dependencies=["a"])]
+    r = run(steps, registry, timeout=0.05)
+    assert r.status == "failed"
+    assert r.record("a").status == "failed"
+    assert r.record("b").status == "skipped"
+    assert r.record("b").reason == "workflow timed out after 0.05s"
+    assert "Workflow timed out after 0.05s" in r.errors
+
+
+def test_cancel_from_another_thread(registry: ActionRegistry) -> None:
+    cleaned: list[str] = []
+
+    async def slow(name: str) -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned.append(name)
+
+    registry.register("t", "slow", slow)
+    steps = [S("a", action="slow", parameters={"name": "a"}),
+             S("b", action="slow", parameters={"name": "b"}), S("c", dependencies=["a"])]
+    r = Run(steps, workflow="w", registry=registry)
+
+    async def main() -> None:
+        task = asyncio.create_task(r.execute())
+        await asyncio.sleep(0.05)
+        threading.Thread(target=r.cancel).start()
+        await task
+
+    asyncio.run(main())
+    assert r.status == "cancelled"
+    assert [rec.status for rec in r.records] == ["cancelled", "cancelled", "cancelled"]
+    assert sorted(cleaned) == ["a", "b"]  # running steps were cancelled and cleaned up
+
+
+def test_cancelling_the_awaiting_task_cancels_the_run(registry: ActionRegistry) -> None:
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    registry.register("t", "slow", slow)
+    r = Run([S("a", action="slow")], workflow="w", registry=registry)
+
+    async def main() -> None:
+        task = asyncio.create_task(r.execute())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    asyncio.run(main())
+    assert r.status == "cancelled"
+    assert r.record("a").status == "cancelled"
+
+
+def test_unknown_action_names_close_matches(registry: ActionRegistry) -> None:
+    registry.register("static_analysis", "analyze_code", lambda: 1)
+    r = run([S("a", module="static_analysis", action="analyse_code")], registry)
+    exc = r.exceptions["a"]
+    assert isinstance(exc, UnknownActionError)
+    assert exc.close_matches == ["static_analysis.analyze_code"]
+    assert "did you mean static_analysis.analyze_code" in r.errors[0]
+
+
+def test_bad_parameter_is_a_clear_failure(registry: ActionRegistry) -> None:
+    registry.register("t", "f", lambda x: x)
+    r = run([S("a", action="f", parameters={"y": 1})], registry)
+    assert r.errors == [
+        "Step a failed: TypeError: step 'a': t.f has no parameter 'y' (it takes: x); "
+        "remove it from the step's parameters"
+    ]
+
+
+def test_concurrency_bound_is_respected(registry: ActionRegistry) -> None:
+    live = {"now": 0, "peak": 0}
+
+    async def probe() -> None:
+        live["now"] += 1
+        live["peak"] = max(live["peak"], live["now"])
+        await asyncio.sleep(0.005)
+        live["now"] -= 1
+
+    registry.register("t", "probe", probe)
+    r = run([S(f"s{i}", action="probe") for i in range(30)], registry, max_concurrency=4)
+    assert r.status == "completed"
+    assert live["peak"] == 4
+    assert r.peak_concurrency == 4
+
+
+def test_listener_sees_each_transition_in_order(registry: ActionRegistry) -> None:
+    registry.register("t", "noop", lambda: None)
+    listener = Transitions()
+    Run([S("a"), S("b", dependencies=["a"])], workflow="w", registry=registry, listeners=[listener])
+    r = Run([S("a"), S("b", dependencies=["a"])], workflow="w", registry=registry, listeners=[listener])
+    asyncio.run(r.execute())
+    assert listener.seen == [
+        ("a", "ready"), ("a", "running"), ("a", "succeeded"),
+        ("b", "ready"), ("b", "running"), ("b", "succeeded"),
+    ]
+    assert (listener.started, listener.finished) == (1, 1)
+
+
+class FakeGate:
+    """A pool of one resource with a capacity, for the runner's gate protocol."""
+
+    def __init__(self, capacity: float) -> None:
+        self.capacity = capacity
+        self.held: dict[str, float] = {}
+        self.peak = 0.0
+        self.callbacks: list[Any] = []
+        self.lock = threading.Lock()
+
+    def try_acquire(self, holder: str, request: dict[str, float]) -> bool:
+        from codomyrmex_jupyter.errors import ResourceUnavailable
+
+        amount = request["gpu"]
+        if amount > self.capacity:
+            raise ResourceUnavailable("more than capacity")
+        with self.lock:
+            if sum(self.held.values()) + amount > self.capacity:
+                return False
+            self.held[holder] = amount
+            self.peak = max(self.peak, sum(self.held.values()))
+        return True
+
+    def release(self, holder: str) -> None:
+        with self.lock:
+            self.held.pop(holder, None)
+        for cb in self.callbacks:
+            cb(None)
+
+    def subscribe(self, cb):
+        self.callbacks.append(cb)
+        return lambda: self.callbacks.remove(cb)
+
+
+def test_resource_gated_steps_never_exceed_capacity(registry: ActionRegistry) -> None:
+    async def work() -> None:
+        await asyncio.sleep(0.002)
+
+    registry.register("t", "work", work)
+    gate = FakeGate(2.0)
+    steps = [S(f"s{i}", action="work", resources={"gpu": 1.0}) for i in range(12)]
+    steps.append(S("huge", action="work", resources={"gpu": 5.0}))
+    r = run(steps, registry, resources=gate)
+    assert r.counts() == {"succeeded": 12, "failed": 1}
+    assert gate.peak == 2.0
+    assert gate.held == {}
+    assert "more than capacity" in r.errors[0]

@@ -1,0 +1,115 @@
+"""The SQLite store: round trips, identity checks, concurrent writers."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codomyrmex_jupyter.engine.store import Store, decode_json, encode_json
+from codomyrmex_jupyter.errors import NotStorableError, StoreError
+
+
+def test_json_round_trip_with_bytes_and_friends() -> None:
+    value = {"png": b"\x89PNG", "t": (1, 2), "s": {3}, "p": Path("/x")}
+    assert decode_json(encode_json(value)) == {"png": b"\x89PNG", "t": [1, 2], "s": [3], "p": "/x"}
+
+
+def test_not_storable_value_says_what_to_do() -> None:
+    with pytest.raises(NotStorableError, match="cannot be stored as JSON .* return plain data"):
+        encode_json({"f": object()})
+
+
+def test_workflow_versions(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert store.save_workflow("w", [{"name": "a"}], source="src1") == 1
+    assert store.save_workflow("w", [{"name": "b"}], origin="cell") == 2
+    assert store.load_workflow("w")["definition"] == [{"name": "b"}]
+    assert store.load_workflow("w", version=1)["source"] == "src1"
+    assert [r["name"] for r in store.list_workflows()] == ["w"]
+    assert store.delete_workflow("w")
+    assert store.load_workflow("w") is None
+    assert store.load_workflow("w", version=2)["origin"] == "cell"
+
+
+def test_runs_and_steps(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    store.start_run("r1", "w", version=1, start=10.0, parameters={"n": 1})
+    assert store.get_run("r1")["status"] == "running"
+    rows = [(0, "a", "succeeded", 10.0, 11.0, 1, None, None, None, encode_json([1]), None)]
+    store.finish_run("r1", status="completed", end=12.0, errors=[], metrics={"x": 1}, steps=rows)
+    run = store.get_run("r1")
+    assert (run["status"], run["parameters"], run["metrics"]) == ("completed", {"n": 1}, {"x": 1})
+    assert run["steps"][0]["result"] == [1]
+    assert store.get_run("r") is None  # prefixes shorter than 4 are not guessed
+    assert [r["run_id"] for r in store.list_runs("w")] == ["r1"]
+    assert store.count_runs() == 1
+
+
+def test_documents(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put_doc("project", "p", {"a": 1})
+    assert store.get_doc("project", "p") == {"a": 1}
+    assert store.list_docs("project") == {"p": {"a": 1}}
+    assert store.delete_doc("project", "p")
+    assert store.get_doc("project", "p") is None
+
+
+def test_corrupt_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "codomyrmex.sqlite3"
+    content = b"this is not a database at all" * 100
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match=f"{path} is not a readable codomyrmex database"):
+        Store(path)
+    assert path.read_bytes() == content
+
+
+def test_foreign_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices(id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="database of another program"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store._conn.execute("PRAGMA user_version=99")
+    store.close()
+    with pytest.raises(StoreError, match="newer codomyrmex_jupyter"):
+        Store(tmp_path)
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from codomyrmex_jupyter.engine.store import Store
+    store = Store(sys.argv[1])
+    tag = sys.argv[2]
+    for i in range(150):
+        rid = f"{tag}_{i}"
+        store.start_run(rid, "w", version=1, start=float(i), parameters=None)
+        rows = [(k, f"s{k}", "succeeded", 0.0, 1.0, 1, None, None, None, None, None) for k in range(5)]
+        store.finish_run(rid, status="completed", end=float(i) + 1, errors=[], metrics=None, steps=rows)
+    """
+)
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag]) for tag in ("p1", "p2")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    store = Store(tmp_path)
+    assert store.count_runs() == 300
+    assert store._read("SELECT COUNT(*) AS n FROM steps")[0]["n"] == 1500
+    assert {r["status"] for r in store.list_runs(limit=None)} == {"completed"}
