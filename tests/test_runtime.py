@@ -1,0 +1,97 @@
+"""The runtime: sync calls inside running loops, background tasks, loop modes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from codomyrmex_jupyter import runtime
+
+
+async def answer(x: int = 42) -> int:
+    await asyncio.sleep(0)
+    return x
+
+
+def test_run_sync_without_a_loop() -> None:
+    assert runtime.run_sync(answer()) == 42
+
+
+def test_run_sync_inside_a_running_loop() -> None:
+    async def main() -> int:
+        # what a notebook cell does when it calls a sync API
+        return runtime.run_sync(answer(7))
+
+    assert asyncio.run(main()) == 7
+
+
+def test_run_sync_from_the_loop_thread_is_refused() -> None:
+    async def inner() -> None:
+        runtime.run_sync(answer())
+
+    with pytest.raises(RuntimeError, match="use the async API"):
+        runtime.run_sync(inner())
+
+
+def test_spawn_result_await_and_cancel() -> None:
+    task = runtime.spawn(answer(3))
+    assert task.result(5) == 3 and task.done()
+
+    async def waiter() -> int:
+        return await runtime.spawn(answer(5))
+
+    assert asyncio.run(waiter()) == 5
+    cleaned = threading.Event()
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            cleaned.set()
+
+    t = runtime.spawn(forever())
+    t.cancel()
+    with pytest.raises(Exception) as info:
+        t.result(5)
+    assert type(info.value).__name__ == "CancelledError"
+    assert cleaned.is_set()
+
+
+def test_worker_pool_batches_completions() -> None:
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        inbox = runtime.Inbox(loop)
+        done: list[int] = []
+        finished = loop.create_future()
+
+        def cb(ok: bool, value: int) -> None:
+            assert ok
+            done.append(value)
+            if len(done) == 100:
+                finished.set_result(None)
+
+        pool = runtime.WorkerPool(3)
+        for i in range(100):
+            pool.submit(lambda i=i: i * 2, {}, inbox, cb)
+        await finished
+        pool.shutdown()
+        assert pool.threads == 0
+        return done
+
+    assert sorted(asyncio.run(main())) == [i * 2 for i in range(100)]
+
+
+def test_loop_modes() -> None:
+    with pytest.raises(ValueError, match="unknown loop mode"):
+        runtime.set_loop_mode("bogus")  # type: ignore[arg-type]
+    assert runtime.get_loop_mode() == "thread"
+
+
+def test_shutdown_is_idempotent_and_restartable() -> None:
+    runtime.run_sync(answer())
+    runtime.shutdown()
+    runtime.shutdown()
+    assert not [t for t in threading.enumerate() if t.name == "codomyrmex-loop"]
+    assert runtime.run_sync(answer(1)) == 1
