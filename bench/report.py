@@ -114,7 +114,8 @@ def _num(x: float) -> str:
 
 def _cells(row: Row) -> list[str]:
     if row.sample is None:
-        return [row.what, "-", "-", "-", "-", row.target, row.verdict]
+        what = row.what + (f" ({row.note})" if row.note else "")
+        return [what, "-", "-", "-", "-", row.target, row.verdict]
     s = row.scale
     sample = row.sample
     base = "-"

@@ -59,9 +59,10 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
     if monitor:
         metrics["cpu_time"] = time.process_time() - cpu0
         metrics["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        metrics["step_durations"] = {
-            r.name: r.duration for r in run.records if r.duration is not None
-        }
+        # Per-step durations live in the steps table; only the slowest go here.
+        timed = [r for r in run.records if r.duration is not None]
+        timed.sort(key=lambda r: r.duration or 0.0, reverse=True)
+        metrics["slowest_steps"] = {r.name: r.duration for r in timed[:10]}
     return metrics
 
 

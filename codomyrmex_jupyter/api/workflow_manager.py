@@ -293,8 +293,7 @@ class WorkflowManager:
         for factory in self.listener_factories:
             extra = factory(run, execution)
             if extra is not None:
-                run.listeners.append(extra)
-                run._step_callbacks.append(extra.step_changed)
+                run.add_listener(extra)
         self._remember(execution)
         return run, execution
 

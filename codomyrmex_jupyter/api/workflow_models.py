@@ -65,17 +65,19 @@ class WorkflowStep:
     resources: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict (what the store keeps)."""
-        return {
-            "name": self.name,
-            "module": self.module,
-            "action": self.action,
-            "parameters": dict(self.parameters),
-            "dependencies": list(self.dependencies),
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "resources": dict(self.resources),
-        }
+        """A JSON-friendly dict (what the store keeps); default values are left out."""
+        out: dict[str, Any] = {"name": self.name, "module": self.module, "action": self.action}
+        if self.parameters:
+            out["parameters"] = dict(self.parameters)
+        if self.dependencies:
+            out["dependencies"] = list(self.dependencies)
+        if self.timeout is not None:
+            out["timeout"] = self.timeout
+        if self.max_retries != 3:
+            out["max_retries"] = self.max_retries
+        if self.resources:
+            out["resources"] = dict(self.resources)
+        return out
 
 
 _STEP_KEYS = frozenset(

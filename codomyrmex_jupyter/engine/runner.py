@@ -48,7 +48,7 @@ from typing import Any, Protocol
 from ..errors import ResourceUnavailable, StepTimeout, UnknownActionError
 from .actions import ActionRegistry, ActionSpec, default_registry
 from .binding import bind_arguments
-from .events import RunEvent, RunListener, run_events
+from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
 from .state import StepRecord
@@ -190,7 +190,9 @@ class Run:
         self._timed_out = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finished: asyncio.Future[None] | None = None
-        self._step_callbacks = [lst.step_changed for lst in self.listeners]
+        self._step_callbacks = [
+            lst.step_changed for lst in self.listeners if _observes_steps(lst)
+        ]
         self._gate = resources
         self._needs: dict[int, Mapping[str, float]] = {
             i: req for i, st in enumerate(self.steps) if (req := getattr(st, "resources", None))
@@ -217,6 +219,12 @@ class Run:
     def record(self, name: str) -> StepRecord:
         """The record of step ``name``."""
         return self.records[self.graph.index[name]]
+
+    def add_listener(self, listener: RunListener) -> None:
+        """Attach another listener (before the run starts, or from the loop thread)."""
+        self.listeners.append(listener)
+        if _observes_steps(listener):
+            self._step_callbacks.append(listener.step_changed)
 
     def cancel(self, reason: str = "cancelled by user") -> None:
         """Cancel the run from any thread; running steps are cancelled."""
@@ -538,6 +546,12 @@ class Run:
                 self._finish_unrun(i, "cancelled", reason)
         self._running = 0
         self._check_done()
+
+
+def _observes_steps(listener: RunListener) -> bool:
+    # Transitions are the hot path: skip listeners that inherit the no-op.
+    method = getattr(type(listener), "step_changed", None)
+    return method is not BaseListener.step_changed
 
 
 def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

@@ -18,7 +18,7 @@ The last five are terminal. :data:`TRANSITIONS` is the whole state machine;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Final, Literal
 
@@ -104,7 +104,6 @@ class StepRecord:
     traceback: str | None = None
     result: Any = None
     reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:

@@ -19,8 +19,11 @@ from .base import Cancellable, DoneCallback
 __all__ = ["LocalExecutor"]
 
 
-def _task_done(done: DoneCallback) -> Any:
+def _task_done(done: DoneCallback, tasks: set[asyncio.Task[Any]] | None = None) -> Any:
+    # One done-callback per task: each extra callback costs a loop iteration.
     def callback(task: asyncio.Task[Any]) -> None:
+        if tasks is not None:
+            tasks.discard(task)
         if task.cancelled():
             done(False, asyncio.CancelledError())
             return
@@ -67,8 +70,7 @@ class LocalExecutor:
         if spec.is_async:
             task = loop.create_task(spec.fn(**kwargs))
             self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-            task.add_done_callback(_task_done(done))
+            task.add_done_callback(_task_done(done, self.tasks))
             return task
         if spec.process:
             fut = loop.run_in_executor(runtime.process_pool(), _call_kwargs, spec.fn, kwargs)

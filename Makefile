@@ -1,0 +1,57 @@
+# Two commands on a fresh machine:
+#   make lab    set up .venv and open JupyterLab on the quickstart (make lab-headless: execute it to build/quickstart.html)
+#   make test   set up .venv (+ Debian chromium) and run lint, type checks and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PYTEST_ARGS ?=
+
+.PHONY: setup chromium lab lab-headless test lint typecheck unit ts-test bench bench-quick clean
+
+$(VENV)/.installed: pyproject.toml labextension/package.json
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+
+lab-headless: setup
+	mkdir -p build
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+	  notebooks/01_quickstart.ipynb --output-dir build --output quickstart
+	@echo "wrote build/quickstart.html"
+
+lint: setup
+	$(BIN)/ruff check codomyrmex_jupyter tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+ts-test: setup
+	cd labextension && npm test
+
+unit: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: setup chromium lint typecheck ts-test unit
+
+bench: setup
+	$(PY) -m bench.run --out docs/BENCHMARKS.md
+
+bench-quick: setup
+	$(PY) -m bench.run --quick --out build/BENCHMARKS-quick.md
+
+clean:
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache

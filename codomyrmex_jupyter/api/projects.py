@@ -1,0 +1,525 @@
+"""ProjectManager: projects, their templates, and scaffolding on disk.
+
+A project is a named record (status, type, tags, metadata) with a directory.
+Creating one from a template makes the template's directories and files
+inside that directory. Every template entry must stay inside it: ``../x``,
+absolute paths and paths through a symlink that points outside are refused
+with :class:`~codomyrmex_jupyter.errors.ContainmentError`, and all entries are
+checked before anything is created.
+
+Projects (``"project"`` documents) and custom templates (``"template"``
+documents) persist in the store; without a store they live in memory only.
+Built-in templates come from :mod:`.project_templates`; more can be read from
+``templates_dir`` (one YAML or JSON mapping per file, loaded with
+``yaml.safe_load``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import shutil
+import string
+import threading
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, TypeVar
+
+from ..engine.store import Store, default_config_dir
+from ..errors import CodomyrmexError, ContainmentError, WorkflowValidationError
+from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
+
+__all__ = ["Project", "ProjectManager", "ProjectStatus", "ProjectTemplate", "ProjectType"]
+
+log = logging.getLogger(__name__)
+
+PROJECT_KIND = "project"
+TEMPLATE_KIND = "template"
+_UPDATABLE = ("description", "project_type", "status", "path", "tags", "metadata", "template_name")
+_CREATE_OPTIONS = ("path", "project_type", "tags", "metadata", "status")
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class ProjectStatus(enum.Enum):
+    """Lifecycle state of a project."""
+
+    PLANNING = "planning"
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+    CANCELLED = "cancelled"
+
+
+class ProjectType(enum.Enum):
+    """Kind of project (templates set it)."""
+
+    GENERAL = "general"
+    AI_ANALYSIS = "ai_analysis"
+    DATA_PIPELINE = "data_pipeline"
+    WEB_APPLICATION = "web_application"
+    ML_MODEL = "ml_model"
+    RESEARCH = "research"
+    LIBRARY = "library"
+
+
+def _coerce(cls: type[E], value: Any) -> E:
+    """An enum member from a member, its value or its name (any case)."""
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        member = cls.__members__.get(str(value).upper())
+        if member is not None:
+            return member
+    choices = ", ".join(m.value for m in cls)
+    raise WorkflowValidationError(f"{cls.__name__} {value!r} is not one of: {choices}")
+
+
+def _project_error(message: str) -> CodomyrmexError:
+    return WorkflowValidationError(message)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Project:
+    """A project: a named record with a directory."""
+
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    name: str = ""
+    description: str = ""
+    project_type: ProjectType = ProjectType.GENERAL
+    status: ProjectStatus = ProjectStatus.PLANNING
+    path: str | None = None
+    template_name: str | None = None
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.project_type = _coerce(ProjectType, self.project_type)
+        self.status = _coerce(ProjectStatus, self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (enum values, ISO times)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "project_type": self.project_type.value,
+            "status": self.status.value,
+            "path": self.path,
+            "template_name": self.template_name,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "tags": list(self.tags),
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Project:
+        """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("created_at", "updated_at"):
+            if isinstance(values.get(key), str):
+                values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
+
+
+@dataclass
+class ProjectTemplate:
+    """What a new project of some kind starts with.
+
+    ``directory_structure`` and ``files_to_create`` are paths relative to the
+    project directory; ``file_contents`` maps a path to its text (``$name`` and
+    ``$description`` are substituted), other files get starter content that
+    suits their extension. ``workflows`` names the workflows the template
+    suggests.
+    """
+
+    name: str
+    project_type: ProjectType = ProjectType.GENERAL
+    description: str = ""
+    directory_structure: list[str] = field(default_factory=list)
+    files_to_create: list[str] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    workflows: list[str] = field(default_factory=list)
+    file_contents: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.project_type = _coerce(ProjectType, self.project_type)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "name": self.name,
+            "project_type": self.project_type.value,
+            "description": self.description,
+            "directory_structure": list(self.directory_structure),
+            "files_to_create": list(self.files_to_create),
+            "dependencies": list(self.dependencies),
+            "workflows": list(self.workflows),
+            "file_contents": dict(self.file_contents),
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProjectTemplate:
+        """Inverse of :meth:`to_dict`; raises on unknown keys (a typo should not pass)."""
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise WorkflowValidationError(
+                f"unknown template field(s): {', '.join(sorted(unknown))}"
+            )
+        return cls(**data)
+
+    def files(self) -> list[str]:
+        """Every file the template creates (``files_to_create`` then ``file_contents``)."""
+        return list(dict.fromkeys([*self.files_to_create, *self.file_contents]))
+
+
+def _check_name(name: str, what: str = "project") -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise _project_error(f"{what} name must be a non-empty string")
+    if any(sep in name for sep in ("/", "\\", "\0")) or ".." in name or name in (".", "~"):
+        raise ContainmentError(
+            f"{what} name {name!r} may not contain path separators or '..'; use a plain name",
+            path=name,
+        )
+
+
+def _check_entry(entry: str) -> PurePosixPath:
+    """The entry as a relative path; raise if it is empty, absolute or climbs with ``..``."""
+    if not isinstance(entry, str) or not entry.strip():
+        raise ContainmentError("template entries must be non-empty relative paths", path=str(entry))
+    win = PureWindowsPath(entry)
+    pure = PurePosixPath(entry.replace("\\", "/"))
+    if pure.is_absolute() or win.is_absolute() or win.drive:
+        raise ContainmentError(
+            f"template entry {entry!r} is absolute; make it relative to the project", path=entry
+        )
+    if ".." in pure.parts:
+        raise ContainmentError(
+            f"template entry {entry!r} climbs out with '..'; keep it inside the project", path=entry
+        )
+    return pure
+
+
+def _contained(base: Path, entry: str) -> Path:
+    """Where ``entry`` lands under ``base`` (resolved), refusing symlinks that lead out."""
+    target = (base / _check_entry(entry)).resolve()
+    if target != base and base not in target.parents:
+        raise ContainmentError(
+            f"template entry {entry!r} resolves to {target}, outside the project {base} "
+            "(through a symlink); remove the link or change the entry",
+            path=entry,
+        )
+    return target
+
+
+class _Docs:
+    """Documents of one kind: in the store, or in a dict when there is none."""
+
+    def __init__(self, store: Store | None, kind: str) -> None:
+        self.store, self.kind = store, kind
+        self._memory: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self._memory.get(key) if self.store is None else self.store.get_doc(self.kind, key)
+
+    def put(self, key: str, value: Any) -> None:
+        if self.store is None:
+            self._memory[key] = value
+        else:
+            self.store.put_doc(self.kind, key, value)
+
+    def delete(self, key: str) -> bool:
+        if self.store is None:
+            return self._memory.pop(key, None) is not None
+        return self.store.delete_doc(self.kind, key)
+
+    def all(self) -> dict[str, Any]:
+        return dict(sorted(self._memory.items())) if self.store is None else self.store.list_docs(self.kind)
+
+
+class ProjectManager:
+    """Projects and templates.
+
+    Parameters
+    ----------
+    projects_dir:
+        Where projects live by default (``<config dir>/projects``; the config
+        dir is the store's directory, else ``$CODOMYRMEX_HOME`` or ``~/.codomyrmex``).
+    templates_dir:
+        A directory of extra templates (``*.yaml``, ``*.yml``, ``*.json``).
+    store:
+        Where projects and custom templates persist; ``None`` keeps them in memory.
+    """
+
+    def __init__(
+        self,
+        projects_dir: str | None = None,
+        templates_dir: str | None = None,
+        *,
+        store: Store | None = None,
+    ) -> None:
+        self.store = store
+        config = default_config_dir()
+        if store is not None and store.path != ":memory:":
+            config = Path(store.path).parent
+        self.projects_dir = Path(projects_dir).expanduser() if projects_dir else config / "projects"
+        self.templates_dir = Path(templates_dir).expanduser() if templates_dir else None
+        self._projects = _Docs(store, PROJECT_KIND)
+        self._templates = _Docs(store, TEMPLATE_KIND)
+        self._lock = threading.RLock()
+        self._file_templates = self._load_templates_dir()
+
+    # -- projects -----------------------------------------------------------------------
+    def create_project(
+        self, name: str, description: str = "", template_name: str | None = None, **kwargs: Any
+    ) -> Project:
+        """Create a project (and its directory, scaffolded from ``template_name``).
+
+        Keyword arguments: ``path`` (default ``projects_dir/name``),
+        ``project_type`` (default: the template's), ``tags``, ``metadata``, ``status``.
+
+        Raises
+        ------
+        ContainmentError
+            If the name or a template entry would leave the project directory;
+            nothing is created.
+        WorkflowValidationError
+            For a duplicate name, an unknown template or option, or a project
+            directory that cannot be created.
+        """
+        _check_name(name)
+        unknown = set(kwargs) - set(_CREATE_OPTIONS)
+        if unknown:
+            raise _project_error(
+                f"unknown option(s) {', '.join(sorted(unknown))}; use {', '.join(_CREATE_OPTIONS)}"
+            )
+        with self._lock:
+            if self._projects.get(name) is not None:
+                raise _project_error(f"a project named {name!r} exists; pick another name")
+            template = self._template_or_error(template_name) if template_name else None
+            project = self._new_project(name, description, template, kwargs)
+            root = Path(project.path or "")
+            owns = self._scaffold(root, template, project)
+            self._save(project, owns_directory=owns)
+        return project
+
+    def get_project(self, name: str) -> Project | None:
+        """The project called ``name``, or ``None``."""
+        doc = self._projects.get(name)
+        return None if doc is None else Project.from_dict(doc)
+
+    def list_projects(self, status: ProjectStatus | str | None = None) -> list[str]:
+        """Names of every project (with that status), sorted."""
+        wanted = None if status is None else _coerce(ProjectStatus, status).value
+        return sorted(
+            key for key, doc in self._projects.all().items()
+            if wanted is None or doc.get("status") == wanted
+        )
+
+    def update_project(self, name: str, **kwargs: Any) -> Project | None:
+        """Change fields of a project (and set ``updated_at``); ``None`` if it is unknown.
+
+        Updatable: description, project_type, status (enum or string), path,
+        tags, metadata (replaced), template_name.
+        """
+        unknown = set(kwargs) - set(_UPDATABLE)
+        if unknown:
+            raise _project_error(
+                f"cannot update {', '.join(sorted(unknown))}; updatable: {', '.join(_UPDATABLE)}"
+            )
+        with self._lock:
+            doc = self._projects.get(name)
+            if doc is None:
+                return None
+            project = Project.from_dict(doc)
+            for key, value in kwargs.items():
+                setattr(project, key, value)
+            project.__post_init__()
+            project.updated_at = _now()
+            self._save(project, owns_directory=bool(doc.get("_owns_directory")))
+        return project
+
+    def delete_project(self, name: str, *, remove_files: bool = False) -> bool:
+        """Forget a project; False if unknown.
+
+        ``remove_files=True`` also deletes its directory, but only when
+        :meth:`create_project` created that directory (a directory the user
+        pointed ``path`` at is never removed).
+        """
+        with self._lock:
+            doc = self._projects.get(name)
+            if doc is None:
+                return False
+            self._projects.delete(name)
+        if remove_files:
+            self._remove_directory(doc)
+        return True
+
+    # -- templates --------------------------------------------------------------------
+    def create_template(self, template: ProjectTemplate) -> bool:
+        """Add a custom template; False (with a warning) if the name exists or it is invalid."""
+        try:
+            _check_name(template.name, "template")
+            for entry in [*template.directory_structure, *template.files()]:
+                _check_entry(entry)
+        except CodomyrmexError as exc:
+            log.warning("template %r not created: %s", template.name, exc)
+            return False
+        with self._lock:
+            if template.name in self.list_templates():
+                log.warning("template %r not created: the name exists", template.name)
+                return False
+            self._templates.put(template.name, template.to_dict())
+        return True
+
+    def list_templates(self) -> list[str]:
+        """Names of every template (built-in, custom, from ``templates_dir``), sorted."""
+        names = {*BUILTIN_TEMPLATES, *self._templates.all(), *self._file_templates}
+        return sorted(names)
+
+    def get_template(self, name: str) -> ProjectTemplate | None:
+        """The template called ``name``, or ``None``."""
+        if name in BUILTIN_TEMPLATES:
+            return ProjectTemplate(name=name, **BUILTIN_TEMPLATES[name])
+        doc = self._templates.get(name)
+        if doc is not None:
+            return ProjectTemplate.from_dict(doc)
+        return self._file_templates.get(name)
+
+    def shutdown(self) -> None:
+        """Nothing to stop; present so every manager can be shut down alike."""
+
+    # -- internals -----------------------------------------------------------------------
+    def _template_or_error(self, name: str) -> ProjectTemplate:
+        template = self.get_template(name)
+        if template is None:
+            raise _project_error(
+                f"unknown template {name!r}; available: {', '.join(self.list_templates())}"
+            )
+        return template
+
+    def _new_project(
+        self, name: str, description: str, template: ProjectTemplate | None, options: dict[str, Any]
+    ) -> Project:
+        path = options.get("path")
+        root = Path(path).expanduser() if path else self.projects_dir / name
+        project_type = options.get("project_type") or (
+            template.project_type if template else ProjectType.GENERAL
+        )
+        return Project(
+            name=name,
+            description=description,
+            project_type=project_type,
+            status=options.get("status") or ProjectStatus.PLANNING,
+            path=str(root.absolute()),
+            template_name=template.name if template else None,
+            tags=list(options.get("tags") or []),
+            metadata=dict(options.get("metadata") or {}),
+        )
+
+    def _scaffold(self, root: Path, template: ProjectTemplate | None, project: Project) -> bool:
+        """Create the directory and the template's entries; return whether ``root`` is new."""
+        base = root.resolve()
+        dirs = [_contained(base, d) for d in template.directory_structure] if template else []
+        files = [(f, _contained(base, f)) for f in template.files()] if template else []
+        existed = root.exists()
+        if existed and not root.is_dir():
+            raise _project_error(f"project path {root} exists and is not a directory")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for directory in dirs:
+                directory.mkdir(parents=True, exist_ok=True)
+            for entry, target in files:
+                self._write_file(entry, target, template, project)
+        except OSError as exc:
+            if not existed:
+                shutil.rmtree(root, ignore_errors=True)  # leave nothing half-made
+            raise _project_error(
+                f"cannot create project files in {root}: {exc.strerror or exc}; "
+                "pass path= a writable directory"
+            ) from exc
+        return not existed
+
+    @staticmethod
+    def _write_file(
+        entry: str, target: Path, template: ProjectTemplate | None, project: Project
+    ) -> None:
+        if target.exists():
+            log.debug("project file %s exists and was left as it is", target)
+            return
+        assert template is not None
+        if entry in template.file_contents:
+            text = string.Template(template.file_contents[entry]).safe_substitute(
+                name=project.name, description=project.description
+            )
+        else:
+            ctx = StarterContext(
+                name=project.name,
+                description=project.description or template.description,
+                template_name=template.name,
+                dependencies=template.dependencies,
+                directories=template.directory_structure,
+            )
+            text = starter_content(entry, ctx)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+    def _save(self, project: Project, *, owns_directory: bool) -> None:
+        self._projects.put(project.name, {**project.to_dict(), "_owns_directory": owns_directory})
+
+    @staticmethod
+    def _remove_directory(doc: dict[str, Any]) -> None:
+        path = doc.get("path")
+        if not path or not doc.get("_owns_directory"):
+            log.warning("project directory %s was not created by this manager; left in place", path)
+            return
+        shutil.rmtree(path, ignore_errors=False)
+
+    def _load_templates_dir(self) -> dict[str, ProjectTemplate]:
+        if self.templates_dir is None:
+            return {}
+        if not self.templates_dir.is_dir():
+            log.warning("templates_dir %s is not a directory; no templates read", self.templates_dir)
+            return {}
+        out: dict[str, ProjectTemplate] = {}
+        for file in sorted(self.templates_dir.iterdir()):
+            if file.suffix.lower() in (".yaml", ".yml", ".json"):
+                template = _read_template_file(file)
+                if template is not None and template.name in BUILTIN_TEMPLATES:
+                    log.warning("template file %s skipped: %r is a built-in", file, template.name)
+                elif template is not None:
+                    out[template.name] = template
+        return out
+
+
+def _read_template_file(file: Path) -> ProjectTemplate | None:
+    import yaml  # JSON is YAML, so one safe loader reads both
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise WorkflowValidationError("the file must hold one mapping of template fields")
+        data.setdefault("name", file.stem)
+        template = ProjectTemplate.from_dict(data)
+        _check_name(template.name, "template")
+        for entry in [*template.directory_structure, *template.files()]:
+            _check_entry(entry)
+    except (OSError, yaml.YAMLError, TypeError, CodomyrmexError) as exc:
+        log.warning("template file %s skipped: %s", file, exc)
+        return None
+    return template
