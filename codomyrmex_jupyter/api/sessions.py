@@ -392,8 +392,9 @@ class OrchestrationEngine:
         "details"}}, "timestamp"}`` where a status is ``"healthy"``,
         ``"degraded"`` or ``"unhealthy"`` and overall is the worst of them.
         Components: ``store`` (a cheap query), ``event_loop`` (the loop tasks
-        run on), ``task_orchestrator`` and ``resources`` (no resource
-        allocated beyond its capacity).
+        run on), ``task_orchestrator`` and ``resources`` (unhealthy when a
+        resource is allocated beyond its capacity, degraded when one is in
+        maintenance or offline).
         """
         components = {
             "store": self._store_health(),
@@ -423,9 +424,8 @@ class OrchestrationEngine:
         stats = self.task_orchestrator.get_stats()
         pending, executing = stats["pending"], stats["executing"]
         details = {k: stats[k] for k in ("pending", "running", "active_workers", "executing")}
-        if pending and not executing:
+        if pending and not executing:  # a normal state, worth a hint rather than a warning
             details["note"] = f"{pending} task(s) pending; call start_execution() to run them"
-            return {"status": "degraded", "details": details}
         return {"status": "healthy", "details": details}
 
     def _resources_health(self) -> dict[str, Any]:
@@ -434,9 +434,14 @@ class OrchestrationEngine:
             for rid, st in self.resource_manager.snapshot().items()
             if st.allocated - st.capacity > 1e-9 * max(1.0, st.capacity)
         ]
+        held_back = sorted(
+            r.id for r in self.resource_manager.list_resources()
+            if r.status.value in ("maintenance", "offline")
+        )
+        details = {"over_allocated": over, "unavailable": held_back}
         if over:
-            return {"status": "unhealthy", "details": {"over_allocated": over}}
-        return {"status": "healthy", "details": {"over_allocated": []}}
+            return {"status": "unhealthy", "details": details}
+        return {"status": "degraded" if held_back else "healthy", "details": details}
 
     # -- lifecycle ------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -555,6 +555,8 @@ class TaskOrchestrator:
             if running is None:
                 self._end(task, TaskResult(False, error="cancelled before it started", attempts=0))
             elif self._loop is not None:
+                # Visible at once; _finish fills in the duration when the call stops.
+                task.result = TaskResult(False, error=self._cancel_reason())
                 self._loop.call_soon_threadsafe(running.cancel)
             touched = [task, *self._skip_all(skipped)]
             self._changed.notify_all()
@@ -573,7 +575,7 @@ class TaskOrchestrator:
             raise RuntimeError("wait_for_completion blocks; do not call it from a running task")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
-            while self._queue.is_active():
+            while self._queue.is_active() or self._running:
                 if not self._started:
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()

@@ -15,7 +15,7 @@ from typing import Any
 from .. import runtime
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec, default_registry
 from ..engine.events import RunListener
-from ..engine.executors import Executor
+from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
 from ..engine.runner import Run
 from ..engine.store import Store, default_config_dir
@@ -74,6 +74,9 @@ class WorkflowManager:
         self.max_concurrency = max_concurrency
         self.retry_backoff = retry_backoff
         self.listener_factories: list[ListenerFactory] = []
+        # Steps with ``resources`` acquire them here; the process-wide
+        # ResourceManager's pool unless one is set.
+        self.resource_pool: Any = None
         self._workflows: dict[str, tuple[list[WorkflowStep], Graph, int | None]] = {}
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
@@ -258,13 +261,19 @@ class WorkflowManager:
         parameters: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         *,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
     ) -> tuple[Run, WorkflowExecution]:
-        """Build the run and its execution record without starting it."""
+        """Build the run and its execution record without starting it.
+
+        ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
+        ``distributed.Client`` or an executor object.
+        """
         steps, graph, version = self._require(name)
+        executor = make_executor(executor)
+        resource_pool = self._resource_pool(steps)
         run_id = run_id or uuid.uuid4().hex
         execution = WorkflowExecution(
             workflow_name=name,
@@ -287,6 +296,7 @@ class WorkflowManager:
             listeners=[recorder, *listeners],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
+            resources=resource_pool,
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
@@ -296,6 +306,15 @@ class WorkflowManager:
                 run.add_listener(extra)
         self._remember(execution)
         return run, execution
+
+    def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
+        if not any(s.resources for s in steps):
+            return None
+        if self.resource_pool is None:
+            from .accessors import get_resource_manager
+
+            self.resource_pool = get_resource_manager().pool
+        return self.resource_pool
 
     def _remember(self, execution: WorkflowExecution) -> None:
         with self._lock:
@@ -309,7 +328,7 @@ class WorkflowManager:
         parameters: dict[str, Any] | None = None,
         timeout: int | None = None,
         *,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,

@@ -45,8 +45,12 @@ def summary_text(doc: Mapping[str, Any]) -> str:
         head += f" [{str(doc['run_id'])[:8]}]"
     if doc.get("status"):
         head += f" {doc['status']}"
-    head += f": {doc.get('total_nodes', 0)} steps" + (f" ({counts})" if counts and doc.get("kind") == "run" else "")
-    failed = [f"  {n['id']}: {n['error']}" for n in doc["nodes"] if n["state"] == "failed" and n.get("error")]
+    head += f": {doc.get('total_nodes', 0)} steps"
+    if counts and doc.get("kind") == "run":
+        head += f" ({counts})"
+    failed = [
+        f"  {n['id']}: {n['error']}" for n in doc["nodes"] if n["state"] == "failed" and n.get("error")
+    ]
     return "\n".join([head, *failed])
 
 
@@ -82,15 +86,13 @@ def step_table_html(doc: Mapping[str, Any]) -> str:
 def _html(doc: Mapping[str, Any], svg: str | None = None) -> str:
     colour = status_color(doc.get("status"))
     head = escape(summary_text(doc).splitlines()[0])
-    table = step_table_html(doc) if doc.get("kind") == "run" else ""
+    table = ""
+    if doc.get("kind") == "run":
+        table = f"<details><summary>steps</summary>{step_table_html(doc)}</details>"
     return (
-        f"<div class='codomyrmex-dag-output' style='border-left:4px solid {colour};padding-left:8px'>"
-        f"<div style='font-weight:600'>{head}</div>"
-        f"{svg if svg is not None else dag_svg(doc)}"
-        f"<details><summary>steps</summary>{table}</details></div>"
-        if table else
-        f"<div class='codomyrmex-dag-output'><div style='font-weight:600'>{head}</div>"
-        f"{svg if svg is not None else dag_svg(doc)}</div>"
+        f"<div class='codomyrmex-dag-output' style='border-left:4px solid {colour};"
+        f"padding-left:8px'><div style='font-weight:600'>{head}</div>"
+        f"{svg if svg is not None else dag_svg(doc)}{table}</div>"
     )
 
 

@@ -96,7 +96,9 @@ class RecordTable:
         body = "".join(self._html_row(r) for r in self.cells())
         if not self.rows:
             body = f"<tr><td colspan='{max(len(self.columns), 1)}'><i>none</i></td></tr>"
-        caption = f"<caption style='text-align:left'><b>{escape(self.title)}</b></caption>" if self.title else ""
+        caption = ""
+        if self.title:
+            caption = f"<caption style='text-align:left'><b>{escape(self.title)}</b></caption>"
         return (
             f"<table class='codomyrmex-table'>{caption}<thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>"

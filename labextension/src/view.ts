@@ -51,11 +51,13 @@ export class DagView {
     this._canvas = el('div', 'cdm-canvas');
     this._canvas.tabIndex = 0;
     this._canvas.title = 'Drag to pan. Click the graph, then use the wheel (or Ctrl+wheel) to zoom.';
-    this._canvas.style.height = `${canvasHeight(drawing.height)}px`;
+    const height = `${canvasHeight(drawing.height)}px`;
+    this._canvas.style.height = height;
     this._canvas.innerHTML = drawing.markup;
     this._viewport = this._canvas.querySelector('g.cdm-viewport') as SVGGElement;
     this._details = el('div', 'cdm-details');
     this._details.setAttribute('aria-live', 'polite');
+    this._details.style.height = height;
     body.append(this._canvas, this._details);
     host.append(body, this._legend());
     if (model.warnings.length > 0 || model.truncated) {

@@ -81,7 +81,7 @@ def test_invalid_workflows_return_false_and_log(
         assert manager.create_workflow("bad", steps) is False
     assert reason in caplog.text
     assert "bad" not in manager.list_workflows()
-    with pytest.raises(WorkflowValidationError, match=reason.split("'")[0]):
+    with pytest.raises(WorkflowValidationError, match=reason.split("'", maxsplit=1)[0]):
         manager.validate(steps)
 
 

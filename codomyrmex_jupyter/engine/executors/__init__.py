@@ -1,6 +1,30 @@
 """Executors run step callables: locally (default) or on a Dask cluster."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from .base import Cancellable, DoneCallback, Executor
 from .local import LocalExecutor
 
-__all__ = ["Cancellable", "DoneCallback", "Executor", "LocalExecutor"]
+__all__ = ["Cancellable", "DoneCallback", "Executor", "LocalExecutor", "make_executor"]
+
+
+def make_executor(spec: Any) -> Executor | None:
+    """Build an executor from ``None``/``"local"``, ``"dask://HOST:PORT"``, a
+    ``distributed.Client``, or an executor object (returned as is)."""
+    if spec is None or spec == "local":
+        return None
+    if isinstance(spec, str):
+        if spec.startswith(("dask://", "tcp://")):
+            from .dask import DaskExecutor
+
+            return DaskExecutor(spec)
+        raise ValueError(f"unknown executor {spec!r}; use 'local' or 'dask://HOST:PORT'")
+    if hasattr(spec, "submit") and hasattr(spec, "aclose"):
+        return spec  # type: ignore[no-any-return]
+    if type(spec).__name__ == "Client":
+        from .dask import DaskExecutor
+
+        return DaskExecutor(spec)
+    raise ValueError(f"cannot run steps on a {type(spec).__name__}; pass 'local', 'dask://HOST:PORT' or a Client")

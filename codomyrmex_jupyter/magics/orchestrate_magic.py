@@ -1,0 +1,226 @@
+"""``%orchestrate SUBCOMMAND ...``: parse the line, call :mod:`.commands`, show the result.
+
+Each subcommand has its own ``magic_arguments`` parser (``%orchestrate run
+--help``); ``%orchestrate --help`` lists them all. Engine errors become
+one-line ``UsageError``s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+from ..errors import CodomyrmexError
+from . import commands
+from .arguments import one_line, parse, run_options
+from .cell_parsing import parse_params
+from .progress import LiveRunHandle, TextProgress, WidgetProgress
+
+if TYPE_CHECKING:
+    from ..api.workflow_manager import WorkflowManager
+
+__all__ = ["SUBCOMMANDS", "orchestrate", "overview", "run_from_args", "usage_error"]
+
+Handler = Callable[[Any, "WorkflowManager", argparse.Namespace], Any]
+
+
+def usage_error(exc: BaseException, prefix: str = "") -> UsageError:
+    """A one-line ``UsageError`` from an engine error."""
+    return UsageError(one_line(f"{prefix}{exc}"))
+
+
+# -- running -------------------------------------------------------------------------------
+def run_parameters(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``--params VAR`` (a dict in the notebook) updated with each ``-p key=value``."""
+    params: dict[str, Any] = {}
+    if args.params is not None:
+        if args.params not in shell.user_ns:
+            raise UsageError(f"--params {args.params}: no notebook variable named {args.params!r}")
+        value = shell.user_ns[args.params]
+        if not isinstance(value, dict):
+            raise UsageError(
+                f"--params {args.params}: expected a dict of parameters, got {type(value).__name__}"
+            )
+        params.update(value)
+    try:
+        params.update(parse_params(args.param))
+    except CodomyrmexError as exc:
+        raise usage_error(exc) from None
+    return params
+
+
+def _in_kernel(shell: Any) -> bool:
+    return getattr(shell, "kernel", None) is not None
+
+
+def _progress(shell: Any, manager: WorkflowManager, name: str) -> list[Any]:
+    """Listeners that show live progress (none outside a kernel)."""
+    if not _in_kernel(shell):
+        return []
+    handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)
+    try:
+        import ipywidgets  # noqa: F401
+
+        from ..widgets import run_panel  # noqa: F401
+    except ImportError:
+        return [TextProgress(lambda line: handle.update({"text/plain": line}, raw=True))]
+    return [WidgetProgress(manager, handle.update)]
+
+
+def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
+    """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
+    params = run_parameters(shell, args)
+    try:
+        commands.make_executor(args.executor)  # validate before anything is displayed
+        commands.check_runnable(manager, name)
+    except CodomyrmexError as exc:
+        raise usage_error(exc) from None
+    listeners = _progress(shell, manager, name)
+    try:
+        result = commands.run(
+            manager=manager, name=name, params=params, timeout=args.timeout,
+            background=args.background, executor=args.executor, listeners=listeners,
+        )
+    except CodomyrmexError as exc:
+        raise usage_error(exc) from None
+    if args.background:
+        view = getattr(listeners[0], "view", None) if listeners else None
+        return LiveRunHandle.wrap(result, view)  # type: ignore[arg-type]
+    if result.status.value == "cancelled":  # type: ignore[union-attr]
+        print(
+            f"run {result.execution_id[:8]} of {name!r} was cancelled and recorded as cancelled",  # type: ignore[union-attr]
+            file=sys.stderr,
+        )
+    return result
+
+
+# -- subcommands -----------------------------------------------------------------------------
+@magic_arguments("%orchestrate run")
+@argument("name", help="workflow to run")
+@run_options
+def _run(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Run a workflow; blocks (with live progress) unless --background."""
+    return run_from_args(shell, manager, args.name, args)
+
+
+@magic_arguments("%orchestrate list")
+def _list(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """List the defined workflows."""
+    return commands.list_workflows(manager=manager)
+
+
+@magic_arguments("%orchestrate dag")
+@argument("name", help="workflow name")
+def _dag(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Show the DAG of a workflow."""
+    return commands.dag(manager=manager, name=args.name)
+
+
+@magic_arguments("%orchestrate show")
+@argument("run_id", help="run id or unique prefix")
+def _show(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Show one run (status, steps, errors, results)."""
+    return commands.show(manager=manager, run_id=args.run_id)
+
+
+@magic_arguments("%orchestrate history")
+@argument("name", nargs="?", default=None, help="only runs of this workflow")
+@argument("-n", type=int, default=20, help="how many runs (default 20)")
+def _history(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Recorded runs, newest first."""
+    return commands.history(manager=manager, name=args.name, limit=args.n)
+
+
+@magic_arguments("%orchestrate cancel")
+@argument("run_id", help="run id or unique prefix")
+def _cancel(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Cancel a run going on in this kernel."""
+    return commands.cancel(manager=manager, run_id=args.run_id)
+
+
+@magic_arguments("%orchestrate status")
+def _status(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """System status: active runs, loop mode, components."""
+    return commands.status(manager=manager)
+
+
+@magic_arguments("%orchestrate resources")
+def _resources(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Resources with capacity and availability."""
+    return commands.resources()
+
+
+@magic_arguments("%orchestrate tasks")
+def _tasks(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Tasks of the task orchestrator."""
+    return commands.tasks()
+
+
+@magic_arguments("%orchestrate projects")
+def _projects(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Projects."""
+    return commands.projects()
+
+
+@magic_arguments("%orchestrate sessions")
+def _sessions(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Orchestration sessions."""
+    return commands.sessions()
+
+
+@magic_arguments("%orchestrate dashboard")
+def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """The live dashboard (runs, resources)."""
+    return commands.dashboard(manager=manager)
+
+
+@magic_arguments("%orchestrate config")
+@argument("--loop", choices=["thread", "nested"], default=None,
+          help="how blocking runs share the kernel's event loop")
+def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Show or change the configuration."""
+    return commands.config(loop=args.loop)
+
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "run": _run, "list": _list, "dag": _dag, "show": _show, "history": _history,
+    "cancel": _cancel, "status": _status, "resources": _resources, "tasks": _tasks,
+    "projects": _projects, "sessions": _sessions, "dashboard": _dashboard, "config": _config,
+}
+
+
+def overview() -> str:
+    """Usage of every subcommand, one per line."""
+    lines = ["%orchestrate SUBCOMMAND [options]; %orchestrate SUBCOMMAND --help for details", ""]
+    for handler in SUBCOMMANDS.values():
+        usage = one_line(handler.parser.format_usage()).removeprefix("usage: ")  # type: ignore[attr-defined]
+        summary = (handler.parser.description or "").strip().splitlines()[0]  # type: ignore[attr-defined]
+        lines.append(f"  {usage}\n      {summary}")
+    return "\n".join(lines)
+
+
+def orchestrate(shell: Any, manager_factory: Callable[[], WorkflowManager], line: str) -> Any:
+    """Run one ``%orchestrate`` line and return what the subcommand returns."""
+    sub, _, rest = line.strip().partition(" ")
+    if sub in ("", "-h", "--help", "help"):
+        print(overview())
+        return None
+    handler = SUBCOMMANDS.get(sub)
+    if handler is None:
+        raise UsageError(
+            f"unknown subcommand {sub!r}; use one of: {', '.join(SUBCOMMANDS)}"
+        )
+    args = parse(handler, rest)
+    if args is None:
+        return None
+    try:
+        return handler(shell, manager_factory(), args)
+    except CodomyrmexError as exc:
+        raise usage_error(exc, f"%orchestrate {sub}: ") from None
+

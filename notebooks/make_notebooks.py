@@ -1,0 +1,556 @@
+"""Write the tutorial notebooks of this folder from the cell lists below.
+
+The ``.ipynb`` files are generated, never edited by hand: change a cell here
+and run ``python notebooks/make_notebooks.py``. They are stored without
+outputs (``make lab`` shows them executed live). ``--check`` exits 1 when a
+stored notebook differs from what this script would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+__all__ = ["NOTEBOOKS", "build", "main", "render"]
+
+HERE = Path(__file__).resolve().parent
+
+Cell = tuple[str, str]  # ("md" | "code", source)
+
+
+def md(text: str) -> Cell:
+    """A markdown cell (surrounding blank lines are dropped)."""
+    return ("md", text.strip("\n"))
+
+
+def code(text: str) -> Cell:
+    """A code cell (surrounding blank lines are dropped)."""
+    return ("code", text.strip("\n"))
+
+
+# -- 01 quickstart ----------------------------------------------------------------------------
+def quickstart() -> list[Cell]:
+    """Cells of ``01_quickstart.ipynb``."""
+    return []
+
+
+# -- 02 seed API tour ---------------------------------------------------------------------------
+def seed_api_tour() -> list[Cell]:
+    """Cells of ``02_seed_api_tour.ipynb``: the seed document's examples, in order."""
+    return [
+        md("""
+# A tour of the Python API
+
+Everything the magics do is plain Python underneath. This notebook walks
+through the API, one class at a time: **WorkflowManager**, **TaskOrchestrator**,
+**ProjectManager**, **ResourceManager** and the **OrchestrationEngine** that ties
+them together. Each example is the one from the API reference, with the
+import line naming `codomyrmex_jupyter`.
+"""),
+        md("""
+The tour creates projects, templates and sessions. So that it leaves your own
+`~/.codomyrmex` as it was, it works in a scratch directory unless you have set
+`$CODOMYRMEX_HOME` yourself. All the `get_*` accessors read it on first use.
+"""),
+        code("""
+import os
+import tempfile
+from pathlib import Path
+from pprint import pprint
+
+os.environ.setdefault("CODOMYRMEX_HOME", tempfile.mkdtemp(prefix="codomyrmex-tour-"))
+
+from codomyrmex_jupyter import (
+    ProjectStatus,
+    ProjectTemplate,
+    ProjectType,
+    Resource,
+    ResourceType,
+    Task,
+    TaskPriority,
+    TaskResource,
+    TaskStatus,
+    WorkflowStatus,
+    WorkflowStep,
+    action,
+    get_orchestration_engine,
+    get_project_manager,
+    get_resource_manager,
+    get_task_orchestrator,
+    get_workflow_manager,
+)
+"""),
+        md("""
+The reference's task examples name placeholder actions (`module1.action1`,
+`module2.action2`). A step or task action is any function registered with
+`@action(module, name)`, so here are two small ones, and the examples run as written.
+"""),
+        code("""
+import time
+
+
+@action("module1", "action1")
+def action1():
+    time.sleep(0.05)
+    return "action1 done"
+
+
+@action("module2", "action2")
+def action2():
+    time.sleep(0.05)
+    return "action2 done"
+"""),
+        md("""
+## WorkflowManager
+
+A workflow is a list of `WorkflowStep`s: each names an action (`module`/`action`),
+its parameters and the steps it depends on. `static_analysis.analyze_code_quality`
+and `data_visualization.create_chart` are built in: the first reads Python
+files with `ast`, the second draws a chart of whatever its dependency returned.
+We point the analysis at this project's own source.
+"""),
+        code("""
+manager = get_workflow_manager()
+
+steps = [
+    WorkflowStep(
+        name="analyze",
+        module="static_analysis",
+        action="analyze_code_quality",
+        parameters={"path": "../codomyrmex_jupyter"},
+    ),
+    WorkflowStep(
+        name="visualize",
+        module="data_visualization",
+        action="create_chart",
+        dependencies=["analyze"],
+    ),
+]
+
+success = manager.create_workflow("code_analysis", steps)
+success
+"""),
+        code("""
+workflows = manager.list_workflows()
+for name, info in workflows.items():
+    print(f"Workflow: {name}")
+    print(f"  Steps: {info['steps']}")
+    print(f"  Modules: {', '.join(info['modules'])}")
+    print(f"  Estimated Duration: {info['estimated_duration']}s")
+"""),
+        md("""
+`execute_workflow` is a coroutine: a notebook cell can `await` it directly.
+The execution that comes back holds the status, each step's result and any errors.
+"""),
+        code("""
+execution = await manager.execute_workflow(
+    "code_analysis",
+    parameters={"project_path": ".."},
+)
+
+if execution.status == WorkflowStatus.COMPLETED:
+    print("Workflow completed successfully")
+    for step_name, result in execution.results.items():
+        print(f"Step {step_name}: {result!s:.110}")
+else:
+    print(f"Workflow failed: {execution.errors}")
+"""),
+        md("""
+An execution also displays itself: the DAG coloured by how each step ended,
+and a table of timings. The chart step's result is a figure, shown inline.
+"""),
+        code("execution"),
+        code('execution.results["visualize"]'),
+        md("""
+Every run is recorded, so performance statistics come from the history:
+"""),
+        code("""
+summary = manager.get_performance_summary()
+print(f"Total executions: {summary['total_workflows_executed']}")
+print(f"Success rate: {summary['successful_executions'] / summary['total_workflows_executed'] * 100:.1f}%")
+"""),
+        md("""
+## TaskOrchestrator
+
+Tasks are single units of work with a priority, optional dependencies
+(by task name or id), a timeout and resources. They wait until
+`start_execution()` is called.
+"""),
+        code("""
+orchestrator = get_task_orchestrator()
+
+task = Task(
+    name="analyze_code",
+    module="static_analysis",
+    action="analyze_code_quality",
+    priority=TaskPriority.HIGH,
+    parameters={"path": "../codomyrmex_jupyter"},
+)
+
+task_id = orchestrator.add_task(task)
+print(task_id)
+"""),
+        md("""
+`create_task` builds and adds a task in one call. Its dependency must already
+be known, so we add a `setup_task` (the built-in environment check) first.
+"""),
+        code("""
+orchestrator.create_task(name="setup_task", module="environment_setup", action="check_environment")
+
+task = orchestrator.create_task(
+    name="test_task",
+    module="module1",
+    action="action1",
+    priority=TaskPriority.NORMAL,
+    timeout=300,
+    dependencies=["setup_task"],
+)
+
+# List all tasks
+all_tasks = orchestrator.list_tasks()
+
+# List only pending tasks
+pending_tasks = orchestrator.list_tasks(TaskStatus.PENDING)
+print([t.name for t in all_tasks], [t.name for t in pending_tasks])
+"""),
+        md("""
+Start the engine, wait until the queue is empty, stop it, and look at what each task did.
+"""),
+        code("""
+orchestrator.start_execution()
+orchestrator.wait_for_completion(timeout=30)
+orchestrator.stop_execution()
+
+for t in orchestrator.list_tasks():
+    print(f"{t.name:12} {t.status.value:10} {t.result.duration:.3f}s")
+"""),
+        md("""
+## ProjectManager
+
+A project is a directory scaffolded from a template, plus its metadata.
+Five templates are built in; `ai_analysis` is one of them. Without a `path`,
+the project lives under `$CODOMYRMEX_HOME/projects/`.
+"""),
+        code("""
+manager = get_project_manager()
+print(manager.list_templates())
+
+if manager.get_project("my_project") is not None:  # running the tour again in the same home
+    manager.delete_project("my_project", remove_files=True)
+
+project = manager.create_project(
+    name="my_project",
+    description="A test project",
+    template_name="ai_analysis",
+)
+print(project.name, project.project_type.value, project.status.value)
+print(sorted(p.relative_to(project.path).as_posix() for p in Path(project.path).rglob("*")))
+"""),
+        code("""
+updated_project = manager.update_project(
+    "my_project",
+    description="Updated description",
+    status=ProjectStatus.ACTIVE,
+    metadata={"key": "value"},
+)
+print(updated_project.description, updated_project.status.value, updated_project.metadata)
+print(manager.list_projects(ProjectStatus.ACTIVE))
+"""),
+        md("""
+Your own templates sit beside the built-in ones:
+"""),
+        code("""
+template = ProjectTemplate(
+    name="custom_template",
+    project_type=ProjectType.WEB_APPLICATION,
+    description="Custom web application template",
+    directory_structure=["src/", "static/", "templates/"],
+    files_to_create=["README.md", "requirements.txt"],
+    dependencies=["flask", "jinja2"],
+    workflows=["build", "deploy"],
+)
+
+success = manager.create_template(template)
+print(success, manager.list_templates())
+"""),
+        md("""
+## ResourceManager
+
+Resources have a capacity; tasks, steps and sessions allocate parts of it and
+give them back. The gauges in the other notebooks read these same numbers.
+"""),
+        code("""
+manager = get_resource_manager()
+
+resource = Resource(
+    id="cpu_1",
+    name="CPU Core 1",
+    resource_type=ResourceType.CPU,
+    capacity=100.0,
+    unit="cores",
+)
+
+success = manager.add_resource(resource)
+success
+"""),
+        code("""
+allocation = manager.allocate_resource("cpu_1", "task_1", 50.0)
+if allocation:
+    print(f"Allocated {allocation.allocated_amount} of {allocation.resource_id}")
+
+print("available:", manager.get_available_capacity("cpu_1"))
+usage = manager.get_resource_usage("cpu_1")
+print(f"usage: {usage.current_usage} now, {usage.peak_usage} at peak, {usage.utilisation:.0%} used")
+print("released:", manager.release_resource("task_1", "cpu_1"))
+print("available:", manager.get_available_capacity("cpu_1"))
+"""),
+        md("""
+## OrchestrationEngine: sessions
+
+A session groups the workflows, tasks, projects and resource allocations of one
+piece of work, and the engine reports on the whole system. This is the
+reference's complete example. It is a coroutine, so in a notebook we `await` it
+rather than call `asyncio.run` (the kernel's event loop is already running).
+"""),
+        code("""
+async def complete_workflow_example():
+    # Get orchestration engine
+    engine = get_orchestration_engine()
+
+    # Create session
+    session = engine.create_session(
+        name="Complete Workflow Example",
+        description="Demonstrates complete orchestration workflow",
+    )
+
+    # Add resources
+    cpu_resource = Resource(
+        id="cpu_1",
+        name="CPU Core 1",
+        resource_type=ResourceType.CPU,
+        capacity=100.0,
+    )
+    engine.resource_manager.add_resource(cpu_resource)
+
+    # Allocate resources for session
+    engine.allocate_resources_for_session(session.session_id, "cpu_1", 50.0)
+
+    # Create workflow
+    steps = [
+        WorkflowStep(name="setup", module="environment_setup", action="check_environment"),
+        WorkflowStep(
+            name="analyze",
+            module="static_analysis",
+            action="analyze_code",
+            parameters={"path": "../codomyrmex_jupyter"},
+            dependencies=["setup"],
+        ),
+        WorkflowStep(
+            name="visualize",
+            module="data_visualization",
+            action="create_chart",
+            dependencies=["analyze"],
+        ),
+    ]
+
+    engine.workflow_manager.create_workflow("complete_workflow", steps)
+
+    # Execute workflow
+    result = engine.execute_workflow_in_session(session.session_id, "complete_workflow")
+    print(f"Workflow execution result: {result}")
+
+    # Add tasks to session
+    task1 = Task(
+        name="session_task1",
+        module="module1",
+        action="action1",
+        priority=TaskPriority.HIGH,
+    )
+
+    task2 = Task(
+        name="session_task2",
+        module="module2",
+        action="action2",
+        dependencies=["session_task1"],
+        priority=TaskPriority.NORMAL,
+    )
+
+    engine.add_task_to_session(session.session_id, task1)
+    engine.add_task_to_session(session.session_id, task2)
+
+    # Create project in session
+    project = engine.create_project_in_session(
+        session.session_id,
+        "example_project",
+        "Example project for orchestration",
+    )
+    print(f"Project: {project.name if project else None}")
+
+    # Get system status
+    status = engine.get_system_status()
+    print("System status:")
+    pprint(status, depth=2, compact=True)
+
+    # Get health status
+    health = engine.get_health_status()
+    print("Health status:")
+    pprint(health, compact=True)
+
+    # Cleanup session
+    engine.cleanup_session(session.session_id)
+    return session.session_id
+"""),
+        code("session_id = await complete_workflow_example()"),
+        md("""
+The reference ends with `engine.shutdown()`. In a notebook you usually keep
+the engine for the next cell, so we look at what the session recorded instead.
+Its two tasks had not been started, so cleaning the session up cancelled them.
+"""),
+        code("""
+engine = get_orchestration_engine()
+session = engine.get_session(session_id)
+print(session.name, session.status.value)
+print("workflows:", session.workflows, "projects:", session.projects)
+for task_id in session.tasks:
+    t = engine.task_orchestrator.get_task(task_id)
+    print(f"  task {t.name}: {t.status.value}")
+"""),
+        md("""
+## Resource management example
+
+Tasks can ask for resources. An `exclusive` request takes the whole resource,
+so these two tasks each hold theirs while they run, and release it afterwards.
+(The reference waits with `time.sleep(2)`; `wait_for_completion` returns as
+soon as the tasks are done.)
+"""),
+        code("""
+def resource_management_example():
+    # Get managers
+    resource_manager = get_resource_manager()
+    task_orchestrator = get_task_orchestrator()
+
+    # Add resources
+    cpu_resource = Resource(id="cpu_1", name="CPU Core 1", resource_type=ResourceType.CPU, capacity=100.0)
+    mem_resource = Resource(id="mem_1", name="Memory 1", resource_type=ResourceType.MEMORY, capacity=1024.0)
+
+    resource_manager.add_resource(cpu_resource)
+    resource_manager.add_resource(mem_resource)
+
+    # Create tasks with resource requirements
+    task1 = Task(
+        name="cpu_intensive_task",
+        module="module1",
+        action="action1",
+        resources=[TaskResource(type=ResourceType.CPU, identifier="cpu_1", mode="exclusive")],
+    )
+
+    task2 = Task(
+        name="memory_intensive_task",
+        module="module2",
+        action="action2",
+        resources=[TaskResource(type=ResourceType.MEMORY, identifier="mem_1", mode="exclusive")],
+    )
+
+    # Add tasks to orchestrator
+    task_orchestrator.add_task(task1)
+    task_orchestrator.add_task(task2)
+
+    # Start execution, wait for the tasks to complete, stop
+    task_orchestrator.start_execution()
+    task_orchestrator.wait_for_completion(timeout=30)
+    task_orchestrator.stop_execution()
+
+    for t in (task1, task2):
+        print(f"{t.name}: {t.status.value}, result {t.result.value!r}")
+
+    # Get resource usage
+    cpu_usage = resource_manager.get_resource_usage("cpu_1")
+    mem_usage = resource_manager.get_resource_usage("mem_1")
+
+    print(f"CPU usage: {cpu_usage.current_usage if cpu_usage else 0} (peak {cpu_usage.peak_usage})")
+    print(f"Memory usage: {mem_usage.current_usage if mem_usage else 0} (peak {mem_usage.peak_usage})")
+
+    # Get resource summary
+    summary = resource_manager.get_resource_summary()
+    print(f"Resource summary: {summary['total_resources']} resources, {summary['active_allocations']} allocations")
+    for rid, info in summary["resources"].items():
+        print(f"  {rid}: {info['allocated']} of {info['capacity']} {info['unit']} allocated")
+
+
+# Run the example
+resource_management_example()
+"""),
+        md("""
+That is the whole API. Notebook `03_resources_and_failures.ipynb` shows what
+happens when steps compete for resources, time out, retry and fail, and
+`04_reproducible_analysis.ipynb` reads the run history back from a new process.
+"""),
+    ]
+
+
+# -- 03 resources and failures ---------------------------------------------------------------
+def resources_and_failures() -> list[Cell]:
+    """Cells of ``03_resources_and_failures.ipynb``."""
+    return []
+
+
+# -- 04 reproducible analysis -------------------------------------------------------------------
+def reproducible_analysis() -> list[Cell]:
+    """Cells of ``04_reproducible_analysis.ipynb``."""
+    return []
+
+
+NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
+    "01_quickstart.ipynb": quickstart,
+    "02_seed_api_tour.ipynb": seed_api_tour,
+    "03_resources_and_failures.ipynb": resources_and_failures,
+    "04_reproducible_analysis.ipynb": reproducible_analysis,
+}
+
+
+def build(filename: str, cells: list[Cell]) -> NotebookNode:
+    """A v4 notebook of ``cells``, with stable cell ids so regenerating changes nothing."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    stem = filename.split("_", 1)[0]
+    for i, (kind, source) in enumerate(cells):
+        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell["id"] = f"nb{stem}-{i:02d}"
+        nb.cells.append(cell)
+    nbformat.validate(nb)
+    return nb
+
+
+def render(filename: str) -> str:
+    """The text of notebook ``filename`` as this script writes it."""
+    return nbformat.writes(build(filename, NOTEBOOKS[filename]()), version=4) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write every notebook (or, with ``--check``, report those that are out of date)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a stored notebook is stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for filename in NOTEBOOKS:
+        path = HERE / filename
+        text = render(filename)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(filename)
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(HERE.parent)}")
+    for filename in stale:
+        print(f"{filename} is out of date: run python notebooks/make_notebooks.py", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
