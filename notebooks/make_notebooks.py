@@ -112,7 +112,8 @@ A workflow is a list of `WorkflowStep`s: each names an action (`module`/`action`
 its parameters and the steps it depends on. `static_analysis.analyze_code_quality`
 and `data_visualization.create_chart` are built in: the first reads Python
 files with `ast`, the second draws a chart of whatever its dependency returned.
-We point the analysis at this project's own source.
+We point the analysis at this project's own source: `path` is read relative to
+the run's `project_path` parameter (the repository, one level up from here).
 """),
         code("""
 manager = get_workflow_manager()
@@ -122,7 +123,7 @@ steps = [
         name="analyze",
         module="static_analysis",
         action="analyze_code_quality",
-        parameters={"path": "../codomyrmex_jupyter"},
+        parameters={"path": "codomyrmex_jupyter"},
     ),
     WorkflowStep(
         name="visualize",

@@ -331,7 +331,7 @@ class ProjectManager:
             if wanted is None or doc.get("status") == wanted
         )
 
-    def update_project(self, name: str, **kwargs: Any) -> Project | None:
+    def update_project(self, name: str, /, **kwargs: Any) -> Project | None:
         """Change fields of a project (and set ``updated_at``); ``None`` if it is unknown.
 
         Updatable: description, project_type, status (enum or string), path,

@@ -21,6 +21,7 @@ a final state, so a refresh late in a big run touches few nodes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -249,6 +250,7 @@ class LiveDocument:
         status: str | None = None,
     ) -> None:
         self.graph = graph
+        self._lock = threading.Lock()
         self.run = run
         self.execution = execution
         self._status = status
@@ -293,6 +295,10 @@ class LiveDocument:
 
     def update(self) -> dict[str, Any]:
         """Refresh the document from the records; return it."""
+        with self._lock:  # live views may refresh from the loop and the kernel thread
+            return self._update()
+
+    def _update(self) -> dict[str, Any]:
         doc = self.doc
         if self.graph is None:
             return doc

@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
 from IPython.utils.process import arg_split
 
-__all__ = ["define_options", "one_line", "parse", "run_options"]
+__all__ = ["define_options", "one_line", "parse", "run_options", "usage_line"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 HELP_FLAGS = frozenset({"-h", "--help"})
@@ -73,6 +73,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def usage_line(parser: argparse.ArgumentParser) -> str:
+    """``usage: %magic [options]`` on one line (without IPython's ``::`` markup)."""
+    return "usage: " + one_line(parser.format_usage()).removeprefix("::").strip()
+
+
 def parse(func: Callable[..., Any], line: str) -> argparse.Namespace | None:
     """Parse ``line`` with ``func``'s magic_arguments parser.
 
@@ -90,4 +95,4 @@ def parse(func: Callable[..., Any], line: str) -> argparse.Namespace | None:
     try:
         return parser.parse_args(argv)
     except UsageError as exc:
-        raise UsageError(f"{one_line(str(exc))}; {one_line(parser.format_usage())}") from None
+        raise UsageError(f"{one_line(str(exc))}; {usage_line(parser)}") from None

@@ -18,7 +18,7 @@ from IPython.display import display
 
 from ..errors import CodomyrmexError
 from . import commands
-from .arguments import one_line, parse, run_options
+from .arguments import one_line, parse, run_options, usage_line
 from .cell_parsing import parse_params
 from .progress import LiveRunHandle, TextProgress, WidgetProgress
 
@@ -101,7 +101,7 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
 
 
 # -- subcommands -----------------------------------------------------------------------------
-@magic_arguments("%orchestrate run")
+@magic_arguments("orchestrate run")
 @argument("name", help="workflow to run")
 @run_options
 def _run(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
@@ -109,27 +109,27 @@ def _run(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     return run_from_args(shell, manager, args.name, args)
 
 
-@magic_arguments("%orchestrate list")
+@magic_arguments("orchestrate list")
 def _list(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """List the defined workflows."""
     return commands.list_workflows(manager=manager)
 
 
-@magic_arguments("%orchestrate dag")
+@magic_arguments("orchestrate dag")
 @argument("name", help="workflow name")
 def _dag(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show the DAG of a workflow."""
     return commands.dag(manager=manager, name=args.name)
 
 
-@magic_arguments("%orchestrate show")
+@magic_arguments("orchestrate show")
 @argument("run_id", help="run id or unique prefix")
 def _show(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show one run (status, steps, errors, results)."""
     return commands.show(manager=manager, run_id=args.run_id)
 
 
-@magic_arguments("%orchestrate history")
+@magic_arguments("orchestrate history")
 @argument("name", nargs="?", default=None, help="only runs of this workflow")
 @argument("-n", type=int, default=20, help="how many runs (default 20)")
 def _history(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
@@ -137,50 +137,50 @@ def _history(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> 
     return commands.history(manager=manager, name=args.name, limit=args.n)
 
 
-@magic_arguments("%orchestrate cancel")
+@magic_arguments("orchestrate cancel")
 @argument("run_id", help="run id or unique prefix")
 def _cancel(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Cancel a run going on in this kernel."""
     return commands.cancel(manager=manager, run_id=args.run_id)
 
 
-@magic_arguments("%orchestrate status")
+@magic_arguments("orchestrate status")
 def _status(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """System status: active runs, loop mode, components."""
     return commands.status(manager=manager)
 
 
-@magic_arguments("%orchestrate resources")
+@magic_arguments("orchestrate resources")
 def _resources(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Resources with capacity and availability."""
     return commands.resources()
 
 
-@magic_arguments("%orchestrate tasks")
+@magic_arguments("orchestrate tasks")
 def _tasks(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Tasks of the task orchestrator."""
     return commands.tasks()
 
 
-@magic_arguments("%orchestrate projects")
+@magic_arguments("orchestrate projects")
 def _projects(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Projects."""
     return commands.projects()
 
 
-@magic_arguments("%orchestrate sessions")
+@magic_arguments("orchestrate sessions")
 def _sessions(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Orchestration sessions."""
     return commands.sessions()
 
 
-@magic_arguments("%orchestrate dashboard")
+@magic_arguments("orchestrate dashboard")
 def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """The live dashboard (runs, resources)."""
     return commands.dashboard(manager=manager)
 
 
-@magic_arguments("%orchestrate config")
+@magic_arguments("orchestrate config")
 @argument("--loop", choices=["thread", "nested"], default=None,
           help="how blocking runs share the kernel's event loop")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
@@ -199,7 +199,7 @@ def overview() -> str:
     """Usage of every subcommand, one per line."""
     lines = ["%orchestrate SUBCOMMAND [options]; %orchestrate SUBCOMMAND --help for details", ""]
     for handler in SUBCOMMANDS.values():
-        usage = one_line(handler.parser.format_usage()).removeprefix("usage: ")  # type: ignore[attr-defined]
+        usage = usage_line(handler.parser).removeprefix("usage: ")  # type: ignore[attr-defined]
         summary = (handler.parser.description or "").strip().splitlines()[0]  # type: ignore[attr-defined]
         lines.append(f"  {usage}\n      {summary}")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ __all__ = ["WorkflowMagics", "define_workflow"]
 _LINE_OFFSET = 1
 
 
-@magic_arguments("%%workflow")
+@magic_arguments("%workflow")
 @argument("name", help="workflow name; defining it again makes a new version")
 @define_options
 @run_options

@@ -23,7 +23,7 @@ from ..display.dag_json import LiveDocument, graph_for_execution, status_color
 from ..display.svg import SvgRenderer, dag_svg, format_duration, summary_svg
 from ..engine.graph import Graph
 from ..engine.state import StepRecord
-from .coalesce import LiveListener, TwinDisplay, defer
+from .coalesce import LiveListener, TwinDisplay
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -188,7 +188,7 @@ class DagView(TwinDisplay, widgets.VBox):
     def finish(self) -> None:
         """The run ended: redraw and re-send displayed outputs with the final twin."""
         self.refresh()
-        defer(self.update_displays)
+        self.update_displays()
 
     def _svg(self, doc: Mapping[str, Any]) -> str:
         if len(doc["nodes"]) <= self.summary_above:

@@ -176,10 +176,7 @@ def create_chart(
     """
     _check_size(width, height, dpi)
     _check_kind(kind)
-    if data is not None:
-        plan = _plan_from_data(data, kind, "data")
-    else:
-        plan = _plan_from_inputs(inputs, kind)
+    plan = _plan_from_data(data, kind, "data") if data is not None else _plan_from_inputs(inputs, kind)
     plan = replace(
         plan, title=title or plan.title, xlabel=xlabel or plan.xlabel, ylabel=ylabel or plan.ylabel
     )

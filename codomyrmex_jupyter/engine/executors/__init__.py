@@ -27,4 +27,6 @@ def make_executor(spec: Any) -> Executor | None:
         from .dask import DaskExecutor
 
         return DaskExecutor(spec)
-    raise ValueError(f"cannot run steps on a {type(spec).__name__}; pass 'local', 'dask://HOST:PORT' or a Client")
+    raise ValueError(
+        f"cannot run steps on a {type(spec).__name__}; pass 'local', 'dask://HOST:PORT' or a Client"
+    )

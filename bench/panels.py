@@ -1,0 +1,183 @@
+"""Engine overhead while watched, and under ``nest_asyncio``.
+
+Watched: the same full-path runs as section 1 with the live panels attached
+through ``WorkflowManager.add_listener_factory`` (the run panel's listener
+and the DAG view's listener, both coalescing redraws), against the same runs
+unwatched, interleaved.
+
+``nest_asyncio``: ``apply()`` swaps asyncio's C tasks for pure-Python ones in
+the whole process, so it is measured in child processes (one patched, one
+not, alternating) and never leaks into the other figures. Each child times
+the floor and the engine side by side.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .engine_overhead import MODULE, engine_run, sizes
+from .measure import Sample, interleave
+from .report import Row, Section
+from .shapes import SHAPES, Node, workflow_steps
+
+__all__ = ["dag_view_refresh", "missing_widgets", "run_section"]
+
+ROOT = Path(__file__).resolve().parent.parent
+_WIDGETS = {
+    "RunView": "codomyrmex_jupyter.widgets.run_panel",
+    "DagView": "codomyrmex_jupyter.widgets.dag_view",
+}
+
+
+def missing_widgets() -> list[str]:
+    """Widget modules that do not exist (yet)."""
+    return [m for m in _WIDGETS.values() if importlib.util.find_spec(m) is None]
+
+
+def _attach_panels(manager: Any) -> None:
+    from codomyrmex_jupyter.widgets.dag_view import DagView
+    from codomyrmex_jupyter.widgets.run_panel import RunView
+
+    def run_panel(run: Any, execution: Any) -> Any:
+        return RunView(execution, manager=manager).listener
+
+    def dag_view(run: Any, execution: Any) -> Any:
+        return DagView.for_run(run).listener
+
+    manager.add_listener_factory(run_panel)
+    manager.add_listener_factory(dag_view)
+
+
+def dag_view_refresh(nodes: list[Node], repeats: int) -> Sample | str:
+    """Seconds for ``DagView.refresh()`` after every step changed state, or why not."""
+    if importlib.util.find_spec(_WIDGETS["DagView"]) is None:
+        return f"{_WIDGETS['DagView']} missing"
+    from codomyrmex_jupyter.engine.runner import Run
+    from codomyrmex_jupyter.widgets.dag_view import DagView
+
+    from .engine_overhead import make_registry
+
+    sample = Sample()
+    for _ in range(repeats):
+        run = Run(workflow_steps(nodes, MODULE, "noop_async"), workflow="bench",
+                  registry=make_registry(), run_id="bench")
+        view = DagView.for_run(run)
+        for k, rec in enumerate(run.records):
+            rec.status = "running" if k % 2 else "succeeded"
+        t0 = time.perf_counter()
+        view.refresh()
+        sample.values.append(time.perf_counter() - t0)
+        view.close()
+    return sample
+
+
+def _watched_rows(quick: bool, repeats: int) -> list[Row]:
+    rows = []
+    for shape, n in sizes(quick).items():
+        nodes = SHAPES[shape](n)
+        cases: dict[str, Callable[[], float]] = {
+            "plain": lambda nodes=nodes: engine_run(nodes, "noop_async"),
+            "watched": lambda nodes=nodes: engine_run(
+                nodes, "noop_async", listeners=_attach_panels),
+        }
+        s = {k: v.scaled(1 / n) for k, v in interleave(cases, repeats).items()}
+        rows.append(Row(f"{shape} ({n:,} steps): async steps, RunView + DagView attached",
+                        s["watched"], "us/step", 1e6, "unwatched", s["plain"], 1.1))
+    return rows
+
+
+_CHILD = """
+import asyncio, json, sys
+nested = sys.argv[1] == "nested"
+if nested:
+    import nest_asyncio
+    nest_asyncio.apply()
+from bench import baselines
+from bench.engine_overhead import engine_run
+from bench.shapes import SHAPES
+sizes = json.loads(sys.argv[2])
+engine_run(SHAPES["layered"](200), "noop_async")  # warm-up: lazy imports, caches
+out = {"leaked": "nest_asyncio" in sys.modules}
+for shape, n in sizes.items():
+    nodes = SHAPES[shape](n)
+    out[shape] = {"floor": baselines.floor(nodes) / n,
+                  "engine": engine_run(nodes, "noop_async") / n}
+out["patched"] = type(asyncio.get_event_loop_policy().new_event_loop().create_future).__module__
+print(json.dumps(out))
+"""
+
+
+def _child(mode: str, shape_sizes: dict[str, int]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, json.dumps(shape_sizes)],
+        capture_output=True, text=True, check=True, cwd=ROOT, timeout=600,
+    )
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return data
+
+
+def _nested_rows(quick: bool, repeats: int) -> tuple[list[Row], bool]:
+    shape_sizes = sizes(quick)
+    got: dict[tuple[str, str, str], Sample] = {}
+    leaked = False
+    for _ in range(repeats):
+        for mode in ("plain", "nested"):
+            data = _child(mode, shape_sizes)
+            leaked |= mode == "plain" and bool(data["leaked"])
+            for shape in shape_sizes:
+                for who in ("floor", "engine"):
+                    got.setdefault((mode, shape, who), Sample()).values.append(data[shape][who])
+    rows = []
+    for shape, n in shape_sizes.items():
+        label = f"{shape} ({n:,} steps), nest_asyncio applied"
+
+        def g(mode: str, who: str, shape: str = shape) -> Sample:
+            return got[(mode, shape, who)]
+
+        rows += [
+            Row(f"{label}: async steps", g("nested", "engine"), "us/step", 1e6,
+                "floor, nest_asyncio applied", g("nested", "floor"), 2.0),
+            Row(f"{label}: async steps", g("nested", "engine"), "us/step", 1e6,
+                "async steps, not applied", g("plain", "engine")),
+            Row(f"{label}: floor", g("nested", "floor"), "us/step", 1e6,
+                "floor, not applied", g("plain", "floor")),
+        ]
+    return rows, leaked
+
+
+def run_section(quick: bool) -> Section:
+    """Measure section 2."""
+    sec = Section(
+        "panels",
+        "2. Watched runs and nest_asyncio",
+        "Full-path runs of async no-op steps (as in section 1). Watched: `RunView` and "
+        "`DagView` listeners attached to every run through "
+        "`WorkflowManager.add_listener_factory`, no frontend connected, redraws coalesced "
+        "by the views. nest_asyncio: measured in child processes, a patched and an "
+        "unpatched one alternating.",
+    )
+    repeats = 3 if quick else 5
+    missing = missing_widgets()
+    if missing:
+        sec.rows.append(Row("async steps with live panels attached", None,
+                            status=f"not measured: {missing[0]} missing"))
+    else:
+        sec.rows += _watched_rows(quick, repeats)
+    rows, leaked = _nested_rows(quick, repeats)
+    sec.rows += rows
+    sec.rows.append(Row("engine runs without nest_asyncio imported", None,
+                        status="MISS" if leaked else "PASS",
+                        note="checked in the unpatched child after its runs"))
+    sec.notes.append(
+        "The ratio of the patched engine to the unpatched one is the cost of the patch "
+        "itself (pure-Python tasks), which no change in the engine can remove; the "
+        "target compares it with the patched floor."
+    )
+    return sec

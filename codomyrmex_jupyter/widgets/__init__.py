@@ -1,0 +1,45 @@
+"""Live ipywidgets views of the engine: DAG, run panel, resource gauges, dashboard.
+
+ipywidgets is imported by the submodules only; this package loads them on
+first use of a name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Coalescer",
+    "DagView",
+    "Dashboard",
+    "LiveListener",
+    "ResourceGauges",
+    "RunPanel",
+    "RunView",
+    "TextProgress",
+    "dashboard",
+]
+
+_EXPORTS: dict[str, str] = {
+    "Coalescer": "coalesce",
+    "LiveListener": "coalesce",
+    "TextProgress": "coalesce",
+    "DagView": "dag_view",
+    "ResourceGauges": "gauges",
+    "RunPanel": "run_panel",
+    "RunView": "run_panel",
+    "Dashboard": "dashboard",
+    "dashboard": "dashboard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codomyrmex_jupyter.widgets' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return __all__
