@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import runtime
 from ..engine.actions import ActionRegistry, ActionSpec, default_registry
@@ -48,9 +48,7 @@ from ..engine.runner import format_error
 from ..engine.store import Store, encode_json
 from ..engine.task_queue import TaskQueue
 from ..errors import NotStorableError, ResourceUnavailable, StepTimeout, StoreError, TaskError
-
-if TYPE_CHECKING:
-    from .resources import ResourceManager, ResourceType
+from .resources import ResourceManager, ResourceType
 
 __all__ = [
     "Task",
@@ -152,7 +150,27 @@ def _now() -> datetime:
 
 @dataclass
 class Task:
-    """Represents an individual task in the orchestration system."""
+    """Represents an individual task in the orchestration system.
+
+    Attributes
+    ----------
+    module, action:
+        Resolve the callable through the action registry.
+    parameters:
+        Keyword arguments for it; results of dependencies flow in by task name.
+    dependencies:
+        Ids or names of tasks (added before this one) that must complete first.
+    priority:
+        Higher runs first; first-added first within a priority.
+    resources:
+        Taken all at once before the task starts, given back when it ends.
+    timeout:
+        Seconds one attempt may take (not retried when exceeded).
+    max_retries, retry_delay:
+        Extra attempts after an error, and the seconds between them.
+    status, retry_count, started_at, completed_at, result:
+        Filled in by the orchestrator.
+    """
 
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     name: str = ""
@@ -240,8 +258,6 @@ def _resource_to_doc(res: TaskResource) -> dict[str, Any]:
 
 
 def _resource_from_doc(doc: Mapping[str, Any]) -> TaskResource:
-    from .resources import ResourceType
-
     kind: Any = doc["type"]
     if kind in ResourceType._value2member_map_:
         kind = ResourceType(kind)

@@ -123,7 +123,11 @@ def test_results_flow_and_timestamps(orch, registry) -> None:
 
 def test_priority_order_fifo_within_priority(registry, resources) -> None:
     order: list[str] = []
-    registry.register("m", "log", lambda tag: order.append(tag))
+
+    def log(tag: str) -> None:
+        order.append(tag)
+
+    registry.register("m", "log", log)
     o = TaskOrchestrator(1, registry=registry)
     for tag, prio in [("n1", 2), ("l1", 1), ("c1", 4), ("n2", 2), ("h1", 3), ("c2", 4)]:
         o.create_task(tag, "m", "log", parameters={"tag": tag}, priority=TaskPriority(prio))
@@ -519,7 +523,10 @@ def test_stress_two_resources_no_overallocation_no_deadlock_no_leak(registry, re
 # -- storage and stats ----------------------------------------------------------------------------
 def test_tasks_are_stored_and_listed_as_history(registry, tmp_path) -> None:
     store = Store(tmp_path / "db")
-    registry.register("m", "obj", lambda: object())
+    def make_object() -> object:
+        return object()
+
+    registry.register("m", "obj", make_object)
     registry.register("m", "val", lambda: {"n": 1})
     o = TaskOrchestrator(registry=registry, store=store)
     a = o.create_task("obj", "m", "obj", tags=["x"], metadata={"k": "v"})
