@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "ContainmentError": "codomyrmex_jupyter.errors",
     "SessionError": "codomyrmex_jupyter.errors",
     "TaskError": "codomyrmex_jupyter.errors",
+    "ProjectError": "codomyrmex_jupyter.errors",
     # runtime
     "set_loop_mode": "codomyrmex_jupyter.runtime",
     "get_loop_mode": "codomyrmex_jupyter.runtime",
@@ -90,6 +91,7 @@ __all__ = [
     "OrchestrationEngine",
     "OrchestrationSession",
     "Project",
+    "ProjectError",
     "ProjectManager",
     "ProjectStatus",
     "ProjectTemplate",

@@ -173,3 +173,11 @@ class TaskError(CodomyrmexError, ValueError):
     def __init__(self, message: str, *, task_id: str | None = None) -> None:
         self.task_id = task_id
         super().__init__(message)
+
+
+class ProjectError(CodomyrmexError, ValueError):
+    """A project or template cannot be created or changed (duplicate, unknown, unwritable)."""
+
+    def __init__(self, message: str, *, project: str | None = None) -> None:
+        self.project = project
+        super().__init__(message)

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeVar
 
 from ..engine.store import Store, default_config_dir
-from ..errors import CodomyrmexError, ContainmentError, WorkflowValidationError
+from ..errors import CodomyrmexError, ContainmentError, ProjectError, WorkflowValidationError
 from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
 
 __all__ = ["Project", "ProjectManager", "ProjectStatus", "ProjectTemplate", "ProjectType"]
@@ -81,7 +81,7 @@ def _coerce(cls: type[E], value: Any) -> E:
 
 
 def _project_error(message: str) -> CodomyrmexError:
-    return WorkflowValidationError(message)
+    return ProjectError(message)
 
 
 def _now() -> datetime:

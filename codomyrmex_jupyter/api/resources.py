@@ -251,7 +251,7 @@ class ResourceManager:
             If its capacity is not a positive finite number.
         """
         with self._lock:
-            if resource.id in self._resources:
+            if resource.id in self._resources or resource.id in self.pool:
                 return False
             self.pool.add(
                 resource.id, resource.capacity, name=resource.name,

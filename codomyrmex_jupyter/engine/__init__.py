@@ -9,6 +9,7 @@ observe runs without the engine knowing them.
 from .actions import ActionRegistry, ActionSpec, action, default_registry
 from .events import BaseListener, RunEvent, RunListener, run_events
 from .graph import Graph, compile_graph
+from .resources import Holding, ResourceChange, ResourcePool, ResourceStatistics
 from .runner import Run
 from .state import STATE_COLORS, STEP_STATES, StepRecord
 from .store import Store
@@ -20,6 +21,10 @@ __all__ = [
     "ActionSpec",
     "BaseListener",
     "Graph",
+    "Holding",
+    "ResourceChange",
+    "ResourcePool",
+    "ResourceStatistics",
     "Run",
     "RunEvent",
     "RunListener",

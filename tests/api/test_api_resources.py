@@ -97,13 +97,17 @@ def test_resource_type_and_status_accept_strings() -> None:
 def test_status_follows_allocations(rm: ResourceManager) -> None:
     cpu = rm.get_resource("cpu_1")
     assert cpu is not None
-    assert cpu.status is ResourceStatus.AVAILABLE
+    seen = [cpu.status]
     rm.allocate_resource("cpu_1", "a", 60)
-    assert cpu.status is ResourceStatus.AVAILABLE
+    seen.append(cpu.status)
     rm.allocate_resource("cpu_1", "b", 40)
-    assert cpu.status is ResourceStatus.BUSY
+    seen.append(cpu.status)
     rm.release_resource("a", "cpu_1")
-    assert cpu.status is ResourceStatus.AVAILABLE
+    seen.append(cpu.status)
+    assert seen == [
+        ResourceStatus.AVAILABLE, ResourceStatus.AVAILABLE, ResourceStatus.BUSY,
+        ResourceStatus.AVAILABLE,
+    ]
 
 
 @pytest.mark.parametrize("status", [ResourceStatus.MAINTENANCE, ResourceStatus.OFFLINE])

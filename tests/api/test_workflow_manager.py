@@ -197,3 +197,25 @@ def test_performance_monitoring_metrics(manager: WorkflowManager) -> None:
     assert metrics["counts"] == {"succeeded": 1}
     assert metrics["steps"] == 1 and metrics["retries"] == 0
     assert set(metrics) >= {"duration", "cpu_time", "max_rss_kb", "slowest_steps", "peak_concurrency"}
+
+
+def test_steps_with_resources_share_the_kernel_pool() -> None:
+    from codomyrmex_jupyter import Resource, ResourceType, get_resource_manager
+
+    rm = get_resource_manager()
+    rm.add_resource(Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2.0))
+    seen: list[float] = []
+
+    async def work() -> None:
+        seen.append(rm.pool.statistics("gpu").allocated)
+        await asyncio.sleep(0.01)
+
+    manager = get_workflow_manager()
+    manager.register_action("t", "work", work)
+    steps = [WorkflowStep(f"s{i}", "t", "work", resources={"gpu": 1.0}) for i in range(8)]
+    assert manager.create_workflow("gpu_bound", steps)
+    ex = manager.run_workflow("gpu_bound")
+    assert ex.status == WorkflowStatus.COMPLETED
+    assert max(seen) == 2.0 and len(seen) == 8
+    assert rm.pool.statistics("gpu").allocated == 0.0
+    assert rm.pool.statistics("gpu").peak == 2.0
