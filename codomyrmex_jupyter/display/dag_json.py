@@ -159,16 +159,17 @@ def _node(
     return node
 
 
-def _fill_state(node: dict[str, Any], rec: StepRecord | None) -> None:
+def _fill_state(node: dict[str, Any], rec: StepRecord | None, stamps: bool = True) -> None:
     if rec is None:
         node.update(state="pending", duration=None, attempts=0, started=None, ended=None, error=None)
         return
     node["state"] = rec.status if rec.status in STATE_COLORS else "pending"
     node["duration"] = rec.duration
     node["attempts"] = rec.attempts
-    node["started"] = _iso(rec.start)
-    node["ended"] = _iso(rec.end)
     node["error"] = rec.error if rec.status in ("failed", "retrying") else None
+    if stamps:  # ISO strings cost more than the rest together: only for exported documents
+        node["started"] = _iso(rec.start)
+        node["ended"] = _iso(rec.end)
 
 
 def _counts(records: Sequence[StepRecord | None]) -> dict[str, int]:
@@ -264,10 +265,11 @@ class LiveDocument:
             run_id = run.run_id if run is not None else getattr(execution, "execution_id", None)
         self.doc = self._build(graph, workflow, kind, run_id, steps)
         self._settled = [False] * len(self.doc["nodes"])
+        self._settled_fast = list(self._settled)
         self.update()
 
     def _empty(self, workflow: str, run_id: str | None, status: str | None) -> dict[str, Any]:
-        self._settled = []
+        self._settled, self._settled_fast = [], []
         return {
             "version": SCHEMA_VERSION, "kind": "run" if run_id else "workflow",
             "workflow": workflow, "run_id": run_id, "status": status, "direction": "LR",
@@ -293,27 +295,47 @@ class LiveDocument:
             "truncated": len(keep) < len(graph), "total_nodes": len(graph),
         }
 
-    def update(self) -> dict[str, Any]:
-        """Refresh the document from the records; return it."""
-        with self._lock:  # live views may refresh from the loop and the kernel thread
-            return self._update()
+    def update(self, *, stamps: bool = True) -> dict[str, Any]:
+        """Refresh the document from the records; return it.
 
-    def _update(self) -> dict[str, Any]:
+        ``stamps=False`` (live redraws) leaves ``started``/``ended`` as they
+        are; they are filled by the next update with stamps.
+        """
+        with self._lock:  # live views may refresh from the loop and the kernel thread
+            return self._update(stamps)
+
+    def _update(self, stamps: bool = True) -> dict[str, Any]:
         doc = self.doc
         if self.graph is None:
             return doc
-        records, settled = self.records, self._settled
+        records = self.records
+        # A terminal record never changes again: skip it on later refreshes.
+        # Nodes settled without stamps are revisited once by an update with stamps.
+        settled = self._settled if stamps else self._settled_fast
         for j, (i, node) in enumerate(zip(self._kept, doc["nodes"], strict=True)):
             if settled[j]:
                 continue
             rec = records[i]
-            _fill_state(node, rec)
-            # A terminal record never changes again: skip it on later refreshes.
-            settled[j] = rec is not None and rec.status in TERMINAL_STATES
+            _fill_state(node, rec, stamps)
+            settled[j] = done = rec is not None and rec.status in TERMINAL_STATES
+            if stamps:
+                self._settled_fast[j] = done
         doc["counts"] = _counts(records)
         if doc["kind"] == "run":
             doc["status"] = self._status or _run_status(self.run, self.execution)
         return doc
+
+    def rebind(self, run: Run) -> None:
+        """Follow ``run``'s records, keeping the layout (``run.graph`` must be this graph)."""
+        if run.graph is not self.graph:
+            raise ValueError("rebind needs a run of the same graph; build a new LiveDocument")
+        with self._lock:
+            self.run, self.execution = run, None
+            self.records = list(run.records)
+            self._settled = [False] * len(self._settled)
+            self._settled_fast = list(self._settled)
+            self.doc["kind"], self.doc["run_id"] = "run", run.run_id
+            self._update()
 
     def set_status(self, status: str | None) -> None:
         """Use ``status`` as the run status instead of the live object's."""

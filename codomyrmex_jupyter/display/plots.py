@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..api.workflow_models import WorkflowExecution
 
-__all__ = ["LABEL_LIMIT", "plot_dag", "plot_execution"]
+__all__ = ["LABEL_LIMIT", "plot_dag", "plot_execution", "plot_gantt"]
 
 LABEL_LIMIT = 300
 

@@ -89,10 +89,14 @@ class LiveListener(BaseListener):
 
     # -- listener protocol (engine loop thread) ----------------------------------------
     def run_started(self, run: Run) -> None:
-        """Bind the renderers, draw once, start the refresh timer on the run's loop."""
+        """Bind the renderers and start the refresh timer on the run's loop.
+
+        The first redraw waits for the timer: a run shorter than one period
+        is drawn once, when it ends.
+        """
         self._stopped = self._finished = False
+        self._dirty = True
         self._guard(self._bind, run)
-        self._guard(self._draw, run)
         self._arm(asyncio.get_running_loop())
 
     def step_changed(self, run: Run, index: int, state: str) -> None:
@@ -321,7 +325,7 @@ class TwinDisplay:
         from IPython.display import display
 
         bundle = self._repr_mimebundle_()  # type: ignore[attr-defined]
-        handle = display(bundle, raw=True, display_id=True)
+        handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
             self._handles().append(handle)
 

@@ -44,13 +44,16 @@ def preview(value: Any, limit: int = 80) -> str:
     """A short ``repr`` of a step result (never more than ``limit`` characters)."""
     try:
         text = _preview_repr.repr(value)
-    except Exception as exc:  # a broken __repr__ in user code
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ in user code is shown, not raised
         text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def model_for_run(run: Run) -> LiveDocument:
-    """The live document of a run."""
+def model_for_run(run: Run, previous: LiveDocument | None = None) -> LiveDocument:
+    """The live document of a run; ``previous`` is reused when it shows the same graph."""
+    if previous is not None and previous.graph is run.graph:
+        previous.rebind(run)
+        return previous
     return LiveDocument(run.graph, workflow=run.workflow, run=run)
 
 
@@ -73,7 +76,7 @@ def widget_bundle(widget: widgets.Widget, twin: Mapping[str, Any], **kwargs: Any
     return {**base, **twin}
 
 
-class DagView(TwinDisplay, widgets.VBox):
+class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
     """The DAG of a workflow or run, nodes coloured by state, with a step inspector.
 
     Parameters
@@ -171,12 +174,15 @@ class DagView(TwinDisplay, widgets.VBox):
         """Show ``run``'s live records (the graph is reused when it is the same)."""
         if self.model.run is run:
             return
-        self.set_model(model_for_run(run))
+        model = model_for_run(run, self.model)
+        if model is self.model:
+            return  # same graph: layout, edges and selector stay
+        self.set_model(model)
 
     def refresh(self) -> None:
         """Redraw from the current records (thread-safe)."""
         with self._draw_lock:
-            doc = self.model.update()
+            doc = self.model.update(stamps=False)
             svg = self._svg(doc)
             head = self._header_html(doc)
             with self.hold_sync():

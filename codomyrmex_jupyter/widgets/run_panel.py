@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RunPanel", "RunView"]
 
-TABLE_ROWS = 200
+TABLE_ROWS = 100
+TIMELINE_AUTO = 200  # above this many steps the timeline is drawn on request
 _ACTIVE = ("running", "retrying", "failed")
 
 
@@ -51,7 +52,7 @@ def _counts_text(counts: Mapping[str, int], total: int) -> str:
     return f"{done}/{total} done ({parts})" if parts else f"{done}/{total} done"
 
 
-class RunPanel(TwinDisplay, widgets.VBox):
+class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
     """Progress, step table, tracebacks and timeline of one run.
 
     Parameters
@@ -68,13 +69,21 @@ class RunPanel(TwinDisplay, widgets.VBox):
         self.table = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="360px"))
         self.errors = widgets.Accordion(children=[])
         self.timeline = widgets.Output()
+        self.timeline_button = widgets.Button(
+            description="Draw timeline", icon="bar-chart", layout=widgets.Layout(display="none")
+        )
+        self.timeline_button.on_click(lambda _b: self.draw_timeline())
         super().__init__(
-            children=[widgets.HBox([self.progress, self.counts]), self.table, self.errors, self.timeline],
+            children=[
+                widgets.HBox([self.progress, self.counts]), self.table, self.errors,
+                self.timeline_button, self.timeline,
+            ],
             **kwargs,
         )
         self.max_rate = max_rate
         self.model = model
         self._failed: tuple[str, ...] = ()
+        self._row_cache: dict[int, tuple[Any, str]] = {}
         self._listener: LiveListener | None = None
         self._draw_lock = threading.RLock()
         self.refresh()
@@ -104,13 +113,13 @@ class RunPanel(TwinDisplay, widgets.VBox):
         """Show ``run``'s live records."""
         if self.model.run is not run:
             with self._draw_lock:
-                self.model = model_for_run(run)
+                self.model = model_for_run(run, self.model)
                 self._failed = ()
 
     def refresh(self) -> None:
         """Redraw progress, table and tracebacks (thread-safe)."""
         with self._draw_lock:
-            doc = self.model.update()
+            doc = self.model.update(stamps=False)
             counts, total = doc["counts"], doc["total_nodes"]
             done = sum(v for k, v in counts.items() if k in TERMINAL_STATES)
             table = self._table_html(doc)
@@ -126,7 +135,14 @@ class RunPanel(TwinDisplay, widgets.VBox):
         """The run ended: final redraw and display update; the timeline is drawn just after."""
         self.refresh()
         self.update_displays()
-        defer(self.draw_timeline)
+        self.schedule_timeline()
+
+    def schedule_timeline(self) -> None:
+        """Draw the timeline just after the run returns, or offer a button for big runs."""
+        if len(self.model.records) <= TIMELINE_AUTO:
+            defer(self.draw_timeline)
+        else:
+            self.timeline_button.layout.display = None
 
     # -- pieces -----------------------------------------------------------------------------
     def _rows(self) -> list[int]:
@@ -139,7 +155,8 @@ class RunPanel(TwinDisplay, widgets.VBox):
         recs = self.model.records
         # Past the row limit, what is running or failed matters more than order.
         hot = [i for i in order if (r := recs[i]) is not None and r.status in _ACTIVE]
-        rest = [i for i in order if i not in set(hot)]
+        hot_set = set(hot)
+        rest = [i for i in order if i not in hot_set]
         return (hot + rest)[:TABLE_ROWS]
 
     def _table_html(self, doc: Mapping[str, Any]) -> str:
@@ -156,6 +173,16 @@ class RunPanel(TwinDisplay, widgets.VBox):
         )
 
     def _row_html(self, i: int) -> str:
+        cached = self._row_cache.get(i)
+        if cached is not None and cached[0] is self.model.records[i]:
+            return cached[1]
+        html = self._render_row(i)
+        rec = self.model.records[i]
+        if rec is not None and rec.status in TERMINAL_STATES:
+            self._row_cache[i] = (rec, html)  # a finished step's row never changes
+        return html
+
+    def _render_row(self, i: int) -> str:
         assert self.model.graph is not None
         name, rec = self.model.graph.names[i], self.model.records[i]
         state = "pending" if rec is None else rec.status
@@ -174,7 +201,9 @@ class RunPanel(TwinDisplay, widgets.VBox):
         if graph is None:
             return
         recs = self.model.records
-        failed = tuple(n for n, r in zip(graph.names, recs, strict=True) if r is not None and r.status == "failed")
+        failed = tuple(
+            n for n, r in zip(graph.names, recs, strict=True) if r is not None and r.status == "failed"
+        )
         if failed == self._failed:
             return
         self._failed = failed
@@ -197,6 +226,7 @@ class RunPanel(TwinDisplay, widgets.VBox):
         fig = plot_gantt(recs, title=title)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=72)
+        self.timeline_button.layout.display = "none"
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         self.timeline.outputs = (
             {
@@ -218,7 +248,7 @@ class RunPanel(TwinDisplay, widgets.VBox):
         return widget_bundle(self, document_bundle(doc, svg=dag_svg(doc)), **kwargs)
 
 
-class RunView(TwinDisplay, widgets.VBox):
+class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
     """One run: its live DAG, its panel and a Cancel button.
 
     Parameters
@@ -307,8 +337,9 @@ class RunView(TwinDisplay, widgets.VBox):
         """Show ``run`` in the DAG and the panel (one shared document)."""
         if self.dag.model.run is run:
             return
-        model = model_for_run(run)
-        self.dag.set_model(model)
+        model = model_for_run(run, self.dag.model)
+        if model is not self.dag.model:
+            self.dag.set_model(model)
         with self.panel._draw_lock:
             self.panel.model = model
             self.panel._failed = ()
@@ -330,7 +361,7 @@ class RunView(TwinDisplay, widgets.VBox):
         """The run ended: final redraw and display update; the timeline is drawn just after."""
         self.refresh()
         self.update_displays()
-        defer(self.panel.draw_timeline)
+        self.panel.schedule_timeline()
 
     def _on_cancel(self, _button: Any = None) -> None:
         self.cancel()

@@ -1,0 +1,84 @@
+"""MIME bundles of workflows and runs: three keys, final states, the SVG inside."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
+from codomyrmex_jupyter.api.workflow_models import WorkflowStep
+from codomyrmex_jupyter.display.bundles import (
+    DagDisplay,
+    dag_display,
+    execution_bundle,
+    workflow_bundle,
+)
+from codomyrmex_jupyter.display.dag_json import MIME_TYPE
+from codomyrmex_jupyter.engine.state import STATE_COLORS
+
+KEYS = {"text/plain", "text/html", MIME_TYPE}
+
+
+def _define(manager: WorkflowManager) -> None:
+    def load() -> list[int]:
+        return [1, 2, 3]
+
+    def bad(load: list[int]) -> None:
+        raise KeyError("missing")
+
+    def after(bad: None) -> None:
+        return None
+
+    steps = [
+        WorkflowStep("load", "notebook.b", "load", max_retries=0),
+        WorkflowStep("bad", "notebook.b", "bad", dependencies=["load"], max_retries=0),
+        WorkflowStep("after", "notebook.b", "after", dependencies=["bad"], max_retries=0),
+    ]
+    assert manager.create_workflow("b", steps, callables={"load": load, "bad": bad, "after": after})
+
+
+def test_execution_bundle_shows_the_final_run(manager: WorkflowManager) -> None:
+    _define(manager)
+    ex = manager.run_workflow("b")
+    bundle = execution_bundle(ex)
+    assert set(bundle) == KEYS
+    doc = bundle[MIME_TYPE]
+    assert doc["status"] == "failed" and doc["run_id"] == ex.execution_id
+    assert [n["state"] for n in doc["nodes"]] == ["succeeded", "failed", "skipped"]
+    html = bundle["text/html"]
+    assert "<svg" in html and STATE_COLORS["succeeded"] in html and STATE_COLORS["failed"] in html
+    assert "<table class='codomyrmex-steps'>" in html
+    lines = bundle["text/plain"].splitlines()
+    assert lines[0] == ex.summary()
+    assert lines[1] == "  bad: KeyError: 'missing'"
+
+
+def test_execution_repr_uses_the_bundle(manager: WorkflowManager) -> None:
+    _define(manager)
+    ex = manager.run_workflow("b")
+    assert set(ex._repr_mimebundle_()) == KEYS
+
+
+def test_workflow_bundle_is_all_pending(manager: WorkflowManager) -> None:
+    _define(manager)
+    bundle = workflow_bundle("b", manager.get_graph("b"), manager.get_workflow("b"))
+    doc = bundle[MIME_TYPE]
+    assert doc["kind"] == "workflow" and doc["counts"] == {"pending": 3}
+    assert bundle["text/plain"] == "b: 3 steps"
+    assert "<table" not in bundle["text/html"] and "<svg" in bundle["text/html"]
+
+
+def test_dag_display(manager: WorkflowManager) -> None:
+    _define(manager)
+    display = dag_display(manager, "b")
+    assert isinstance(display, DagDisplay)
+    assert set(display._repr_mimebundle_()) == KEYS
+    assert display.svg(width=200).count('width="200"') == 1
+    assert isinstance(display.plot(), Figure)
+    assert repr(display) == "b: 3 steps"
+
+
+def test_dag_display_for_execution(manager: WorkflowManager) -> None:
+    _define(manager)
+    ex = manager.run_workflow("b")
+    doc = DagDisplay.for_execution(ex).doc
+    assert doc["counts"] == {"succeeded": 1, "failed": 1, "skipped": 1}

@@ -1,0 +1,103 @@
+"""Static SVG: colours per state, legend, markers, escaping, compact and summary modes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from codomyrmex_jupyter.display.svg import LABEL_LIMIT, SvgRenderer, dag_svg, format_duration, summary_svg
+from codomyrmex_jupyter.engine.state import STATE_COLORS
+
+
+def _doc(states: list[str], names: list[str] | None = None) -> dict:
+    names = names or [f"s{i}" for i in range(len(states))]
+    nodes = [
+        {"id": n, "label": n, "module": "m", "action": "a", "state": s, "layer": i, "x": float(i),
+         "y": 0.0, "duration": 0.25 if s == "succeeded" else None, "attempts": 1,
+         "started": None, "ended": None, "error": "ValueError: <boom>" if s == "failed" else None}
+        for i, (n, s) in enumerate(zip(names, states, strict=True))
+    ]
+    edges = [[names[i - 1], names[i]] for i in range(1, len(names))]
+    counts: dict[str, int] = {}
+    for s in states:
+        counts[s] = counts.get(s, 0) + 1
+    return {"version": 1, "kind": "run", "workflow": "w<&>", "run_id": "abcdef123", "status": "failed",
+            "direction": "LR", "nodes": nodes, "edges": edges, "states": STATE_COLORS,
+            "counts": counts, "truncated": False, "total_nodes": len(nodes)}
+
+
+def test_nodes_are_filled_with_their_state_colour() -> None:
+    svg = dag_svg(_doc(["succeeded", "failed", "skipped"]))
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    for state in ("succeeded", "failed", "skipped"):
+        assert len(re.findall(rf'data-state="{state}"><title>[^<]*</title><rect[^>]*fill="{STATE_COLORS[state]}"', svg)) == 1
+    assert svg.count('class="error-marker"') == 1
+    assert ">250ms<" in svg  # duration under the label
+
+
+def test_legend_lists_every_state_with_counts() -> None:
+    svg = dag_svg(_doc(["succeeded", "succeeded", "failed"]))
+    legend = svg[svg.index('<g class="legend">'):]
+    legend = legend[: legend.index("</g>")]
+    for state, colour in STATE_COLORS.items():
+        assert f'fill="{colour}"' in legend and state in legend
+    assert "succeeded 2" in legend and "failed 1" in legend
+
+
+def test_text_is_escaped() -> None:
+    svg = dag_svg(_doc(["failed", "pending"], names=["<script>", 'a"b']))
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg and "a&quot;b" in svg
+    assert "w&lt;&amp;&gt;" in svg
+    assert "ValueError: &lt;boom&gt;" in svg
+
+
+def test_edges_are_one_path_with_arrows() -> None:
+    svg = dag_svg(_doc(["pending"] * 4))
+    assert svg.count('class="edges"') == 1
+    assert svg.count('class="arrows"') == 1
+    assert re.search(r'class="edges" d="([^"]*)"', svg).group(1).count("M") == 3
+
+
+def test_big_graphs_are_drawn_as_dots_without_labels() -> None:
+    n = LABEL_LIMIT + 1
+    svg = dag_svg(_doc(["succeeded"] * n))
+    assert svg.count("<circle") == n
+    assert "<rect x=" not in svg.split('<g class="legend">')[1].split("</g>", 1)[1]
+    assert 'class="arrows"' not in svg
+
+
+def test_width_scales_the_drawing() -> None:
+    assert 'width="300"' in dag_svg(_doc(["pending", "pending"]), width=300)
+
+
+def test_renderer_reuses_edges_and_redraws_states() -> None:
+    doc = _doc(["running", "pending"])
+    renderer = SvgRenderer(doc)
+    first = renderer.render(doc)
+    doc["nodes"][0]["state"] = "succeeded"
+    second = renderer.render(doc)
+    assert 'data-state="running"' in first and 'data-state="succeeded"' in second
+
+
+def test_empty_document_says_so() -> None:
+    doc = _doc([])
+    assert "no steps" in dag_svg(doc)
+
+
+def test_summary_draws_one_stacked_bar_per_layer() -> None:
+    doc = _doc(["succeeded"])
+    svg = summary_svg([{"succeeded": 3, "failed": 1}, {"pending": 2}], doc)
+    assert svg.count('data-state="succeeded"') == 1
+    assert svg.count('data-state="failed"') == 1
+    assert svg.count('data-state="pending"') == 1
+    assert "2 layers" in svg
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, ""), (0.0123, "12ms"), (3.2, "3.20s"), (125, "2m05s")],
+)
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert format_duration(seconds) == text

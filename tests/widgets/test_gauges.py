@@ -1,0 +1,92 @@
+"""ResourceGauges: one bar per resource, styled by utilisation, following allocations."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from codomyrmex_jupyter.widgets.gauges import ResourceGauges, bar_style, holders_text
+
+
+def _wait_for(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("util", "style"), [(0.0, "success"), (0.69, "success"), (0.7, "warning"), (0.89, "warning"),
+                        (0.9, "danger"), (1.0, "danger")],
+)
+def test_bar_style(util: float, style: str) -> None:
+    assert bar_style(util) == style
+
+
+def test_holders_text() -> None:
+    holders = [(f"t{i}", 1.0, "shared") for i in range(7)]
+    assert holders_text(holders[:2]) == "t0 1, t1 1"
+    assert holders_text(holders) == "t0 1, t1 1, t2 1, t3 1, t4 1 (+2 more)"
+    assert holders_text([("t", 2.5, "exclusive")]) == "t 2.5 exclusive"
+
+
+class FakeResources:
+    def __init__(self) -> None:
+        self.stats = {"gpu": SimpleNamespace(capacity=4.0, allocated=1.0, utilisation=0.25, unit="cards",
+                                              holders=(("run:a", 1.0, "shared"),), waiting=0)}
+        self.callbacks: list = []
+
+    def snapshot(self) -> dict:
+        return dict(self.stats)
+
+    def subscribe(self, cb):
+        self.callbacks.append(cb)
+        return lambda: self.callbacks.remove(cb)
+
+
+def test_gauges_show_allocation_capacity_and_holders() -> None:
+    res = FakeResources()
+    gauges = ResourceGauges(res)
+    gauge = gauges.gauges["gpu"]
+    assert (gauge.bar.value, gauge.bar.max, gauge.bar.bar_style) == (1.0, 4.0, "success")
+    assert gauge.text.value == "1/4 cards (25%) · held by run:a 1"
+    res.stats["gpu"] = SimpleNamespace(capacity=4.0, allocated=3.8, utilisation=0.95, unit="cards",
+                                       holders=(("run:a", 3.8, "shared"),), waiting=2)
+    for cb in list(res.callbacks):
+        for _ in range(100):
+            cb("change")
+    _wait_for(lambda: gauge.bar.value == 3.8)
+    assert gauge.bar.bar_style == "danger"
+    assert "2 waiting" in gauge.text.value
+    assert gauges._coalescer.calls <= 3
+    gauges.close()
+    assert res.callbacks == []
+
+
+def test_gauges_twin_and_empty_state() -> None:
+    res = FakeResources()
+    gauges = ResourceGauges(res, live=False)
+    bundle = gauges._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "gpu" in bundle["text/plain"] and "<table" in bundle["text/html"]
+    res.stats.clear()
+    gauges.refresh()
+    assert gauges.rows.children == () and "none defined" in gauges.title.value
+
+
+def test_gauges_follow_a_real_resource_manager() -> None:
+    resources = pytest.importorskip("codomyrmex_jupyter.api.resources")
+    manager = resources.ResourceManager()
+    manager.add_resource(resources.Resource("cpu", "CPU", resources.ResourceType.CPU, 10.0, "cores"))
+    gauges = ResourceGauges(manager)
+    bar = gauges.gauges["cpu"].bar
+    assert (bar.value, bar.max) == (0.0, 10.0)
+    assert manager.allocate_resource("cpu", "task-1", 8.0) is not None
+    _wait_for(lambda: bar.value == 8.0)
+    assert bar.bar_style == "warning"
+    assert "task-1 8" in gauges.gauges["cpu"].text.value
+    manager.release_resource("task-1", "cpu")
+    _wait_for(lambda: bar.value == 0.0)
+    gauges.close()

@@ -1,0 +1,139 @@
+"""RunPanel and RunView without a kernel: progress, table, tracebacks, timeline, cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
+from codomyrmex_jupyter.api.workflow_models import WorkflowStatus, WorkflowStep
+from codomyrmex_jupyter.display.dag_json import MIME_TYPE
+from codomyrmex_jupyter.engine.state import STATE_COLORS
+from codomyrmex_jupyter.widgets.run_panel import RunPanel, RunView
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _define(manager: WorkflowManager) -> None:
+    def load() -> list[int]:
+        return [1, 2, 3]
+
+    def clean(load: list[int]) -> list[int]:
+        return [x * 2 for x in load]
+
+    def bad(load: list[int]) -> None:
+        raise ValueError("bad input")
+
+    def after(bad: None) -> None:
+        return None
+
+    steps = [
+        WorkflowStep(n, "notebook.rp", n, dependencies=d, max_retries=1)
+        for n, d in [("load", []), ("clean", ["load"]), ("bad", ["load"]), ("after", ["bad"])]
+    ]
+    fns = {"load": load, "clean": clean, "bad": bad, "after": after}
+    assert manager.create_workflow("rp", steps, callables=fns)
+
+
+def _wait_for(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_panel_shows_progress_table_and_tracebacks(manager: WorkflowManager) -> None:
+    _define(manager)
+    run, _ex = manager.prepare_run("rp")
+    panel = RunPanel.for_run(run)
+    assert panel.progress.value == 0 and panel.progress.max == 4
+    manager.run_workflow("rp", listeners=[panel.listener])
+    assert panel.progress.value == 4 and panel.progress.max == 4
+    assert panel.progress.bar_style == "danger"
+    assert panel.counts.value == "4/4 done (2 succeeded, 1 failed, 1 skipped)"
+    table = panel.table.value
+    assert "<td>bad</td>" in table and "<td>2</td>" in table  # two attempts
+    assert "[1, 2, 3]" in table and "[2, 4, 6]" in table
+    assert "dependency &#x27;bad&#x27; failed" in table
+    assert len(panel.errors.children) == 1
+    assert panel.errors.titles == ("bad: ValueError: bad input",)
+    assert "Traceback" in panel.errors.children[0].value
+    _wait_for(lambda: len(panel.timeline.outputs) == 1)
+    assert panel.timeline.outputs[0]["data"]["image/png"]
+
+
+def test_panel_of_a_recorded_execution(manager: WorkflowManager, tmp_path) -> None:
+    _define(manager)
+    ex = manager.run_workflow("rp")
+    other = WorkflowManager(config_dir=tmp_path / "wm")
+    try:
+        stored = other.get_execution(ex.execution_id)
+        panel = RunPanel.for_execution(stored)
+        assert panel.progress.value == 4
+        assert len(panel.errors.children) == 1
+        assert len(panel.timeline.outputs) == 1  # drawn at once without a loop
+        assert panel._repr_mimebundle_()[MIME_TYPE]["status"] == "failed"
+    finally:
+        other.close()
+
+
+def test_success_is_green(manager: WorkflowManager) -> None:
+    steps = [WorkflowStep("one", "notebook.ok", "one")]
+    assert manager.create_workflow("ok", steps, callables={"one": lambda: 1})
+    view = RunView.start(manager, "ok")
+    assert view.panel.progress.bar_style == "success"
+    assert view.cancel_button.disabled
+    assert "completed" in view.status.value
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) >= {WIDGET_MIME, MIME_TYPE, "text/html", "text/plain"}
+    assert f'fill="{STATE_COLORS["succeeded"]}"' in bundle["text/html"]
+
+
+def test_run_view_shares_one_document(manager: WorkflowManager) -> None:
+    _define(manager)
+    view = RunView.start(manager, "rp")
+    assert view.dag.model is view.panel.model
+    assert view.document()["counts"] == {"succeeded": 2, "failed": 1, "skipped": 1}
+    assert view.panel.progress.value == 4
+
+
+def test_cancel_button_cancels_a_background_run(manager: WorkflowManager) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    steps = [WorkflowStep("slow", "notebook.c", "slow"), WorkflowStep("next", "notebook.c", "next",
+                                                                      dependencies=["slow"])]
+    assert manager.create_workflow("c", steps, callables={"slow": slow, "next": lambda slow: slow})
+    view = RunView.start(manager, "c", background=True)
+    try:
+        assert started.wait(10)
+        assert not view.cancel_button.disabled
+        view.cancel_button.click()
+        assert view.cancel_button.disabled and view.cancel_button.description == "Cancelling…"
+        ex = view.handle.result(10)
+    finally:
+        release.set()
+    assert ex.status is WorkflowStatus.CANCELLED
+    _wait_for(lambda: "cancelled" in view.status.value)
+    assert view.document()["counts"] == {"cancelled": 2}
+
+
+def test_for_execution_follows_a_live_run(manager: WorkflowManager) -> None:
+    release = threading.Event()
+    steps = [WorkflowStep("w", "notebook.l", "w")]
+    assert manager.create_workflow("l", steps, callables={"w": lambda: release.wait(10)})
+    handle = manager.start_workflow("l")
+    try:
+        _wait_for(lambda: handle.execution is not None and handle.execution._run is not None
+                  and handle.execution._run.status == "running")
+        view = RunView.for_execution(handle.execution, manager=manager)
+        assert view.listener.poll
+    finally:
+        release.set()
+    handle.result(10)
+    _wait_for(lambda: "completed" in view.status.value)
+    assert view.panel.progress.value == 1
