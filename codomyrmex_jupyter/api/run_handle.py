@@ -60,7 +60,7 @@ class RunHandle:
 
     def result(self, timeout: float | None = None) -> WorkflowExecution:
         """Wait for the run to end and return its execution."""
-        return self._task.result(timeout)  # type: ignore[no-any-return,unused-ignore]
+        return self._task.result(timeout)  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, WorkflowExecution]:
         return self._task.__await__()  # type: ignore[no-any-return]

@@ -419,7 +419,17 @@ class WorkflowManager:
         if ex is not None:
             return ex
         row = self.store.get_run(run_id)
-        return None if row is None else _execution_from_row(row)
+        if row is None:
+            return None
+        ex = _execution_from_row(row)
+        ex.edges = self._stored_edges(row["workflow"], row["version"])
+        return ex
+
+    def _stored_edges(self, name: str, version: int | None) -> list[tuple[str, str]]:
+        stored = self.store.load_workflow(name, version) if version is not None else None
+        if stored is None:
+            return []
+        return [(d, s["name"]) for s in stored["definition"] for d in s.get("dependencies", [])]
 
     def history(
         self, workflow: str | None = None, limit: int | None = 20, *, status: str | None = None

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument
-from IPython.utils.process import arg_split
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
-__all__ = ["define_options", "one_line", "parse", "run_options", "usage_line"]
+__all__ = [
+    "command", "define_options", "one_line", "option", "parse", "run_options", "usage_line",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 HELP_FLAGS = frozenset({"-h", "--help"})
+
+
+def command(name: str) -> Callable[[F], F]:
+    """``@magic_arguments(name)``, typed: builds the parser from the options below it."""
+    return cast("Callable[[F], F]", magic_arguments(name))  # type: ignore[no-untyped-call]
+
+
+def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
+    """``@argument(...)``, typed: one argparse option of a magic."""
+    return cast("Callable[[F], F]", argument(*names, **kwargs))  # type: ignore[no-untyped-call]
 
 
 def _apply(func: F, decorators: list[Callable[[F], F]]) -> F:
@@ -33,20 +45,18 @@ def run_options(func: F) -> F:
     return _apply(
         func,
         [
-            argument(
-                "-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+            option("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                 help="a run parameter; the value is a Python literal or else a string "
                 "(repeatable; wins over --params)",
             ),
-            argument(
-                "--params", metavar="VAR", default=None,
+            option("--params", metavar="VAR", default=None,
                 help="name of a notebook variable holding a dict of run parameters",
             ),
-            argument("--timeout", type=float, default=None, metavar="S",
+            option("--timeout", type=float, default=None, metavar="S",
                      help="seconds for the whole run"),
-            argument("--background", action="store_true",
+            option("--background", action="store_true",
                      help="return a run handle at once; the run goes on in the background"),
-            argument("--executor", default=None, metavar="local|dask://HOST:PORT",
+            option("--executor", default=None, metavar="local|dask://HOST:PORT",
                      help="where steps run (default: this kernel)"),
         ],
     )
@@ -57,12 +67,12 @@ def define_options(func: F) -> F:
     return _apply(
         func,
         [
-            argument("--yaml", action="store_true",
+            option("--yaml", action="store_true",
                      help="the cell is a YAML/JSON list of module/action steps"),
-            argument("--no-save", action="store_true",
+            option("--no-save", action="store_true",
                      help="keep the definition in this kernel only"),
-            argument("--quiet", action="store_true", help="do not display the DAG"),
-            argument("--run", action="store_true",
+            option("--quiet", action="store_true", help="do not display the DAG"),
+            option("--run", action="store_true",
                      help="run the workflow right away with the run options"),
         ],
     )

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CommandError",
     "cancel",
+    "check_executor",
     "check_runnable",
     "config",
     "dag",
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 
 _DASK_ADDRESS = re.compile(r"dask://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
 _CANCEL_WAIT = 5.0
+# one client per scheduler address for the kernel's lifetime, not one per run
+_dask_executors: dict[str, Executor] = {}
 
 
 class CommandError(CodomyrmexError, ValueError):
@@ -64,8 +67,8 @@ class CommandError(CodomyrmexError, ValueError):
 
 
 # -- run ---------------------------------------------------------------------------------
-def make_executor(spec: str | None) -> Executor | None:
-    """The executor for ``--executor``: ``None``/``"local"`` or ``dask://HOST:PORT``.
+def check_executor(spec: str | None) -> str | None:
+    """Validate ``--executor`` without connecting; return the scheduler address or ``None``.
 
     Raises
     ------
@@ -80,17 +83,32 @@ def make_executor(spec: str | None) -> Executor | None:
             f"--executor must be 'local' or dask://HOST:PORT (e.g. dask://127.0.0.1:8786), got {spec!r}"
         )
     try:
-        from ..engine.executors.dask import DaskExecutor
+        import distributed  # noqa: F401
+
+        from ..engine.executors import dask  # noqa: F401
     except ImportError as exc:
         raise CommandError(
-            "the Dask executor is not available: pip install codomyrmex_jupyter[dask] "
-            f"({exc})"
+            f"the Dask executor is not available: pip install codomyrmex_jupyter[dask] ({exc})"
         ) from None
-    address = f"tcp://{match['host']}:{match['port']}"
+    return f"tcp://{match['host']}:{match['port']}"
+
+
+def make_executor(spec: str | None) -> Executor | None:
+    """The executor for ``--executor``: ``None`` (local) or a Dask executor, reused per address."""
+    address = check_executor(spec)
+    if address is None:
+        return None
+    executor = _dask_executors.get(address)
+    if executor is not None:
+        return executor
+    from ..engine.executors.dask import DaskExecutor
+
     try:
-        return DaskExecutor(address)  # type: ignore[no-any-return]
+        executor = DaskExecutor(address)
     except (OSError, TimeoutError) as exc:
         raise CommandError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    _dask_executors[address] = executor
+    return executor
 
 
 def check_runnable(manager: WorkflowManager, name: str) -> None:
@@ -251,7 +269,7 @@ def cancel(*, manager: WorkflowManager, run_id: str) -> WorkflowExecution:
 # -- the rest of the system --------------------------------------------------------------
 def status(*, manager: WorkflowManager) -> Any:
     """System status: runs going on here and the engine's component summary."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"key": f"run {e.execution_id[:8]}", "value": f"{e.workflow_name} {e.status.value}"}
         for e in manager.active_runs()
     ]

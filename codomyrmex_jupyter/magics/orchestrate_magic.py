@@ -13,14 +13,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.display import display
 
+from ..api.run_handle import RunHandle
+from ..api.workflow_models import WorkflowStatus
 from ..errors import CodomyrmexError
 from . import commands
-from .arguments import one_line, parse, run_options, usage_line
+from .arguments import command, one_line, option, parse, run_options, usage_line
 from .cell_parsing import parse_params
-from .progress import LiveRunHandle, TextProgress, WidgetProgress
+from .progress import LiveExecution, LiveRunHandle, live_view
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -55,33 +55,15 @@ def run_parameters(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _in_kernel(shell: Any) -> bool:
-    return getattr(shell, "kernel", None) is not None
-
-
-def _progress(shell: Any, manager: WorkflowManager, name: str) -> list[Any]:
-    """Listeners that show live progress (none outside a kernel)."""
-    if not _in_kernel(shell):
-        return []
-    handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)
-    try:
-        import ipywidgets  # noqa: F401
-
-        from ..widgets import run_panel  # noqa: F401
-    except ImportError:
-        return [TextProgress(lambda line: handle.update({"text/plain": line}, raw=True))]
-    return [WidgetProgress(manager, handle.update)]
-
-
 def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
     """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
     params = run_parameters(shell, args)
     try:
-        commands.make_executor(args.executor)  # validate before anything is displayed
+        commands.check_executor(args.executor)  # before anything is displayed
         commands.check_runnable(manager, name)
     except CodomyrmexError as exc:
         raise usage_error(exc) from None
-    listeners = _progress(shell, manager, name)
+    listeners, view = live_view(shell, manager, name)
     try:
         result = commands.run(
             manager=manager, name=name, params=params, timeout=args.timeout,
@@ -89,99 +71,100 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
         )
     except CodomyrmexError as exc:
         raise usage_error(exc) from None
-    if args.background:
-        view = getattr(listeners[0], "view", None) if listeners else None
-        return LiveRunHandle.wrap(result, view)  # type: ignore[arg-type]
-    if result.status.value == "cancelled":  # type: ignore[union-attr]
+    if isinstance(result, RunHandle):
+        if view is not None:
+            view.handle = result
+        return LiveRunHandle.wrap(result, view)
+    if result.status is WorkflowStatus.CANCELLED:
         print(
-            f"run {result.execution_id[:8]} of {name!r} was cancelled and recorded as cancelled",  # type: ignore[union-attr]
+            f"run {result.execution_id[:8]} of {name!r} was cancelled and recorded as cancelled",
             file=sys.stderr,
         )
-    return result
+    return result if view is None else LiveExecution.wrap(result)
 
 
 # -- subcommands -----------------------------------------------------------------------------
-@magic_arguments("orchestrate run")
-@argument("name", help="workflow to run")
+@command("orchestrate run")
+@option("name", help="workflow to run")
 @run_options
 def _run(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Run a workflow; blocks (with live progress) unless --background."""
     return run_from_args(shell, manager, args.name, args)
 
 
-@magic_arguments("orchestrate list")
+@command("orchestrate list")
 def _list(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """List the defined workflows."""
     return commands.list_workflows(manager=manager)
 
 
-@magic_arguments("orchestrate dag")
-@argument("name", help="workflow name")
+@command("orchestrate dag")
+@option("name", help="workflow name")
 def _dag(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show the DAG of a workflow."""
     return commands.dag(manager=manager, name=args.name)
 
 
-@magic_arguments("orchestrate show")
-@argument("run_id", help="run id or unique prefix")
+@command("orchestrate show")
+@option("run_id", help="run id or unique prefix")
 def _show(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show one run (status, steps, errors, results)."""
     return commands.show(manager=manager, run_id=args.run_id)
 
 
-@magic_arguments("orchestrate history")
-@argument("name", nargs="?", default=None, help="only runs of this workflow")
-@argument("-n", type=int, default=20, help="how many runs (default 20)")
+@command("orchestrate history")
+@option("name", nargs="?", default=None, help="only runs of this workflow")
+@option("-n", type=int, default=20, help="how many runs (default 20)")
 def _history(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Recorded runs, newest first."""
     return commands.history(manager=manager, name=args.name, limit=args.n)
 
 
-@magic_arguments("orchestrate cancel")
-@argument("run_id", help="run id or unique prefix")
+@command("orchestrate cancel")
+@option("run_id", help="run id or unique prefix")
 def _cancel(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Cancel a run going on in this kernel."""
     return commands.cancel(manager=manager, run_id=args.run_id)
 
 
-@magic_arguments("orchestrate status")
+@command("orchestrate status")
 def _status(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """System status: active runs, loop mode, components."""
     return commands.status(manager=manager)
 
 
-@magic_arguments("orchestrate resources")
+@command("orchestrate resources")
 def _resources(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Resources with capacity and availability."""
     return commands.resources()
 
 
-@magic_arguments("orchestrate tasks")
+@command("orchestrate tasks")
 def _tasks(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Tasks of the task orchestrator."""
     return commands.tasks()
 
 
-@magic_arguments("orchestrate projects")
+@command("orchestrate projects")
 def _projects(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Projects."""
     return commands.projects()
 
 
-@magic_arguments("orchestrate sessions")
+@command("orchestrate sessions")
 def _sessions(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Orchestration sessions."""
     return commands.sessions()
 
 
-@magic_arguments("orchestrate dashboard")
+@command("orchestrate dashboard")
 def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """The live dashboard (runs, resources)."""
     return commands.dashboard(manager=manager)
 
 
-@magic_arguments("orchestrate config")
-@argument("--loop", choices=["thread", "nested"], default=None,
+@command("orchestrate config")
+@option("--loop", choices=["thread", "nested"], default=None,
           help="how blocking runs share the kernel's event loop")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show or change the configuration."""

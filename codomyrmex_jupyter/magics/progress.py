@@ -2,10 +2,8 @@
 
 The widget view (``widgets.run_panel.RunView``) is used when ipywidgets and a
 kernel are there; otherwise a one-line text progress, redrawn in place through
-a display id at most four times a second (and always at the end).
-
-Both are run listeners: ``step_changed`` is on the engine's hot path, so it
-only decides whether enough time has passed to redraw.
+a display id at most four times a second (and always at the end). Both are
+created and displayed before the run starts and follow it as run listeners.
 """
 
 from __future__ import annotations
@@ -16,12 +14,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api.run_handle import RunHandle
+from ..api.workflow_models import WorkflowExecution
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
     from ..engine.runner import Run
 
-__all__ = ["LiveRunHandle", "TextProgress", "WidgetProgress", "progress_line"]
+__all__ = ["LiveExecution", "LiveRunHandle", "TextProgress", "live_view", "progress_line"]
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL = 0.25
@@ -72,40 +71,25 @@ class TextProgress:
         self._draw(run)
 
 
-class WidgetProgress:
-    """A run listener that builds a ``RunView`` once the run is set up and forwards events.
+def live_view(shell: Any, manager: WorkflowManager, name: str) -> tuple[list[Any], Any]:
+    """Display a live view of the next run of ``name``; return ``(listeners, view)``.
 
-    The view needs the run's execution, which the manager creates when the run
-    starts; ``on_view`` receives the view then (to display it).
+    In a kernel with ipywidgets the view is a ``RunView`` (DAG, panel, Cancel);
+    without ipywidgets, a text line; outside a kernel, nothing.
     """
+    if getattr(shell, "kernel", None) is None:
+        return [], None
+    from IPython.display import display
 
-    def __init__(self, manager: WorkflowManager, on_view: Callable[[Any], Any]) -> None:
-        self.manager = manager
-        self.on_view = on_view
-        self.view: Any = None
-
-    def run_started(self, run: Run) -> None:
-        """Create and show the view, then pass the event on."""
+    try:
         from ..widgets.run_panel import RunView
-
-        execution = self.manager.get_execution(run.run_id)
-        try:
-            self.view = RunView(execution, manager=self.manager)
-            self.on_view(self.view)
-            self.view.listener.run_started(run)
-        except Exception:  # the run goes on without a view rather than failing
-            log.exception("could not show the run view of %s", run.run_id)
-            self.view = None
-
-    def step_changed(self, run: Run, index: int, state: str) -> None:
-        """Pass the event on."""
-        if self.view is not None:
-            self.view.listener.step_changed(run, index, state)
-
-    def run_finished(self, run: Run) -> None:
-        """Pass the event on."""
-        if self.view is not None:
-            self.view.listener.run_finished(run)
+    except ImportError as exc:
+        log.debug("no widget view (%s); showing text progress", exc)
+        handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        return [TextProgress(lambda line: handle.update({"text/plain": line}, raw=True))], None
+    view = RunView.for_workflow(manager, name)
+    display(view)  # type: ignore[no-untyped-call]
+    return [view.listener], view
 
 
 class LiveRunHandle(RunHandle):
@@ -129,3 +113,22 @@ class LiveRunHandle(RunHandle):
         if not self.done():
             return {"text/plain": repr(self)}
         return super()._repr_mimebundle_(include, exclude)
+
+
+class LiveExecution(WorkflowExecution):
+    """The execution a blocking magic run returns when a live view shows the details.
+
+    It is the same record (every field of the :class:`WorkflowExecution`); only
+    its display is a one-line summary, since the view above already shows
+    the DAG and the step table.
+    """
+
+    @classmethod
+    def wrap(cls, execution: WorkflowExecution) -> LiveExecution:
+        """A :class:`LiveExecution` with ``execution``'s fields."""
+        live = cls.__new__(cls)
+        live.__dict__.update(vars(execution))
+        return live
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": self.summary()}

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from ..errors import CodomyrmexError, WorkflowValidationError
 from . import views
-from .arguments import define_options, one_line, parse, run_options
+from .arguments import command, define_options, one_line, option, parse, run_options
 from .cell_parsing import CellParseError, ParsedCell, parse_function_cell, parse_spec_cell
 from .orchestrate_magic import orchestrate, run_from_args
 
@@ -35,8 +34,8 @@ __all__ = ["WorkflowMagics", "define_workflow"]
 _LINE_OFFSET = 1
 
 
-@magic_arguments("%workflow")
-@argument("name", help="workflow name; defining it again makes a new version")
+@command("%workflow")
+@option("name", help="workflow name; defining it again makes a new version")
 @define_options
 @run_options
 def _workflow_parser() -> None:
@@ -110,7 +109,7 @@ def define_workflow(
     if args.run:
         return run_from_args(shell, manager, name, args)
     if not args.quiet:
-        display(views.dag_view(name, manager.get_graph(name), parsed.steps))
+        display(views.dag_view(name, manager.get_graph(name), parsed.steps))  # type: ignore[no-untyped-call]
     return None
 
 

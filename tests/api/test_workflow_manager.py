@@ -219,3 +219,16 @@ def test_steps_with_resources_share_the_kernel_pool() -> None:
     assert max(seen) == 2.0 and len(seen) == 8
     assert rm.pool.statistics("gpu").allocated == 0.0
     assert rm.pool.statistics("gpu").peak == 2.0
+
+
+def test_recorded_runs_keep_their_edges(tmp_path: Path) -> None:
+    m = WorkflowManager(config_dir=tmp_path)
+    m.register_action("t", "one", lambda: 1)
+    m.create_workflow("w", [WorkflowStep("a", "t", "one"), WorkflowStep("b", "t", "one", dependencies=["a"])])
+    run_id = m.run_workflow("w").execution_id
+    m.close()
+    fresh = WorkflowManager(config_dir=tmp_path)
+    ex = fresh.get_execution(run_id)
+    assert ex.edges == [("a", "b")]
+    assert [r.status for r in ex.step_records.values()] == ["succeeded", "succeeded"]
+    fresh.close()

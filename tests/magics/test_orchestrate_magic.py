@@ -1,0 +1,233 @@
+"""%orchestrate through IPython's test shell (orchestrate_magic and commands)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from codomyrmex_jupyter import get_workflow_manager, runtime
+from codomyrmex_jupyter.api.run_handle import RunHandle
+from codomyrmex_jupyter.api.workflow_models import WorkflowExecution, WorkflowStatus
+from codomyrmex_jupyter.magics import commands
+
+ETL = """\
+def load(n: int = 10):
+    return list(range(n))
+
+def clean(load):
+    return [x * 2 for x in load]
+"""
+
+SLOW = """\
+import asyncio
+
+async def slow(seconds: float = 30):
+    await asyncio.sleep(seconds)
+    return seconds
+"""
+
+
+@pytest.fixture
+def etl(ip: Any) -> Any:
+    ip.run_cell_magic("workflow", "etl --quiet", ETL)
+    return ip
+
+
+def _wait_running(run_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ex = get_workflow_manager().get_execution(run_id)
+        if ex is not None and ex.step_records["slow"].status == "running":
+            return
+        time.sleep(0.01)
+    raise AssertionError("the step never started")
+
+
+def test_run_blocks_and_returns_the_execution(etl: Any) -> None:
+    ex = etl.run_line_magic("orchestrate", "run etl -p n=3 --timeout 30")
+    assert isinstance(ex, WorkflowExecution)
+    assert ex.status is WorkflowStatus.COMPLETED
+    assert ex.results == {"load": [0, 1, 2], "clean": [0, 2, 4]}
+    bundle = ex._repr_mimebundle_()
+    assert {"text/plain", "text/html"} <= set(bundle)
+
+
+def test_background_returns_a_handle(etl: Any) -> None:
+    handle = etl.run_line_magic("orchestrate", "run etl --background -p n=2")
+    assert isinstance(handle, RunHandle)
+    ex = handle.result(timeout=10)
+    assert ex.results["clean"] == [0, 2]
+    assert handle.status is WorkflowStatus.COMPLETED
+    assert handle.done()
+    assert "text/html" in handle._repr_mimebundle_()
+
+
+def test_cancel_a_background_run(ip: Any) -> None:
+    ip.run_cell_magic("workflow", "slow --quiet", SLOW)
+    handle = ip.run_line_magic("orchestrate", "run slow --background")
+    _wait_running(handle.run_id)
+    ex = ip.run_line_magic("orchestrate", f"cancel {handle.run_id[:8]}")
+    assert ex.status is WorkflowStatus.CANCELLED
+    assert handle.result(timeout=10).status is WorkflowStatus.CANCELLED
+    (recorded,) = get_workflow_manager().history("slow")
+    assert recorded.status is WorkflowStatus.CANCELLED
+
+
+def test_handle_cancel_method(ip: Any) -> None:
+    ip.run_cell_magic("workflow", "slow --quiet", SLOW)
+    handle = ip.run_line_magic("orchestrate", "run slow --background")
+    _wait_running(handle.run_id)
+    assert handle.cancel() is True
+    assert handle.result(timeout=10).status is WorkflowStatus.CANCELLED
+
+
+def test_interrupt_cancels_a_blocking_run(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_cell_magic("workflow", "slow --quiet", SLOW)
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            active = get_workflow_manager().active_runs()
+            if active and active[0].step_records["slow"].status == "running":
+                signal.pthread_kill(main, signal.SIGINT)
+                return
+            time.sleep(0.01)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    ex = ip.run_line_magic("orchestrate", "run slow")
+    assert ex.status is WorkflowStatus.CANCELLED
+    assert ex.step_records["slow"].status == "cancelled"
+    (recorded,) = get_workflow_manager().history("slow")
+    assert recorded.status is WorkflowStatus.CANCELLED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"run {ex.execution_id[:8]} of 'slow' was cancelled and recorded as cancelled"]
+
+
+def test_list_dag_show_history(etl: Any) -> None:
+    first = etl.run_line_magic("orchestrate", "run etl -p n=1")
+    second = etl.run_line_magic("orchestrate", "run etl -p n=2")
+    table = etl.run_line_magic("orchestrate", "list")
+    assert len(table) == 1 and "etl" in repr(table)
+    dag = etl.run_line_magic("orchestrate", "dag etl")
+    doc = dag._repr_mimebundle_()["application/vnd.codomyrmex.dag+json"]
+    assert sorted(n["id"] for n in doc["nodes"]) == ["clean", "load"]
+    shown = etl.run_line_magic("orchestrate", f"show {first.execution_id[:10]}")
+    assert shown.execution_id == first.execution_id
+    assert shown.results["clean"] == [0]
+    history = etl.run_line_magic("orchestrate", "history etl -n 1")
+    assert len(history) == 1
+    assert second.execution_id[:8] in repr(history)
+    assert "<table" in history._repr_html_()
+    assert len(etl.run_line_magic("orchestrate", "history")) == 2
+
+
+def test_config_switches_the_loop_mode(ip: Any) -> None:
+    table = ip.run_line_magic("orchestrate", "config --loop nested")
+    assert runtime.get_loop_mode() == "nested"
+    assert "nested" in repr(table)
+    ip.run_line_magic("orchestrate", "config --loop thread")
+    assert runtime.get_loop_mode() == "thread"
+    assert "thread" in repr(ip.run_line_magic("orchestrate", "config"))
+
+
+def test_status_lists_loop_mode_and_workflows(etl: Any) -> None:
+    text = repr(etl.run_line_magic("orchestrate", "status"))
+    assert "loop mode" in text and "thread" in text
+    assert "workflows" in text
+
+
+def test_resources_tasks_projects_sessions(ip: Any) -> None:
+    pytest.importorskip("codomyrmex_jupyter.api.sessions")
+    pytest.importorskip("codomyrmex_jupyter.api.projects")
+    from codomyrmex_jupyter import Resource, ResourceType, get_resource_manager
+
+    get_resource_manager().add_resource(
+        Resource(id="gpu_1", name="GPU", resource_type=ResourceType.GPU, capacity=2.0)
+    )
+    resources = ip.run_line_magic("orchestrate", "resources")
+    assert "gpu_1" in repr(resources)
+    assert len(resources) == 1
+    for sub in ("tasks", "projects", "sessions"):
+        table = ip.run_line_magic("orchestrate", sub)
+        assert len(table) == 0, sub
+
+
+def test_dashboard_is_a_widget(ip: Any) -> None:
+    pytest.importorskip("codomyrmex_jupyter.widgets.dashboard")
+    import ipywidgets
+
+    board = ip.run_line_magic("orchestrate", "dashboard")
+    try:
+        assert isinstance(board, ipywidgets.Widget)
+    finally:
+        board.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("frobnicate", "unknown subcommand 'frobnicate'; use one of: run, list, dag, show, "
+         "history, cancel, status, resources, tasks, projects, sessions, dashboard, config"),
+        ("run", "the following arguments are required: name; usage: %orchestrate run"),
+        ("run etl --timeout soon", "argument --timeout: invalid float value: 'soon'"),
+        ("run etl --bogus", "unrecognized arguments: --bogus; usage: %orchestrate run [-p KEY=VALUE]"),
+        ("run nope", "no workflow named 'nope'; defined: etl"),
+        ("run etl -p x", "parameter 'x' must look like name=value (e.g. -p n=5)"),
+        ("run etl --executor dask://nohost", "--executor must be 'local' or dask://HOST:PORT"),
+        ("run etl --executor spark://h:1", "--executor must be 'local' or dask://HOST:PORT"),
+        ("show zzzz", "%orchestrate show: no run with id 'zzzz'"),
+        ("cancel zzzz", "%orchestrate cancel: no run with id 'zzzz'"),
+        ("dag nope", "%orchestrate dag: no workflow named 'nope'"),
+        ("history -n 0", "%orchestrate history: -n must be at least 1, got 0"),
+        ("config --loop fibers", "argument --loop: invalid choice: 'fibers'"),
+        ("run etl 'unclosed", "No closing quotation"),
+    ],
+)
+def test_user_errors(etl: Any, usage_error: Any, line: str, expected: str) -> None:
+    assert expected in usage_error(line)
+
+
+def test_cancel_of_a_finished_run(etl: Any, usage_error: Any) -> None:
+    ex = etl.run_line_magic("orchestrate", "run etl")
+    message = usage_error(f"cancel {ex.execution_id}")
+    assert message == (
+        f"%orchestrate cancel: run {ex.execution_id[:8]} is not running in this kernel "
+        "(status: completed)"
+    )
+
+
+def test_dask_executor_missing(etl: Any, usage_error: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    message = usage_error("run etl --executor dask://127.0.0.1:8786")
+    assert "pip install codomyrmex_jupyter[dask]" in message
+
+
+def test_help(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ip.run_line_magic("orchestrate", "--help") is None
+    overview = capsys.readouterr().out
+    for sub in ("run", "list", "dag", "show", "history", "cancel", "status", "resources",
+                "tasks", "projects", "sessions", "dashboard", "config"):
+        assert f"%orchestrate {sub}" in overview
+    assert ip.run_line_magic("orchestrate", "run --help") is None
+    run_help = capsys.readouterr().out
+    assert "--background" in run_help and "--executor" in run_help and "--timeout" in run_help
+
+
+def test_commands_work_without_ipython(manager: Any) -> None:
+    from codomyrmex_jupyter.magics.cell_parsing import parse_spec_cell
+
+    parsed = parse_spec_cell("- {name: env, module: environment_setup, action: check_environment}")
+    assert manager.create_workflow("env", parsed.steps)
+    ex = commands.run(manager=manager, name="env")
+    assert ex.status is WorkflowStatus.COMPLETED
+    assert commands.show(manager=manager, run_id=ex.execution_id[:6]).execution_id == ex.execution_id
+    assert len(commands.history(manager=manager, name="env")) == 1
+    handle = commands.run(manager=manager, name="env", background=True)
+    assert handle.result(timeout=10).status is WorkflowStatus.COMPLETED
