@@ -361,7 +361,7 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         )
     running = _running_loop()
     if running is not None and _mode == "nested":
-        return running.run_until_complete(coro)
+        return _run_nested(running, coro)
     task = spawn(coro)
     try:
         return task.result(timeout)  # type: ignore[no-any-return]
@@ -374,6 +374,20 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise
     except concurrent.futures.TimeoutError:
         task.cancel()
+        raise
+
+
+def _run_nested(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        # Let the cancelled run record itself before the interrupt goes on.
+        task.cancel()
+        try:
+            loop.run_until_complete(task)
+        except BaseException as exc:  # noqa: BLE001 - the cancellation we asked for
+            log.debug("nested run cancelled after interrupt: %r", exc)
         raise
 
 

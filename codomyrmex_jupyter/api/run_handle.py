@@ -63,7 +63,7 @@ class RunHandle:
         return self._task.result(timeout)  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, WorkflowExecution]:
-        return self._task.__await__()  # type: ignore[no-any-return]
+        return self._task.__await__()
 
     def __repr__(self) -> str:
         return f"<RunHandle {self.workflow} {self.run_id[:8]} {self.status.value}>"
