@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -19,6 +20,9 @@ from nbformat.notebooknode import NotebookNode
 __all__ = ["NOTEBOOKS", "build", "main", "render"]
 
 HERE = Path(__file__).resolve().parent
+# nbformat has no type hints; going through Any keeps the type checker quiet about it
+_v4: Any = nbformat.v4
+_nbformat: Any = nbformat
 
 Cell = tuple[str, str]  # ("md" | "code", source)
 
@@ -36,7 +40,128 @@ def code(text: str) -> Cell:
 # -- 01 quickstart ----------------------------------------------------------------------------
 def quickstart() -> list[Cell]:
     """Cells of ``01_quickstart.ipynb``."""
-    return []
+    return [
+        md("""
+# Quickstart: a workflow in five minutes
+
+Welcome! In this notebook you will write a small workflow out of plain Python
+functions, look at its graph, run it, watch it run, and read its results.
+Nothing needs to be started or configured first: the engine runs inside this
+kernel, and every run is recorded in a small SQLite database under
+`$CODOMYRMEX_HOME` (by default `~/.codomyrmex`).
+
+First, load the extension. It adds two magics: `%%workflow` to define a
+workflow and `%orchestrate` to run and inspect them.
+"""),
+        code("%load_ext codomyrmex_jupyter"),
+        md("""
+## Define a workflow
+
+In a `%%workflow` cell every function is a step. A parameter named after
+another step is a dependency and receives that step's result, so `clean`
+runs after `load` and gets what `load` returned. Any other parameter (like `n`)
+is filled from the run's parameters, or keeps its default.
+
+Running the cell defines the workflow and draws its graph.
+"""),
+        code("""
+%%workflow etl
+import time
+
+
+def load(n: int = 10):
+    time.sleep(0.2)  # pretend to read a file
+    return list(range(n))
+
+
+def clean(load):
+    time.sleep(0.2)
+    return [x for x in load if x % 3 != 0]
+
+
+def stats(clean):
+    return {"count": len(clean), "total": sum(clean)}
+
+
+def preview(clean):
+    return clean[:5]
+
+
+def report(stats, preview):
+    return f"{stats['count']} rows, total {stats['total']}, starting {preview}"
+"""),
+        md("""
+The functions are ordinary functions in the notebook too, so you can still
+call and test them one by one:
+"""),
+        code("clean(load(7))"),
+        md("""
+## Run it
+
+`%orchestrate run` runs the workflow and shows it live: each step changes
+colour as it goes from pending to running to done, and a panel lists timings.
+`-p n=100` sets the run parameter `n`. The execution comes back as a Python
+object.
+"""),
+        code("ex = %orchestrate run etl -p n=100"),
+        md("""
+## Read the results
+
+The execution holds the status, every step's result, and the errors if any.
+"""),
+        code("""
+print(ex.status.value)
+print(ex.results["report"])
+ex.results["stats"]
+"""),
+        md("""
+`%orchestrate show` displays any recorded run by its id (or the first few
+characters of it): the graph coloured by how each step ended, and a table of
+timings. This view is stored in the notebook as a picture too, so it still
+shows up when the notebook is exported to HTML or opened on GitHub.
+"""),
+        code("%orchestrate show {ex.run_id}"),
+        md("""
+## Watch a run in the background
+
+With `--background` the cell finishes at once and hands back a run handle,
+while the live view keeps updating (and has a Cancel button). Meanwhile you can
+keep working in the notebook.
+"""),
+        code("handle = %orchestrate run etl -p n=1000 --background"),
+        code("""
+background_run = handle.result(timeout=30)  # wait for it to finish
+background_run.results["report"]
+"""),
+        md("""
+## Look back
+
+Every run was recorded, with its parameters and how long each step took:
+"""),
+        code("%orchestrate history etl -n 5"),
+        md("""
+Everything the magics do is also plain Python, for scripts and tests. The same
+run without magics:
+"""),
+        code("""
+from codomyrmex_jupyter import get_workflow_manager
+
+manager = get_workflow_manager()
+execution = await manager.execute_workflow("etl", {"n": 10})
+execution.results["report"]
+"""),
+        md("""
+## Where next
+
+* `02_seed_api_tour.ipynb`: the whole Python API, class by class.
+* `03_resources_and_failures.ipynb`: resources, timeouts, retries, failures and cancelling.
+* `04_reproducible_analysis.ipynb`: a real analysis whose history outlives the kernel.
+
+`%orchestrate --help` lists every subcommand; `%orchestrate dashboard` shows
+the runs and resources of this kernel in one place.
+"""),
+        code("%orchestrate dashboard"),
+    ]
 
 
 # -- 02 seed API tour ---------------------------------------------------------------------------
@@ -410,7 +535,8 @@ async def complete_workflow_example():
         md("""
 The reference ends with `engine.shutdown()`. In a notebook you usually keep
 the engine for the next cell, so we look at what the session recorded instead.
-Its two tasks had not been started, so cleaning the session up cancelled them.
+Its two tasks had not been started, so cleaning the session up cancelled the
+first, and skipped the second, which depended on it.
 """),
         code("""
 engine = get_orchestration_engine()
@@ -478,7 +604,8 @@ def resource_management_example():
 
     # Get resource summary
     summary = resource_manager.get_resource_summary()
-    print(f"Resource summary: {summary['total_resources']} resources, {summary['active_allocations']} allocations")
+    print(f"Resource summary: {summary['total_resources']} resources, "
+          f"{summary['active_allocations']} allocations")
     for rid, info in summary["resources"].items():
         print(f"  {rid}: {info['allocated']} of {info['capacity']} {info['unit']} allocated")
 
@@ -497,13 +624,338 @@ happens when steps compete for resources, time out, retry and fail, and
 # -- 03 resources and failures ---------------------------------------------------------------
 def resources_and_failures() -> list[Cell]:
     """Cells of ``03_resources_and_failures.ipynb``."""
-    return []
+    return [
+        md("""
+# Resources, timeouts, retries, failures and cancelling
+
+Real workflows share scarce things (a GPU, a database connection, an API
+quota) and sometimes go wrong. This notebook shows what the engine does about
+it: steps that wait for capacity, a step that runs out of time, one that
+succeeds on a retry, a failure that skips what depends on it, and a run
+cancelled while it is still going.
+"""),
+        code("""
+%load_ext codomyrmex_jupyter
+%matplotlib inline
+
+import asyncio
+import time
+
+from codomyrmex_jupyter import Resource, ResourceType, get_resource_manager, get_workflow_manager
+from codomyrmex_jupyter.widgets import ResourceGauges
+
+manager = get_workflow_manager()
+"""),
+        md("""
+## Steps competing for capacity
+
+Say the machine has two GPUs. Resources are declared once, on the resource
+manager; the gauges below show what is allocated against what exists, and who
+holds it. They move while a run is going on.
+"""),
+        code("""
+resources = get_resource_manager()
+resources.add_resource(
+    Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2, unit="devices")
+)
+gauges = ResourceGauges(resources)
+gauges
+"""),
+        md("""
+Four training steps each need one GPU (`@step(resources={"gpu": 1})`), so at
+most two run at once; the others wait, without holding anything, until a GPU is
+given back. The `report` step depends on all four. Defining the workflow draws its DAG.
+"""),
+        code("""
+%%workflow train
+@step(resources={"gpu": 1})
+def small_model():
+    time.sleep(0.2)
+    return 0.81
+
+
+@step(resources={"gpu": 1})
+def medium_model():
+    time.sleep(0.2)
+    return 0.86
+
+
+@step(resources={"gpu": 1})
+def large_model():
+    time.sleep(0.2)
+    return 0.89
+
+
+@step(resources={"gpu": 1})
+def huge_model():
+    time.sleep(0.2)
+    return 0.90
+
+
+def report(small_model, medium_model, large_model, huge_model):
+    return max(
+        {"small": small_model, "medium": medium_model, "large": large_model, "huge": huge_model}.items(),
+        key=lambda kv: kv[1],
+    )
+"""),
+        md("""
+Run it, and keep an eye on the gauges above.
+"""),
+        code("train = %orchestrate run train"),
+        md("""
+The timeline of the run shows the four models in two waves of two, and the
+usage statistics remember the peak:
+"""),
+        code("""
+usage = resources.get_resource_usage("gpu")
+print(f"best model: {train.results['report']}")
+print(f"GPUs in use now: {usage.current_usage:g}, at peak: {usage.peak_usage:g} of 2")
+train.plot()
+"""),
+        md("""
+## Timeouts, retries and failures
+
+The next workflow goes wrong in three ways at once:
+
+* `fetch` fails twice with a connection error, then works: `retries=3` lets it try again
+  (with a short, growing pause between attempts);
+* `slow_query` takes far longer than its `timeout=0.2` seconds: it is stopped and fails
+  (a timeout is not retried);
+* `load` raises an error outright.
+
+A failed step does not stop the others. What depends on a failed step is
+**skipped**, and says why; everything else still runs.
+"""),
+        code("""
+attempts = []
+"""),
+        code("""
+%%workflow fragile --quiet
+@step(retries=3)
+def fetch():
+    attempts.append(time.monotonic())
+    if len(attempts) < 3:
+        raise ConnectionError("server busy, try again")
+    return {"rows": 120}
+
+
+def parse(fetch):
+    return fetch["rows"] * 2
+
+
+@step(timeout=0.2)
+async def slow_query():
+    await asyncio.sleep(30)
+    return "never"
+
+
+def summarize(slow_query):
+    return f"summary of {slow_query}"
+
+
+def load():
+    raise ValueError("table 'sales_2031' does not exist")
+
+
+def clean(load):
+    return load
+
+
+def publish(clean, parse):
+    return "published"
+"""),
+        code("fragile = %orchestrate run fragile"),
+        md("""
+The execution keeps the details: each step's state and number of attempts, the
+errors in one line each, and the full traceback of every failure.
+"""),
+        code("""
+for name, record in fragile.step_records.items():
+    why = record.reason if record.status == "skipped" else record.error
+    if record.status == "succeeded":
+        why = ""
+    print(f"{name:11} {record.status:10} attempts={record.attempts}  {why or ''}")
+print()
+print("\\n".join(fragile.errors))
+"""),
+        code('print(fragile.tracebacks()["load"])'),
+        md("""
+## Cancelling a run
+
+`--background` returns a handle at once, so the notebook stays usable while the
+run goes on (in JupyterLab its view has a Cancel button). Here we cancel it
+from code, with `%orchestrate cancel`, a moment after it started.
+"""),
+        code("""
+%%workflow long_job --quiet
+def warm_up():
+    time.sleep(0.1)
+    return "warm"
+
+
+async def crunch(warm_up):
+    await asyncio.sleep(30)
+    return "done"
+
+
+def save(crunch):
+    return crunch
+"""),
+        code("""
+handle = %orchestrate run long_job --background
+time.sleep(0.5)  # the run goes on meanwhile: warm_up finishes, crunch starts
+"""),
+        code("%orchestrate cancel {handle.run_id}"),
+        code("""
+cancelled = handle.result(timeout=10)
+print(cancelled.status.value)
+for name, record in cancelled.step_records.items():
+    print(f"  {name:8} {record.status}")
+"""),
+        md("""
+The cancellation is recorded like any other outcome:
+"""),
+        code("%orchestrate history long_job -n 1"),
+    ]
 
 
 # -- 04 reproducible analysis -------------------------------------------------------------------
+READER = """
+from codomyrmex_jupyter import WorkflowManager
+
+manager = WorkflowManager()  # a new process: nothing in memory, only the database
+print("history read by a fresh process from", manager.store.path)
+for ex in reversed(manager.history("code_quality", limit=4)):
+    analysis = manager.get_execution(ex.execution_id).results["analyze"]
+    print(f"  {ex.execution_id[:8]}  {ex.status.value:9}  path={ex.parameters.get('path', '.'):28}"
+          f"  {analysis['files']:3} files  mean complexity {analysis['complexity']['mean']:.2f}")
+"""
+
+
 def reproducible_analysis() -> list[Cell]:
     """Cells of ``04_reproducible_analysis.ipynb``."""
-    return []
+    return [
+        md("""
+# A reproducible analysis
+
+A small but real analysis: how big and how complex is each part of this
+project's own source? The built-in `static_analysis` action reads Python files
+with `ast`; `data_visualization` draws the result. Along the way you will see
+that every run is recorded with its parameters, that the record outlives the
+kernel, and that a past run can be repeated exactly.
+"""),
+        code("""
+%load_ext codomyrmex_jupyter
+%matplotlib inline
+
+import subprocess
+import sys
+
+from codomyrmex_jupyter import get_workflow_manager, reset_singletons
+
+manager = get_workflow_manager()
+print("runs are recorded in", manager.store.path)
+"""),
+        md("""
+## The workflow
+
+This time the steps are not notebook functions but existing actions, so the
+cell is a declarative spec (`--yaml`). The analysis reads `path` relative to
+`project_path`, which is fixed to the repository; `path` itself is left open,
+to be given per run.
+"""),
+        code("""
+%%workflow code_quality --yaml
+steps:
+  - name: environment
+    module: environment_setup
+    action: check_environment
+  - name: analyze
+    module: static_analysis
+    action: analyze_code_quality
+    parameters: {project_path: ".."}
+    dependencies: [environment]
+  - name: chart
+    module: data_visualization
+    action: create_chart
+    dependencies: [analyze]
+"""),
+        md("""
+## One run per package
+
+Run parameters come from `-p key=value`. Each run analyses one sub-package of
+`codomyrmex_jupyter`, and the execution that comes back is a Python object.
+"""),
+        code("engine_run = %orchestrate run code_quality -p path=codomyrmex_jupyter/engine"),
+        code("engine_run.results[\"chart\"]"),
+        md("""
+Parameters can also come from a dictionary in the notebook (`--params`), which
+is handy in a loop. A parameter sweep over the other packages, straight from Python:
+"""),
+        code("""
+settings = {"path": "codomyrmex_jupyter/api"}
+api_run = %orchestrate run code_quality --params settings
+
+runs = [engine_run, api_run]
+for package in ("magics", "display"):
+    runs.append(manager.run_workflow("code_quality", {"path": f"codomyrmex_jupyter/{package}"}))
+
+print(f"{'package':30} {'files':>5} {'code lines':>10} {'functions':>9} {'mean cx':>7} {'max cx':>6}  grade")
+for ex in runs:
+    a = ex.results["analyze"]
+    print(
+        f"{ex.parameters['path']:30} {a['files']:5} {a['lines']['code']:10} {a['functions']:9}"
+        f" {a['complexity']['mean']:7.2f} {a['complexity']['max']:6}  {a['grade']}"
+    )
+"""),
+        md("""
+Each run also knows where its time went:
+"""),
+        code("api_run.plot()"),
+        md("""
+## The history
+
+Every run was recorded: status, timings, parameters and each step's result.
+"""),
+        code("%orchestrate history code_quality -n 4"),
+        md("""
+## After a kernel restart
+
+A restart forgets every Python object, but not the history: it lives in the
+SQLite database under `$CODOMYRMEX_HOME`. To prove it without restarting this
+kernel, we start a brand-new Python process and let it read the runs back.
+"""),
+        code(f"""
+READER = \"\"\"{READER}\"\"\"
+
+fresh = subprocess.run([sys.executable, "-c", READER], capture_output=True, text=True, check=True)
+print(fresh.stdout)
+"""),
+        md("""
+Inside the kernel, `reset_singletons()` does what a restart does to the
+orchestration objects: the managers are shut down and forgotten, and the next
+`get_workflow_manager()` opens the database afresh.
+"""),
+        code("""
+reset_singletons()
+manager = get_workflow_manager()
+%orchestrate history code_quality -n 4
+"""),
+        md("""
+## Repeating a past run
+
+A recorded run carries its parameters and the version of the workflow it ran,
+so it can be repeated exactly, and compared with what it found the first time.
+"""),
+        code("""
+past = manager.get_execution(engine_run.execution_id)
+again = manager.run_workflow("code_quality", past.parameters)
+
+print("parameters:", past.parameters, "->", again.parameters)
+print("workflow version:", past.version, "->", again.version)
+print("same analysis:", again.results["analyze"]["complexity"] == past.results["analyze"]["complexity"])
+"""),
+    ]
 
 
 NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
@@ -516,12 +968,12 @@ NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
 
 def build(filename: str, cells: list[Cell]) -> NotebookNode:
     """A v4 notebook of ``cells``, with stable cell ids so regenerating changes nothing."""
-    nb = nbformat.v4.new_notebook()
+    nb: NotebookNode = _v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     stem = filename.split("_", 1)[0]
     for i, (kind, source) in enumerate(cells):
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell = _v4.new_markdown_cell(source) if kind == "md" else _v4.new_code_cell(source)
         cell["id"] = f"nb{stem}-{i:02d}"
         nb.cells.append(cell)
     nbformat.validate(nb)
@@ -530,7 +982,8 @@ def build(filename: str, cells: list[Cell]) -> NotebookNode:
 
 def render(filename: str) -> str:
     """The text of notebook ``filename`` as this script writes it."""
-    return nbformat.writes(build(filename, NOTEBOOKS[filename]()), version=4) + "\n"
+    text: str = _nbformat.writes(build(filename, NOTEBOOKS[filename]()), version=4)
+    return text + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,36 @@
+"""``make lab-headless``: nbconvert executes the quickstart into HTML with the DAG drawn in it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+SUCCEEDED_COLOUR = "#1a7f37"
+
+
+def test_nbconvert_writes_quickstart_html(kernel_env: Path, tmp_path: Path) -> None:
+    jupyter = Path(sys.executable).parent / "jupyter"
+    out_dir = tmp_path / "build"
+    done = subprocess.run(
+        [
+            str(jupyter), "nbconvert", "--to", "html", "--execute",
+            "--ExecutePreprocessor.timeout=600",
+            str(NOTEBOOKS / "01_quickstart.ipynb"),
+            "--output-dir", str(out_dir), "--output", "quickstart",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    html = (out_dir / "quickstart.html").read_text(encoding="utf-8")
+    assert "<svg" in html
+    assert SUCCEEDED_COLOUR in html
+    assert "Traceback" not in html

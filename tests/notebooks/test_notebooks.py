@@ -1,0 +1,100 @@
+"""Each tutorial notebook runs top to bottom in a fresh kernel and shows what it promises."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+DAG_MIME = "application/vnd.codomyrmex.dag+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+Runner = Callable[[str], Any]
+
+
+def _ran_cleanly(executed: Any) -> None:
+    report = executed.error_report()
+    assert not report, f"error output in {executed.name}:\n{report}"
+
+
+def test_quickstart(run_notebook: Runner) -> None:
+    nb = run_notebook("01_quickstart.ipynb")
+    _ran_cleanly(nb)
+    docs = nb.data(DAG_MIME)
+    assert {d["kind"] for d in docs} == {"workflow", "run"}
+    assert all(d["workflow"] == "etl" for d in docs)
+    run_doc = next(d for d in docs if d["kind"] == "run")
+    assert run_doc["status"] == "completed"
+    assert {n["state"] for n in run_doc["nodes"]} == {"succeeded"}
+    assert any("<svg" in html for html in nb.data("text/html"))
+    assert nb.data(WIDGET_MIME), "no live widget view was displayed"
+    text = nb.text()
+    assert "66 rows, total 3267, starting [1, 2, 4, 5, 7]" in text  # n=100
+    assert "666 rows, total 332667" in text  # the background run, n=1000
+    assert "6 rows, total 27" in text  # the plain-Python run, n=10
+
+
+def test_seed_api_tour(run_notebook: Runner, kernel_env: Path) -> None:
+    nb = run_notebook("02_seed_api_tour.ipynb")
+    _ran_cleanly(nb)
+    text = nb.text()
+    for line in (
+        "Workflow: code_analysis",
+        "Workflow completed successfully",
+        "Success rate: 100.0%",
+        "Allocated 50.0 of cpu_1",
+        "available: 50.0",
+        "released: True",
+        "Workflow execution result: True",
+        "Project: example_project",
+        "Updated description active {'key': 'value'}",
+        "cpu_intensive_task: completed, result 'action1 done'",
+        "memory_intensive_task: completed, result 'action2 done'",
+        "CPU usage: 0.0 (peak 100.0)",
+    ):
+        assert line in text, f"{line!r} not printed by the tour"
+    assert re.search(r"setup_task\s+completed", text)
+    assert re.search(r"task session_task1: cancelled", text)
+    # the tour wrote into the home the test gave it, not a scratch directory of its own
+    assert (kernel_env / "projects" / "my_project" / "README.md").is_file()
+
+
+def test_resources_and_failures(run_notebook: Runner) -> None:
+    nb = run_notebook("03_resources_and_failures.ipynb")
+    _ran_cleanly(nb)
+    text = nb.text()
+    assert "GPUs in use now: 0, at peak: 2 of 2" in text
+    assert "best model: ('huge', 0.9)" in text
+    for pattern in (
+        r"fetch\s+succeeded\s+attempts=3",
+        r"slow_query\s+failed\s+attempts=1\s+StepTimeout",
+        r"summarize\s+skipped\s+attempts=0\s+dependency 'slow_query' failed",
+        r"load\s+failed\s+attempts=1\s+ValueError: table 'sales_2031' does not exist",
+        r"clean\s+skipped",
+        r"publish\s+skipped",
+        r"^cancelled$",
+        r"warm_up\s+succeeded",
+        r"crunch\s+cancelled",
+    ):
+        assert re.search(pattern, text, re.MULTILINE), f"{pattern!r} not in the outputs"
+    statuses = {(d["workflow"], d.get("status")) for d in nb.data("application/vnd.codomyrmex.dag+json")}
+    assert ("fragile", "failed") in statuses
+    assert ("long_job", "cancelled") in statuses
+
+
+def test_reproducible_analysis(run_notebook: Runner, kernel_env: Path) -> None:
+    nb = run_notebook("04_reproducible_analysis.ipynb")
+    _ran_cleanly(nb)
+    text = nb.text()
+    fresh = text[text.index("history read by a fresh process from") :]
+    assert str(kernel_env) in fresh.splitlines()[0]
+    rows = re.findall(r"^  [0-9a-f]{8}  completed\s+path=(\S+)\s+(\d+) files", fresh, re.MULTILINE)
+    packages = [path for path, _ in rows]
+    assert packages == [f"codomyrmex_jupyter/{p}" for p in ("engine", "api", "magics", "display")]
+    assert all(int(files) > 0 for _, files in rows)
+    assert "same analysis: True" in text
+    assert "workflow version: 1 -> 1" in text
