@@ -34,7 +34,8 @@ lab-headless: setup
 	@echo "wrote build/quickstart.html"
 
 lint: setup
-	$(BIN)/ruff check codomyrmex_jupyter tests bench
+	$(BIN)/ruff check codomyrmex_jupyter tests bench notebooks/make_notebooks.py
+	$(PY) notebooks/make_notebooks.py --check
 
 typecheck: setup
 	$(BIN)/mypy

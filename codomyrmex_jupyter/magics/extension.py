@@ -35,7 +35,29 @@ def load_ipython_extension(
     _registered[id(ip)] = magics
     if "step" not in ip.user_ns:
         ip.push({"step": step}, interactive=False)
+    _register_figure_formatter(ip)
     _start_status_comm(ip)
+
+
+def _figure_png(fig: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _register_figure_formatter(ip: Any) -> None:
+    # ``execution.plot()`` returns a matplotlib Figure built without pyplot;
+    # show it as a PNG even when no ``%matplotlib`` backend registered one.
+    # Registered by name so matplotlib is not imported until a figure exists.
+    formatter = ip.display_formatter.formatters.get("image/png")
+    if formatter is None:
+        return
+    try:
+        formatter.lookup_by_type("matplotlib.figure.Figure")
+    except KeyError:
+        formatter.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
 
 
 def unload_ipython_extension(ip: Any) -> None:
