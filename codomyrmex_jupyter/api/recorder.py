@@ -103,6 +103,9 @@ class RunRecorder(BaseListener):
         ex = self.execution
         ex.sync_from_run()
         ex.performance_metrics.update(_metrics(run, self._cpu0, self.monitor))
+        for step, rec in zip(run.steps, run.records, strict=True):
+            if hasattr(step, "retry_count"):
+                step.retry_count = rec.retries  # the seed's field: retries of the latest run
         rows = step_rows(run)
         notes = {r[1]: r[10] for r in rows if r[10]}
         if notes:

@@ -232,3 +232,20 @@ def test_recorded_runs_keep_their_edges(tmp_path: Path) -> None:
     assert ex.edges == [("a", "b")]
     assert [r.status for r in ex.step_records.values()] == ["succeeded", "succeeded"]
     fresh.close()
+
+
+def test_retry_count_is_recorded_on_the_step(manager: WorkflowManager) -> None:
+    calls = []
+
+    def flaky() -> int:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("flaky")
+        return 1
+
+    manager.register_action("t", "flaky", flaky)
+    manager.create_workflow("f", [WorkflowStep("a", "t", "flaky", max_retries=3)])
+    ex = manager.run_workflow("f")
+    assert ex.status == WorkflowStatus.COMPLETED
+    assert manager.get_workflow("f")[0].retry_count == 2
+    assert ex.step_records["a"].attempts == 3
