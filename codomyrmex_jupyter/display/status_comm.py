@@ -137,9 +137,7 @@ def classify_event(event: RunEventLike) -> str:
     return "completed"
 
 
-def build_status_message(
-    events: Iterable[RunEventLike], max_runs: int = MAX_RECENT_RUNS
-) -> StatusMessage:
+def build_status_message(events: Iterable[RunEventLike], max_runs: int = MAX_RECENT_RUNS) -> StatusMessage:
     """Build a status message from the latest event of each run.
 
     Parameters
@@ -163,10 +161,7 @@ def build_status_message(
     for event in latest.values():
         counts[classify_event(event)] += 1
     recent = list(latest.values())[::-1][: max(max_runs, 0)]
-    runs = [
-        RunSummary(run_id=str(e.run_id), workflow=str(e.workflow), status=str(e.status))
-        for e in recent
-    ]
+    runs = [RunSummary(run_id=str(e.run_id), workflow=str(e.workflow), status=str(e.status)) for e in recent]
     return StatusMessage(
         running=counts["running"],
         failed=counts["failed"],
@@ -182,9 +177,7 @@ def _count(value: Any) -> int:
     return max(int(value), 0)
 
 
-def normalize_status_message(
-    data: Mapping[str, Any], max_runs: int = MAX_RECENT_RUNS
-) -> StatusMessage:
+def normalize_status_message(data: Mapping[str, Any], max_runs: int = MAX_RECENT_RUNS) -> StatusMessage:
     """Coerce a caller-supplied mapping into a well-formed status message.
 
     Missing or invalid counts become 0, runs without a ``run_id`` are dropped
@@ -276,9 +269,16 @@ class Throttle:
                 self._pending = True
             else:
                 self._last = now
-        if wait > 0:
+        if wait <= 0:
+            self._fn()
+            return
+        try:
             self._schedule(wait, self._trailing)
-        else:
+        except Exception:  # no timer available (loop closed): send now rather than never
+            log.debug("could not schedule a trailing status message", exc_info=True)
+            with self._lock:
+                self._pending = False
+                self._last = self._clock()
             self._fn()
 
     def cancel(self) -> None:

@@ -131,4 +131,9 @@ class LiveExecution(WorkflowExecution):
         return live
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": self.summary()}
+        # The cell that ran it already shows the live view: one line there;
+        # displayed again later (``ex`` in another cell), the full bundle.
+        if not self.__dict__.get("_summary_shown"):
+            self.__dict__["_summary_shown"] = True
+            return {"text/plain": self.summary()}
+        return super()._repr_mimebundle_(include, exclude)

@@ -406,13 +406,30 @@ export interface IDetailRow {
   value: string;
 }
 
-/** The details panel rows for one step. */
+/**
+ * An ISO 8601 timestamp for people: "2026-11-25 23:50:01.123 UTC". Anything
+ * that does not look like one is returned unchanged.
+ */
+export function formatTimestamp(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$/.exec(iso.trim());
+  if (m === null) {
+    return iso;
+  }
+  const fraction = m[3] ? m[3].slice(0, 4) : '';
+  const zone = m[4] === undefined ? '' : m[4] === 'Z' || /^[+-]00:?00$/.test(m[4]) ? ' UTC' : ` ${m[4]}`;
+  return `${m[1]} ${m[2]}${fraction}${zone}`;
+}
+
+/** The details panel rows for one step: status and error first. */
 export function detailRows(node: IDagNode): IDetailRow[] {
-  const rows: IDetailRow[] = [
-    { key: 'status', label: 'Status', value: node.state },
+  const rows: IDetailRow[] = [{ key: 'status', label: 'Status', value: node.state }];
+  if (node.error !== null) {
+    rows.push({ key: 'error', label: 'Error', value: node.error });
+  }
+  rows.push(
     { key: 'duration', label: 'Duration', value: formatDuration(node.duration) },
     { key: 'attempts', label: 'Attempts', value: node.attempts === null ? '–' : String(node.attempts) }
-  ];
+  );
   if (node.module !== null || node.action !== null) {
     rows.push({
       key: 'action',
@@ -421,13 +438,10 @@ export function detailRows(node: IDagNode): IDetailRow[] {
     });
   }
   if (node.started !== null) {
-    rows.push({ key: 'started', label: 'Started', value: node.started });
+    rows.push({ key: 'started', label: 'Started', value: formatTimestamp(node.started) });
   }
   if (node.ended !== null) {
-    rows.push({ key: 'ended', label: 'Ended', value: node.ended });
-  }
-  if (node.error !== null) {
-    rows.push({ key: 'error', label: 'Error', value: node.error });
+    rows.push({ key: 'ended', label: 'Ended', value: formatTimestamp(node.ended) });
   }
   return rows;
 }

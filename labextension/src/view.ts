@@ -343,13 +343,16 @@ export class DagView {
     if (node.label !== node.id) {
       panel.appendChild(el('div', 'cdm-details-id', node.id));
     }
-    const list = el('dl', 'cdm-details-list');
+    const list = el('div', 'cdm-details-list');
     for (const row of detailRows(node)) {
-      const dd = el('dd', `cdm-detail-${row.key}`, row.value);
+      const line = el('div', 'cdm-detail-row');
+      line.dataset.key = row.key;
+      const value = el('span', `cdm-detail-value cdm-detail-${row.key}`, row.value);
       if (row.key === 'status') {
-        dd.dataset.state = node.state;
+        value.dataset.state = node.state;
       }
-      list.append(el('dt', '', row.label), dd);
+      line.append(el('span', 'cdm-detail-label', row.label), value);
+      list.appendChild(line);
     }
     panel.appendChild(list);
   }

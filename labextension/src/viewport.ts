@@ -75,6 +75,6 @@ export function transformAttr(t: IViewTransform): string {
 }
 
 /** Height in pixels of the canvas that shows a drawing of the given height. */
-export function canvasHeight(drawingHeight: number, min = 120, max = 460): number {
+export function canvasHeight(drawingHeight: number, min = 200, max = 460): number {
   return Math.round(Math.min(max, Math.max(min, drawingHeight)));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  computeBounds, computeLayers, DEFAULT_STATE_COLORS, detailRows, formatDuration,
+  computeBounds, computeLayers, DEFAULT_STATE_COLORS, detailRows, formatDuration, formatTimestamp,
   isSafeColor, legendEntries, mergeStates, parseDag, stateColor, summaryLine,
   UNKNOWN_STATE_COLOR
 } from '../lib/model.js';
@@ -149,13 +149,23 @@ test('details rows carry status, duration, attempts, action and error', () => {
   const m = parsed(sixNodeDoc());
   assert.deepEqual(detailRows(m.nodes[2]).map(r => [r.key, r.value]), [
     ['status', 'failed'],
+    ['error', 'ValueError: bad input'],
     ['duration', '1.50 s'],
     ['attempts', '3'],
-    ['action', 'notebook.etl.validate'],
-    ['error', 'ValueError: bad input']
+    ['action', 'notebook.etl.validate']
   ]);
+  const timed = parsed({ version: 1, nodes: [{ id: 'a', started: '2026-11-25T23:50:01.123456+00:00', ended: 'soon' }] });
+  assert.deepEqual(detailRows(timed.nodes[0]).slice(-2).map(r => r.value), ['2026-11-25 23:50:01.123 UTC', 'soon']);
   const bare = parsed({ version: 1, nodes: [{ id: 'a' }] }).nodes[0];
   assert.deepEqual(detailRows(bare).map(r => r.value), ['pending', '–', '–']);
+});
+
+test('timestamps read like people write them', () => {
+  assert.equal(formatTimestamp('2026-11-25T23:50:01.123456+00:00'), '2026-11-25 23:50:01.123 UTC');
+  assert.equal(formatTimestamp('2026-11-25T23:50:01Z'), '2026-11-25 23:50:01 UTC');
+  assert.equal(formatTimestamp('2026-11-25T23:50:01.5+02:00'), '2026-11-25 23:50:01.5 +02:00');
+  assert.equal(formatTimestamp('2026-11-25T23:50:01'), '2026-11-25 23:50:01');
+  assert.equal(formatTimestamp('yesterday'), 'yesterday');
 });
 
 test('durations read like people write them', () => {

@@ -48,7 +48,7 @@ test('wheel zooms in for negative deltas and normalises lines and pages', () => 
 
 test('transform attribute and canvas height', () => {
   assert.equal(transformAttr({ x: 1.23456, y: 2, k: 0.5 }), 'translate(1.235,2) scale(0.5)');
-  assert.equal(canvasHeight(50), 120);
+  assert.equal(canvasHeight(50), 200);
   assert.equal(canvasHeight(300), 300);
   assert.equal(canvasHeight(5000), 460);
 });

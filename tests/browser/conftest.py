@@ -80,8 +80,8 @@ class LabServer:
         return json.loads(raw) if raw else None
 
     def lab_url(self, path: str) -> str:
-        """URL of a document in Lab, authenticated by the token."""
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+        """URL opening only this document in Lab (``reset`` drops other open tabs)."""
+        return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the server log (for failure messages)."""
@@ -172,7 +172,7 @@ def lab_server(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
     ]  # fmt: skip
     log_path = work / "server.log"
     log_file = log_path.open("wb")
@@ -190,14 +190,16 @@ def lab_server(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    """A headless Chromium (Playwright sync API)."""
+def browser(chromium_path: Path, lab_server: LabServer) -> Iterator[Any]:
+    """A headless Chromium (Playwright sync API).
+
+    It depends on ``lab_server`` so that it closes first: the server's
+    shutdown waits for the browser's open connections.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = pw.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

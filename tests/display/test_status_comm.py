@@ -233,6 +233,21 @@ def test_throttle_after_quiet_period_fires_immediately_again() -> None:
     assert calls == [100.0, 101.0]
 
 
+def test_throttle_sends_at_once_when_no_timer_can_be_scheduled() -> None:
+    clock = FakeClock()
+    calls: list[float] = []
+
+    def broken(delay: float, fn: Callable[[], None]) -> None:
+        raise RuntimeError("loop is closed")
+
+    throttle = sc.Throttle(lambda: calls.append(clock.now), 0.25, clock=clock, schedule=broken)
+    throttle.request()
+    clock.now += 0.1
+    throttle.request()
+    assert calls == [100.0, 100.1]
+    assert not throttle.pending
+
+
 def test_throttle_cancel_drops_pending_call() -> None:
     throttle, calls, clock, sched = make_throttle()
     throttle.request()
@@ -254,9 +269,7 @@ def test_throttle_is_thread_safe_under_concurrent_requests() -> None:
             calls.append(1)
 
     throttle = sc.Throttle(fn, 3600.0, schedule=sched)
-    threads = [
-        threading.Thread(target=lambda: [throttle.request() for _ in range(200)]) for _ in range(8)
-    ]
+    threads = [threading.Thread(target=lambda: [throttle.request() for _ in range(200)]) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
