@@ -16,8 +16,8 @@ copied to ``docs/images/``.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
