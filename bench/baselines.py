@@ -15,6 +15,7 @@ import graphlib
 import io
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from .shapes import Node, dask_graph, graphlib_mapping, networkx_graph
@@ -47,9 +48,9 @@ async def _floor_run(nodes: Sequence[Node]) -> None:
     def start(ready: Sequence[str]) -> None:
         for name in ready:
             task = loop.create_task(_noop())
-            task.add_done_callback(lambda _t, name=name: on_done(name))
+            task.add_done_callback(partial(on_done, name))
 
-    def on_done(name: str) -> None:
+    def on_done(name: str, _task: object) -> None:
         ts.done(name)
         if ts.is_active():
             start(ts.get_ready())
@@ -73,11 +74,11 @@ async def _timed_async(coro: Any) -> float:
 
 def dask_get(nodes: Sequence[Node]) -> float:
     """Seconds for ``dask.get`` on the same graph (graph building excluded)."""
-    import dask
+    from dask.local import get_sync
 
     dsk, keys = dask_graph(nodes, _dask_noop), [n.name for n in nodes]
     t0 = time.perf_counter()
-    dask.get(dsk, keys)
+    get_sync(dsk, keys)  # what ``dask.get`` is
     return time.perf_counter() - t0
 
 
@@ -118,6 +119,28 @@ def _png(fig: Any) -> int:
     return buf.tell()
 
 
+def spring_is_dense(n: int) -> bool:
+    """networkx needs scipy for ``spring_layout`` from 500 nodes; without it we go dense."""
+    import importlib.util
+
+    return n >= 500 and importlib.util.find_spec("scipy") is None
+
+
+def _spring_positions(g: Any) -> dict[Any, Any]:
+    import networkx as nx
+
+    if not spring_is_dense(len(g)):
+        return dict(nx.spring_layout(g, seed=1))
+    import numpy as np
+    from networkx.drawing import layout
+
+    # The same Fruchterman-Reingold iterations on a dense matrix (networkx's
+    # path below 500 nodes), since the sparse one needs scipy.
+    pos = layout._fruchterman_reingold(
+        nx.to_numpy_array(g), None, None, None, 50, 1e-4, 2, np.random.RandomState(1))
+    return dict(zip(g, layout.rescale_layout(pos), strict=True))
+
+
 def draw_spring(nodes: Sequence[Node]) -> float:
     """Seconds for ``spring_layout`` + ``draw_networkx`` (arrows) to a PNG."""
     import matplotlib.pyplot as plt
@@ -126,7 +149,7 @@ def draw_spring(nodes: Sequence[Node]) -> float:
     g = networkx_graph(nodes)
     t0 = time.perf_counter()
     fig, ax = plt.subplots(figsize=(8, 6))
-    pos = nx.spring_layout(g, seed=1)
+    pos = _spring_positions(g)
     nx.draw_networkx(g, pos, ax=ax, arrows=True, node_size=60, font_size=6,
                      with_labels=len(nodes) <= 200)
     _png(fig)

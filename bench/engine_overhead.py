@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import baselines
@@ -52,16 +53,27 @@ def make_manager(config_dir: str, max_concurrency: int | None = None) -> Any:
     """A file-backed manager with the no-op actions (``None``: default concurrency)."""
     from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 
-    kwargs = {} if max_concurrency is None else {"max_concurrency": max_concurrency}
-    return WorkflowManager(config_dir=config_dir, registry=make_registry(), **kwargs)
+    manager = WorkflowManager(config_dir=Path(config_dir), registry=make_registry())
+    if max_concurrency is not None:
+        manager.max_concurrency = max_concurrency
+    return manager
 
 
-async def _create_and_run(manager: Any, steps: list[Any]) -> float:
+# watch(manager, steps, workflow_name) -> listeners for the run (live views)
+Watch = Callable[[Any, list[Any], str], list[Any]]
+
+
+async def _create_and_run(
+    manager: Any, steps: list[Any], watch: Watch | None, watch_timed: bool
+) -> float:
     name = f"wf{next(_names)}"
+    listeners = watch(manager, steps, name) if watch is not None and not watch_timed else []
     t0 = time.perf_counter()
     if not manager.create_workflow(name, steps):
         raise RuntimeError(f"workflow {name} was not created")
-    execution = await manager.execute_workflow(name)
+    if watch is not None and watch_timed:
+        listeners = watch(manager, steps, name)
+    execution = await manager.execute_workflow(name, listeners=listeners)
     elapsed = time.perf_counter() - t0
     if execution.status.value != "completed":
         raise RuntimeError(f"benchmark run ended {execution.status}: {execution.errors[:3]}")
@@ -73,19 +85,20 @@ def engine_run(
     action: str,
     *,
     max_concurrency: int | None = None,
-    listeners: Callable[[Any], None] | None = None,
+    watch: Watch | None = None,
+    watch_timed: bool = False,
 ) -> float:
     """Seconds for one full-path run of ``nodes`` on a fresh manager.
 
-    ``listeners(manager)`` may attach listener factories before the run.
+    ``watch(manager, steps, workflow_name)`` returns extra listeners for the
+    run (live views); it is called before the clock starts, or on the clock
+    once the workflow is defined when ``watch_timed``.
     """
     steps = workflow_steps(nodes, MODULE, action)
     with tempfile.TemporaryDirectory(prefix="codo-bench-") as tmp:
         manager = make_manager(tmp, max_concurrency)
-        if listeners is not None:
-            listeners(manager)
         try:
-            return asyncio.run(_create_and_run(manager, steps))
+            return asyncio.run(_create_and_run(manager, steps, watch, watch_timed))
         finally:
             manager.close()
 
@@ -129,9 +142,43 @@ def _shape_rows(shape: str, n: int, repeats: int) -> list[Row]:
     ]
 
 
+def _stage_rows(n: int, repeats: int) -> list[Row]:
+    """Where the time goes on the layered shape (see ``bench.profile_engine``)."""
+    from .profile_engine import stages
+
+    got = stages(SHAPES["layered"](n), repeats, samples=True)
+    floor = got.pop("floor")
+    return [
+        Row(f"layered ({n:,} steps), stage: {stage}", sample, "us/step", 1e6 / n, "floor", floor)
+        for stage, sample in got.items()
+    ]
+
+
+def _explain(sec: Section) -> list[str]:
+    stage = {r.what.split("stage: ")[1]: r for r in sec.rows if "stage: " in r.what}
+    if not sec.misses or not stage:
+        return []
+
+    def us(key: str) -> float:
+        row = stage[key]
+        return row.sample.median * row.scale if row.sample else 0.0
+
+    floor = stage["Run"].baseline_sample
+    floor_us = floor.median * stage["Run"].scale if floor else 0.0
+    return [
+        "Where the time goes (layered shape, stage rows above, us/step): floor "
+        f"{floor_us:.1f}; the scheduler alone (`Run`, no listeners) {us('Run'):.1f}; "
+        f"with the run recorder writing every step row to SQLite {us('Run + recorder'):.1f}; "
+        f"`create_workflow` (validation + definition saved as JSON) {us('create_workflow'):.1f}; "
+        f"full path {us('full path'):.1f}. Recording and saving the definition are SQLite "
+        "work the floor does not do: a 10,000-row `executemany` alone costs about 2.5-3 "
+        "us/row (section 6). `python -m bench.profile_engine` lists the hot spots."
+    ]
+
+
 def run_section(quick: bool) -> Section:
     """Measure section 1."""
-    repeats = 3 if quick else 5
+    repeats = 3 if quick else 7
     sec = Section(
         "engine",
         "1. Engine overhead per step",
@@ -143,6 +190,8 @@ def run_section(quick: bool) -> Section:
     )
     for shape, n in sizes(quick).items():
         sec.rows += _shape_rows(shape, n, repeats)
+    sec.rows += _stage_rows(sizes(quick)["layered"], repeats)
+    sec.notes += _explain(sec)
     sec.notes.append(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; sync steps run on the "
         "runtime's worker threads (default pool size)."

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .measure import Sample
 from .report import Row, Section
@@ -53,12 +54,12 @@ print(json.dumps({"rss_kb": kb, "traced": peak, "status": status}))
 """
 
 
-def _child(kind: str, n: int, trace: bool) -> dict[str, object]:
+def _child(kind: str, n: int, trace: bool) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, kind, str(n), "trace" if trace else "rss"],
         capture_output=True, text=True, check=True, cwd=ROOT, timeout=300,
     )
-    data: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
 
 
@@ -66,11 +67,11 @@ def _measure(kind: str, n: int, repeats: int) -> tuple[Sample, Sample, str]:
     rss, traced = Sample(), Sample()
     status = ""
     for _ in range(repeats):
-        base = int(_child("baseline", 0, False)["rss_kb"])  # type: ignore[call-overload]
+        base = int(_child("baseline", 0, False)["rss_kb"])
         got = _child(kind, n, False)
-        rss.values.append((int(got["rss_kb"]) - base) * 1024.0)  # type: ignore[call-overload]
+        rss.values.append((int(got["rss_kb"]) - base) * 1024.0)
         status = str(got["status"])
-        traced.values.append(float(_child(kind, n, True)["traced"]))  # type: ignore[arg-type]
+        traced.values.append(float(_child(kind, n, True)["traced"]))
     return rss, traced, status
 
 

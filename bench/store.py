@@ -150,14 +150,14 @@ def _history_rows(quick: bool, repeats: int) -> list[Row]:
             return time.perf_counter() - t0
 
         s = interleave({
-            "latest": lambda: clock(lambda: manager.history()),
+            "latest": lambda: clock(manager.history),
             "latest_raw": lambda: clock(
                 lambda: raw.execute("SELECT * FROM runs ORDER BY start DESC LIMIT 20").fetchall()),
             "workflow": lambda: clock(lambda: manager.history("wf3")),
             "all": lambda: clock(lambda: manager.history(limit=None)),
             "all_raw": lambda: clock(
                 lambda: raw.execute("SELECT * FROM runs ORDER BY start DESC").fetchall()),
-            "summary": lambda: clock(lambda: manager.get_performance_summary()),
+            "summary": lambda: clock(manager.get_performance_summary),
         }, repeats)
         count = len(manager.history(limit=None))
         raw.close()
