@@ -49,7 +49,7 @@ unit: setup
 test: setup chromium lint typecheck ts-test unit
 
 bench: setup
-	$(PY) -m bench.run --out docs/BENCHMARKS.md
+	$(PY) -m bench.run
 
 bench-quick: setup
 	$(PY) -m bench.run --quick --out build/BENCHMARKS-quick.md
