@@ -117,7 +117,7 @@ def step_from_dict(data: dict[str, Any]) -> WorkflowStep:
     )
 
 
-@dataclass
+@dataclass(repr=False)
 class WorkflowExecution:
     """Tracks workflow execution state and results.
 
@@ -184,6 +184,10 @@ class WorkflowExecution:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        # Short on purpose: a 10,000-step run must not print 10,000 records.
+        return f"<WorkflowExecution {self.summary()}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from ..display.bundles import execution_bundle

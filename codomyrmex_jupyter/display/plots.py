@@ -68,7 +68,10 @@ def _dag_size(doc: Mapping[str, Any]) -> tuple[float, float]:
         return (4.0, 2.0)
     width = max(n["x"] for n in nodes) + 1
     height = max(n["y"] for n in nodes) - min(n["y"] for n in nodes) + 1
-    return (min(16.0, 2.0 + 1.6 * width), min(12.0, 1.5 + 0.45 * height))
+    # Pixels cost drawing time; past a page width the figure is scaled down
+    # in the notebook anyway, and unlabelled dots need no more room.
+    cap = (8.0, 6.0) if len(nodes) > 300 else (10.0, 7.5)
+    return (min(cap[0], 2.0 + 1.6 * width), min(cap[1], 1.5 + 0.45 * height))
 
 
 def plot_dag(

@@ -172,6 +172,7 @@ class Run:
         self.exceptions: dict[str, BaseException] = {}
         self.peak_concurrency = 0
         self._specs: list[ActionSpec | None] = [None] * len(self.steps)
+        self._by_action: dict[tuple[str, str], ActionSpec] = {}
         if specs:
             for name, spec in specs.items():
                 self._specs[self.graph.index[name]] = spec
@@ -330,9 +331,13 @@ class Run:
         spec = self._specs[i]
         if spec is None:
             step = self.steps[i]
-            spec = self.registry.find(step.module, step.action)
+            key = (step.module, step.action)
+            spec = self._by_action.get(key)  # many steps share one action
             if spec is None:
-                raise self.registry.unknown(step.module, step.action, step=step.name)
+                spec = self.registry.find(step.module, step.action)
+                if spec is None:
+                    raise self.registry.unknown(step.module, step.action, step=step.name)
+                self._by_action[key] = spec
             self._specs[i] = spec
         return spec
 

@@ -12,7 +12,7 @@ written to. Values are stored as JSON (bytes as base64); there is no pickle.
 
 Tables
 ------
-``workflows``          current definition of each workflow (name, version)
+``workflows``          which version of each workflow is current
 ``workflow_versions``  every definition ever saved, so old runs keep theirs
 ``runs``               one row per run: status, times, parameters, errors, metrics
 ``steps``              one row per step per run: status, times, attempts, error, result
@@ -54,8 +54,8 @@ DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows(
-    name TEXT PRIMARY KEY, version INTEGER NOT NULL, definition TEXT NOT NULL,
-    source TEXT, origin TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    name TEXT PRIMARY KEY, version INTEGER NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS workflow_versions(
     name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
     source TEXT, origin TEXT NOT NULL, created_at REAL NOT NULL,
@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS documents(
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY(kind, key));
 """
+_CURRENT = (
+    "SELECT w.name AS name, w.version AS version, v.definition AS definition, "
+    "v.source AS source, v.origin AS origin, w.created_at AS created_at, w.updated_at AS updated_at "
+    "FROM workflows w JOIN workflow_versions v ON v.name = w.name AND v.version = w.version"
+)
 _OUR_TABLES = frozenset({"workflows", "workflow_versions", "runs", "steps", "documents"})
 
 
@@ -271,9 +276,10 @@ class Store:
                 "INSERT INTO workflow_versions VALUES(?,?,?,?,?,?)",
                 (name, version, text, source, origin, now),
             )
+            # The definition is stored once, in workflow_versions; big
+            # definitions make a second copy cost as much as the first.
             conn.execute(
-                "INSERT OR REPLACE INTO workflows VALUES(?,?,?,?,?,?,?)",
-                (name, version, text, source, origin, created, now),
+                "INSERT OR REPLACE INTO workflows VALUES(?,?,?,?)", (name, version, created, now)
             )
         return version
 
@@ -284,7 +290,7 @@ class Store:
     def load_workflow(self, name: str, version: int | None = None) -> dict[str, Any] | None:
         """The stored definition (current, or a given version), or ``None``."""
         if version is None:
-            rows = self._read("SELECT * FROM workflows WHERE name=?", (name,))
+            rows = self._read(_CURRENT + " WHERE w.name=?", (name,))
         else:
             rows = self._read(
                 "SELECT * FROM workflow_versions WHERE name=? AND version=?", (name, version)
@@ -293,7 +299,7 @@ class Store:
 
     def list_workflows(self) -> list[dict[str, Any]]:
         """Every current definition, by name."""
-        return [self._workflow_row(r) for r in self._read("SELECT * FROM workflows ORDER BY name")]
+        return [self._workflow_row(r) for r in self._read(_CURRENT + " ORDER BY w.name")]
 
     def delete_workflow(self, name: str) -> bool:
         """Forget the current definition of ``name`` (versions and runs stay)."""
