@@ -14,8 +14,11 @@ Tables
 ------
 ``workflows``          which version of each workflow is current
 ``workflow_versions``  every definition ever saved, so old runs keep theirs
-``runs``               one row per run: status, times, parameters, errors, metrics
-``steps``              one row per step per run: status, times, attempts, error, result
+``runs``               one row per run: status, times, parameters, errors, metrics,
+                       and every step's state, times and attempts packed in one
+                       value (see ``step_table``)
+``steps``              a row for each step that has an error, a traceback, a
+                       skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
                        sessions, resources, tasks
 """
@@ -38,6 +41,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import NotStorableError, StoreError
+from .step_table import pack_steps, unpack_steps
 
 __all__ = [
     "APPLICATION_ID",
@@ -49,7 +53,7 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -63,7 +67,7 @@ CREATE TABLE IF NOT EXISTS workflow_versions(
 CREATE TABLE IF NOT EXISTS runs(
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER,
     status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT,
-    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER);
+    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, start);
 CREATE TABLE IF NOT EXISTS steps(
@@ -79,6 +83,9 @@ _CURRENT = (
     "SELECT w.name AS name, w.version AS version, v.definition AS definition, "
     "v.source AS source, v.origin AS origin, w.created_at AS created_at, w.updated_at AS updated_at "
     "FROM workflows w JOIN workflow_versions v ON v.name = w.name AND v.version = w.version"
+)
+_RUN_COLUMNS = (
+    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
 )
 _OUR_TABLES = frozenset({"workflows", "workflow_versions", "runs", "steps", "documents"})
 
@@ -218,6 +225,7 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            _migrate(conn)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -339,22 +347,38 @@ class Store:
         """Record the end of a run and all its step rows in one transaction.
 
         ``steps`` rows are ``(idx, name, status, start, end, attempts, error,
-        traceback, reason, result_json, result_note)``.
+        traceback, reason, result_json, result_note)``. All of them are packed
+        into the run's row; those with details also get a ``steps`` row.
         """
+        packed, details = pack_steps(steps)
         with self._write() as conn:
             conn.execute(
-                "UPDATE runs SET status=?, end=?, errors=?, metrics=? WHERE run_id=?",
-                (status, end, encode_json(list(errors)), _encode_lenient(metrics)[0], run_id),
+                "UPDATE runs SET status=?, end=?, errors=?, metrics=?, steps_packed=? WHERE run_id=?",
+                (status, end, encode_json(list(errors)), _encode_lenient(metrics)[0], packed, run_id),
             )
             conn.executemany(
                 f"INSERT OR REPLACE INTO steps VALUES('{_safe_id(run_id)}',?,?,?,?,?,?,?,?,?,?,?)",
-                steps,
+                details,
             )
 
     def _run_row(self, row: dict[str, Any]) -> dict[str, Any]:
         for key in ("parameters", "errors", "metrics"):
             row[key] = decode_json(row[key])
+        row.pop("steps_packed", None)
         return row
+
+    def _steps_of(self, run_id: str, packed: bytes | None) -> list[dict[str, Any]]:
+        detailed = self._read("SELECT * FROM steps WHERE run_id=? ORDER BY idx", (run_id,))
+        for s in detailed:
+            s["result"] = decode_json(s["result"])
+            s.pop("run_id", None)
+        if packed is None:  # still running, or written before steps were packed
+            return detailed
+        rows = unpack_steps(packed)
+        for s in detailed:
+            if s["idx"] < len(rows):
+                rows[s["idx"]] = s
+        return rows
 
     def get_run(self, run_id: str, *, with_steps: bool = True) -> dict[str, Any] | None:
         """One run (with its step rows), or ``None``. A unique id prefix works too."""
@@ -367,19 +391,17 @@ class Store:
                 return None
         if not rows:
             return None
+        packed = rows[0].get("steps_packed")
         run = self._run_row(rows[0])
         if with_steps:
-            steps = self._read("SELECT * FROM steps WHERE run_id=? ORDER BY idx", (run["run_id"],))
-            for s in steps:
-                s["result"] = decode_json(s["result"])
-            run["steps"] = steps
+            run["steps"] = self._steps_of(run["run_id"], packed)
         return run
 
     def list_runs(
         self, workflow: str | None = None, *, limit: int | None = 50, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Recent runs, newest first, without step rows."""
-        sql, args = "SELECT * FROM runs", []
+        sql, args = f"SELECT {_RUN_COLUMNS} FROM runs", []  # noqa: S608 - a constant column list
         where = []
         if workflow is not None:
             where.append("workflow=?")
@@ -411,16 +433,18 @@ class Store:
 
     def step_durations(self, workflow: str | None = None) -> list[dict[str, Any]]:
         """``workflow, name, status, attempts, duration`` of every recorded step."""
-        sql = (
-            "SELECT r.workflow AS workflow, s.name AS name, s.status AS status, "
-            "s.attempts AS attempts, s.end - s.start AS duration "
-            "FROM steps s JOIN runs r ON r.run_id = s.run_id"
-        )
+        sql = "SELECT workflow, steps_packed FROM runs WHERE steps_packed IS NOT NULL"
         args: tuple[Any, ...] = ()
         if workflow is not None:
-            sql += " WHERE r.workflow=?"
+            sql += " AND workflow=?"
             args = (workflow,)
-        return self._read(sql, args)
+        out = []
+        for run in self._read(sql, args):
+            for s in unpack_steps(run["steps_packed"]):
+                duration = None if s["start"] is None or s["end"] is None else s["end"] - s["start"]
+                out.append({"workflow": run["workflow"], "name": s["name"], "status": s["status"],
+                            "attempts": s["attempts"], "duration": duration})
+        return out
 
     # -- documents -------------------------------------------------------------------------
     def put_doc(self, kind: str, key: str, value: Any) -> None:
@@ -447,6 +471,27 @@ class Store:
             return (
                 conn.execute("DELETE FROM documents WHERE kind=? AND key=?", (kind, key)).rowcount > 0
             )
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a schema-1 file up to date (inside the opening transaction)."""
+    if "steps_packed" not in _columns(conn, "runs"):
+        conn.execute("ALTER TABLE runs ADD COLUMN steps_packed BLOB")
+    if "definition" in _columns(conn, "workflows"):
+        # Schema 1 kept a second copy of the current definition here.
+        conn.execute("ALTER TABLE workflows RENAME TO workflows_v1")
+        conn.execute(
+            "CREATE TABLE workflows(name TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+            "created_at REAL NOT NULL, updated_at REAL NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO workflows SELECT name, version, created_at, updated_at FROM workflows_v1"
+        )
+        conn.execute("DROP TABLE workflows_v1")
 
 
 def _safe_id(run_id: str) -> str:

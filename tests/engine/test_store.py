@@ -111,5 +111,45 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     store = Store(tmp_path)
     assert store.count_runs() == 300
-    assert store._read("SELECT COUNT(*) AS n FROM steps")[0]["n"] == 1500
+    assert sum(len(store.get_run(r["run_id"])["steps"]) for r in store.list_runs(limit=None)) == 1500
+    assert store._read("SELECT COUNT(*) AS n FROM steps")[0]["n"] == 0  # no details: all packed
     assert {r["status"] for r in store.list_runs(limit=None)} == {"completed"}
+
+
+def test_packed_steps_keep_details_and_order(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.start_run("r2", "w", version=1, start=1.0, parameters=None)
+    rows = [
+        (0, "a", "succeeded", 1.0, 2.0, 1, None, None, None, None, None),
+        (1, "b", "failed", 2.0, 3.0, 3, "ValueError: x", "Traceback...", None, None, None),
+        (2, "c", "skipped", None, None, 0, None, None, "dependency 'b' failed", None, None),
+        (3, "d", "succeeded", 1.5, 2.5, 1, None, None, None, encode_json({"k": b"\x00"}), None),
+    ]
+    store.finish_run("r2", status="failed", end=3.0, errors=["Step b failed"], metrics=None, steps=rows)
+    steps = store.get_run("r2")["steps"]
+    assert [(s["name"], s["status"], s["attempts"]) for s in steps] == [
+        ("a", "succeeded", 1), ("b", "failed", 3), ("c", "skipped", 0), ("d", "succeeded", 1)]
+    assert steps[1]["traceback"] == "Traceback..." and steps[2]["reason"] == "dependency 'b' failed"
+    assert (steps[2]["start"], steps[0]["end"]) == (None, 2.0)
+    assert steps[3]["result"] == {"k": b"\x00"}
+    assert [d["duration"] for d in store.step_durations("w")] == [1.0, 1.0, None, 1.0]
+
+
+def test_schema_1_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE workflows(name TEXT PRIMARY KEY, version INTEGER NOT NULL, definition TEXT NOT NULL,"
+        " source TEXT, origin TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);"
+        "CREATE TABLE workflow_versions(name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,"
+        " source TEXT, origin TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY(name, version));"
+        "CREATE TABLE runs(run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER, status TEXT NOT NULL,"
+        " start REAL, end REAL, parameters TEXT, errors TEXT, metrics TEXT, session_id TEXT, host TEXT, pid INTEGER);"
+        "INSERT INTO workflow_versions VALUES('w', 1, '[{\"name\":\"a\"}]', NULL, 'api', 1.0);"
+        "INSERT INTO workflows VALUES('w', 1, '[{\"name\":\"a\"}]', NULL, 'api', 1.0, 1.0);"
+        f"PRAGMA application_id={0x434F444F}; PRAGMA user_version=1;"
+    )
+    conn.close()
+    store = Store(path)
+    assert store.load_workflow("w")["definition"] == [{"name": "a"}]
+    assert store.save_workflow("w", [{"name": "b"}]) == 2

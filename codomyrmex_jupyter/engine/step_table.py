@@ -1,0 +1,98 @@
+"""A compact, columnar encoding of a run's step records.
+
+Writing one SQLite row per step costs about 3 us, more than scheduling the
+step. So a run stores every step's name, state, times and attempts in one
+packed value on its ``runs`` row, and only the steps with something to say
+(an error, a traceback, a skip reason, a result) get a row in ``steps``.
+
+Layout: ``MAGIC``, then little-endian ``uint32 n``; ``n`` state codes (one
+byte each, index into :data:`~.state.STEP_STATES`); ``2n`` doubles (start, end;
+NaN for "unknown"); ``n`` ``uint32`` attempts; the names as a JSON list.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import sys
+from array import array
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .state import STEP_STATES
+
+__all__ = ["StepRow", "is_detailed", "pack_steps", "unpack_steps"]
+
+MAGIC = b"CST1"
+_CODES = {state: i for i, state in enumerate(STEP_STATES)}
+_UNKNOWN = 255
+_NAN = math.nan
+_SWAP = sys.byteorder != "little"
+
+# (idx, name, status, start, end, attempts, error, traceback, reason, result_json, result_note)
+StepRow = tuple[Any, ...]
+
+
+def is_detailed(row: StepRow) -> bool:
+    """True when ``row`` carries more than the packed columns keep."""
+    return any(v is not None for v in row[6:11])
+
+
+def pack_steps(rows: Iterable[StepRow]) -> tuple[bytes, list[StepRow]]:
+    """Pack ``rows``; return the packed bytes and the rows that need a ``steps`` row."""
+    names: list[str] = []
+    codes = bytearray()
+    times = array("d")
+    attempts = array("I")
+    details: list[StepRow] = []
+    for row in rows:
+        names.append(row[1])
+        codes.append(_CODES.get(row[2], _UNKNOWN))
+        times.append(_NAN if row[3] is None else row[3])
+        times.append(_NAN if row[4] is None else row[4])
+        attempts.append(row[5])
+        if is_detailed(row):
+            details.append(row)
+    if _SWAP:
+        times.byteswap()
+        attempts.byteswap()
+    body = [MAGIC, struct.pack("<I", len(names)), bytes(codes), times.tobytes(), attempts.tobytes()]
+    body.append(json.dumps(names, separators=(",", ":")).encode())
+    return b"".join(body), details
+
+
+def unpack_steps(blob: bytes) -> list[dict[str, Any]]:
+    """Rows as dicts (the ``steps`` table's columns, details left ``None``)."""
+    if blob[:4] != MAGIC:
+        raise ValueError("not a packed step table")
+    (n,) = struct.unpack_from("<I", blob, 4)
+    pos = 8
+    codes = blob[pos : pos + n]
+    pos += n
+    times = array("d", blob[pos : pos + 16 * n])
+    pos += 16 * n
+    attempts = array("I", blob[pos : pos + 4 * n])
+    pos += 4 * n
+    if _SWAP:
+        times.byteswap()
+        attempts.byteswap()
+    names: Sequence[str] = json.loads(blob[pos:])
+    return [_row(i, names[i], codes[i], (times[2 * i], times[2 * i + 1]), attempts[i]) for i in range(n)]
+
+
+def _row(i: int, name: str, code: int, span: tuple[float, float], attempts: int) -> dict[str, Any]:
+    start, end = span
+    return {
+        "idx": i,
+        "name": name,
+        "status": STEP_STATES[code] if code < len(STEP_STATES) else "unknown",
+        "start": None if math.isnan(start) else start,
+        "end": None if math.isnan(end) else end,
+        "attempts": attempts,
+        "error": None,
+        "traceback": None,
+        "reason": None,
+        "result": None,
+        "result_note": None,
+    }
