@@ -156,6 +156,7 @@ execution.results["report"]
 * `02_seed_api_tour.ipynb`: the whole Python API, class by class.
 * `03_resources_and_failures.ipynb`: resources, timeouts, retries, failures and cancelling.
 * `04_reproducible_analysis.ipynb`: a real analysis whose history outlives the kernel.
+* `05_scale_out_with_dask.ipynb`: the same workflows on a Dask cluster.
 
 `%orchestrate --help` lists every subcommand; `%orchestrate dashboard` shows
 the runs and resources of this kernel in one place.
@@ -958,11 +959,249 @@ print("same analysis:", again.results["analyze"]["complexity"] == past.results["
     ]
 
 
+# -- 05 scale out with Dask ------------------------------------------------------------------
+def scale_out_with_dask() -> list[Cell]:
+    """Cells of ``05_scale_out_with_dask.ipynb``."""
+    return [
+        md("""
+# Scale out with Dask
+
+When one machine is not enough, the same workflow runs on a Dask cluster: only
+the step calls travel, while the scheduling (dependencies, retries, timeouts,
+states, the record of the run) stays in this kernel. Nothing about a workflow
+changes to run it elsewhere; you only say *where* with an executor:
+`--executor dask://HOST:PORT` on the magic, or `executor=` in Python (an
+address or a `distributed.Client`).
+
+So that this notebook runs anywhere, the "cluster" is a `LocalCluster`: two
+worker processes on this machine, listening on the loopback interface only. With a real
+cluster, use its scheduler's address instead and leave the rest as it is.
+"""),
+        code("""
+%load_ext codomyrmex_jupyter
+
+import os
+
+import distributed
+
+from codomyrmex_jupyter import get_workflow_manager
+
+manager = get_workflow_manager()
+"""),
+        md("""
+## Start a cluster
+
+Two workers with one thread each. There is no dashboard (`dashboard_address=None`),
+so nothing else is opened on this machine. The magic wants the scheduler's address
+as `dask://HOST:PORT`; from Python you can pass the `Client` itself.
+"""),
+        code("""
+cluster = distributed.LocalCluster(
+    n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+)
+client = distributed.Client(cluster)
+dask_address = cluster.scheduler_address.replace("tcp://", "dask://")
+
+print("scheduler:", cluster.scheduler_address)
+print("workers:  ", ", ".join(sorted(client.scheduler_info()["workers"])))
+"""),
+        md("""
+## A workflow of plain functions
+
+Some real CPU work: estimate π by throwing random points at a square and
+counting those that land inside the quarter circle. `plan` splits the job into
+four chunks (fan-out), each `chunk_N` counts its hits with its own random seed,
+and `estimate` adds them up (fan-in). Functions whose name starts with `_` are
+helpers, not steps.
+
+The run records which step ran when, but not on which worker, so each chunk
+also says where it ran: `distributed.get_worker()` names the worker, and
+raises outside one (then the chunk ran in this kernel).
+"""),
+        code("""
+%%workflow monte_carlo
+import random
+
+import distributed
+
+
+def _where():
+    try:
+        return distributed.get_worker().address
+    except ValueError:  # not inside a Dask worker
+        return "this kernel"
+
+
+def _chunk(part):
+    draw = random.Random(part["seed"]).random
+    hits = sum(1 for _ in range(part["samples"]) if draw() ** 2 + draw() ** 2 <= 1.0)
+    return {**part, "hits": hits, "ran_on": _where()}
+
+
+def plan(samples: int = 10_000_000, seed: int = 2024):
+    return [{"seed": seed + i, "samples": samples // 4} for i in range(4)]
+
+
+def chunk_1(plan):
+    return _chunk(plan[0])
+
+
+def chunk_2(plan):
+    return _chunk(plan[1])
+
+
+def chunk_3(plan):
+    return _chunk(plan[2])
+
+
+def chunk_4(plan):
+    return _chunk(plan[3])
+
+
+def estimate(chunk_1, chunk_2, chunk_3, chunk_4):
+    chunks = [chunk_1, chunk_2, chunk_3, chunk_4]
+    hits = sum(c["hits"] for c in chunks)
+    samples = sum(c["samples"] for c in chunks)
+    return {"hits": hits, "samples": samples, "pi": 4 * hits / samples}
+"""),
+        md("""
+## Run it here, then on the cluster
+
+First in this kernel, with the default local executor:
+"""),
+        code("local_mc = %orchestrate run monte_carlo"),
+        md("""
+Then on the cluster. `{dask_address}` is filled in from the variable, as in
+any line magic.
+"""),
+        code("dask_mc = %orchestrate run monte_carlo --executor {dask_address}"),
+        md("""
+The seeds are fixed, so both runs must find exactly the same numbers. Only
+`ran_on` differs, which is the point.
+"""),
+        code("""
+def without_ran_on(results):
+    return {
+        name: {k: v for k, v in value.items() if k != "ran_on"} if isinstance(value, dict) else value
+        for name, value in results.items()
+    }
+
+
+same = without_ran_on(local_mc.results) == without_ran_on(dask_mc.results)
+print("pi is about", dask_mc.results["estimate"]["pi"])
+print("monte_carlo: same results locally and on Dask:", same)
+"""),
+        md("""
+The per-step records of both runs, side by side: state, attempts, duration,
+and where each chunk ran. On the cluster the chunks are spread over the two
+workers.
+"""),
+        code("""
+print(f"{'step':8} {'local':>22}   {'dask':>22}   ran on (dask)")
+for name, here in local_mc.step_records.items():
+    there = dask_mc.step_records[name]
+    result = dask_mc.results[name]
+    ran_on = result["ran_on"] if isinstance(result, dict) and "ran_on" in result else ""
+    print(
+        f"{name:8} {here.status:9} x{here.attempts} {here.duration:7.3f}s"
+        f"   {there.status:9} x{there.attempts} {there.duration:7.3f}s   {ran_on}"
+    )
+print("executors:", local_mc.performance_metrics["executor"], "and", dask_mc.performance_metrics["executor"])
+"""),
+        md("""
+## Is it faster?
+
+That depends on the work and on the machine, so here are this run's numbers
+rather than a promise. The local executor runs plain functions on threads of
+this process; a pure-Python loop holds the interpreter lock, so the four
+chunks take turns. Each Dask worker is a process of its own, so two chunks can
+really run at the same time: with two workers the best case is about half the
+local time. Against that, every step pays for the trip to the cluster (the
+function and its inputs are serialised and sent, the result comes back), the
+first run on fresh workers also imports the package there, and the workers
+share the CPU with this kernel and with whatever else runs on the machine. On
+a busy two-core machine the cluster can well be the slower of the two. It pays
+off for steps that compute for a while, on a cluster with more cores than you
+have here.
+
+A step's duration in the table above runs from the moment it is handed to
+the executor until its result is back, so on a worker with one thread the
+second chunk's time includes waiting for the first.
+"""),
+        code("""
+print(f"CPU cores here: {os.cpu_count()}")
+print(f"local run: {local_mc.duration:.2f}s, Dask run: {dask_mc.duration:.2f}s "
+      f"({dask_mc.duration / local_mc.duration:.0%} of the local time)")
+"""),
+        md("""
+## A declarative workflow on the cluster
+
+Steps that name built-in actions run on the cluster in the same way, as long
+as the workers can import `codomyrmex_jupyter` (and see the files the steps
+read). This one measures this project's source with
+`static_analysis.analyze_code`: after an environment check, three analyses run
+side by side, each on one folder of the repository (`project_path: ".."`).
+"""),
+        code("""
+%%workflow code_size --yaml
+steps:
+  - name: environment
+    module: environment_setup
+    action: check_environment
+  - name: package
+    module: static_analysis
+    action: analyze_code
+    parameters: {path: codomyrmex_jupyter, project_path: ".."}
+    dependencies: [environment]
+  - name: tests
+    module: static_analysis
+    action: analyze_code
+    parameters: {path: tests, project_path: ".."}
+    dependencies: [environment]
+  - name: benchmarks
+    module: static_analysis
+    action: analyze_code
+    parameters: {path: bench, project_path: ".."}
+    dependencies: [environment]
+"""),
+        md("""
+This time from Python: `manager.run_workflow` runs locally by default and on
+the cluster with `executor=client`.
+"""),
+        code("""
+local_code = manager.run_workflow("code_size")
+dask_code = manager.run_workflow("code_size", executor=client)
+
+print(f"{'folder':12} {'files':>5} {'functions':>9} {'code lines':>10} {'mean cx':>7}")
+for name in ("package", "tests", "benchmarks"):
+    a = dask_code.results[name]
+    mean = a["complexity"]["mean"]
+    print(f"{name:12} {a['files']:5} {a['functions']:9} {a['lines']['code']:10} {mean:7.2f}")
+print(dask_code.status.value, "on", dask_code.performance_metrics["executor"])
+print("code_size: same results locally and on Dask:", local_code.results == dask_code.results)
+"""),
+        md("""
+Both runs are in the history like any other:
+"""),
+        code("%orchestrate history -n 4"),
+        md("""
+## Clean up
+
+Close the client and the cluster (the worker processes end with it).
+"""),
+        code("""
+client.close()
+cluster.close()
+"""),
+    ]
+
+
 NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "01_quickstart.ipynb": quickstart,
     "02_seed_api_tour.ipynb": seed_api_tour,
     "03_resources_and_failures.ipynb": resources_and_failures,
     "04_reproducible_analysis.ipynb": reproducible_analysis,
+    "05_scale_out_with_dask.ipynb": scale_out_with_dask,
 }
 
 

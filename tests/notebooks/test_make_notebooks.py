@@ -16,6 +16,7 @@ NAMES = [
     "02_seed_api_tour.ipynb",
     "03_resources_and_failures.ipynb",
     "04_reproducible_analysis.ipynb",
+    "05_scale_out_with_dask.ipynb",
 ]
 
 
@@ -28,7 +29,7 @@ def maker() -> ModuleType:
     return module
 
 
-def test_the_four_notebooks_are_listed(maker: ModuleType) -> None:
+def test_every_notebook_is_listed(maker: ModuleType) -> None:
     assert list(maker.NOTEBOOKS) == NAMES
 
 

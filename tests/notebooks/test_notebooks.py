@@ -98,3 +98,26 @@ def test_reproducible_analysis(run_notebook: Runner, kernel_env: Path) -> None:
     assert all(int(files) > 0 for _, files in rows)
     assert "same analysis: True" in text
     assert "workflow version: 1 -> 1" in text
+
+
+@pytest.mark.dask
+def test_scale_out_with_dask(run_notebook: Runner) -> None:
+    pytest.importorskip("distributed")
+    nb = run_notebook("05_scale_out_with_dask.ipynb")
+    _ran_cleanly(nb)
+    text = nb.text()
+    assert "monte_carlo: same results locally and on Dask: True" in text
+    assert "code_size: same results locally and on Dask: True" in text
+    assert "executors: local and dask" in text
+    assert "completed on dask" in text
+    listed = re.search(r"^workers: +(.+)$", text, re.MULTILINE)
+    assert listed, "the notebook did not list the cluster's workers"
+    workers = set(listed[1].split(", "))
+    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    ran_on = dict(re.findall(r"^(chunk_\d) +succeeded x1 .+ (tcp://\S+)$", text, re.MULTILINE))
+    assert sorted(ran_on) == ["chunk_1", "chunk_2", "chunk_3", "chunk_4"]
+    assert set(ran_on.values()) <= workers  # every chunk ran on a worker of the cluster
+    for row in ("plan", "estimate"):
+        assert re.search(rf"^{row} +succeeded x1 +[\d.]+s +succeeded x1 +[\d.]+s *$", text, re.MULTILINE)
+    runs = [d for d in nb.data(DAG_MIME) if d["kind"] == "run"]
+    assert [(d["workflow"], d["status"]) for d in runs] == [("monte_carlo", "completed")] * 2
