@@ -99,16 +99,30 @@ def make_executor(spec: str | None) -> Executor | None:
     if address is None:
         return None
     executor = _dask_executors.get(address)
-    if executor is not None:
+    if executor is not None and _client_alive(executor):
         return executor
     from ..engine.executors.dask import DaskExecutor
 
     try:
-        executor = DaskExecutor(address)
+        executor = DaskExecutor(address, timeout=10)
     except (OSError, TimeoutError) as exc:
         raise CommandError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     _dask_executors[address] = executor
     return executor
+
+
+def _client_alive(executor: Executor) -> bool:
+    client = getattr(executor, "client", None)
+    return client is None or getattr(client, "status", "running") == "running"
+
+
+def close_executors() -> None:
+    """Close the Dask clients ``--executor`` opened (``%unload_ext`` calls this)."""
+    while _dask_executors:
+        _, executor = _dask_executors.popitem()
+        close = getattr(executor, "close", None)
+        if callable(close):
+            close()
 
 
 def check_runnable(manager: WorkflowManager, name: str) -> None:

@@ -78,6 +78,9 @@ def unload_ipython_extension(ip: Any) -> None:
     if ip.user_ns.get("step") is step:
         del ip.user_ns["step"]
         ip.user_ns_hidden.pop("step", None)
+    from .commands import close_executors
+
+    close_executors()
     _stop_status_comm()
 
 

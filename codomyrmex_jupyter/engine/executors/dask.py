@@ -72,14 +72,18 @@ class DaskExecutor:
     target:
         A ``distributed.Client``, or a scheduler address (``dask://host:port``
         or ``tcp://host:port``) to connect a client to.
+    timeout:
+        Seconds to wait for the scheduler when connecting to an address.
     """
 
     name = "dask"
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Any, *, timeout: float = 30.0) -> None:
         distributed = _import_distributed()
         if isinstance(target, str):
-            self.client = distributed.Client(parse_dask_address(target), set_as_default=False)
+            self.client = distributed.Client(
+                parse_dask_address(target), set_as_default=False, timeout=timeout
+            )
             self._owns_client = True
         else:
             self.client = target
