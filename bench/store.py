@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from codomyrmex_jupyter.engine.step_table import pack_steps
+
 from .measure import interleave
 from .report import Row, Section
 
@@ -123,13 +125,13 @@ def _fill(path: Path, runs: int) -> None:
     conn.execute("BEGIN")
     for k in range(runs):
         run_id = uuid.uuid4().hex
+        packed, details = pack_steps(_step_rows(_STEPS_PER_RUN, t + k))
         conn.execute(
-            "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run_id, f"wf{k % 10}", 1, "completed", t + k, t + k + 0.01, '{"n": 1}', "[]",
-             metrics, None, "bench", 1))
+             metrics, None, "bench", 1, packed))
         conn.executemany(
-            "INSERT INTO steps VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(run_id, *r) for r in _step_rows(_STEPS_PER_RUN, t + k)])
+            "INSERT INTO steps VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [(run_id, *r) for r in details])
     conn.execute("COMMIT")
     conn.close()
 
