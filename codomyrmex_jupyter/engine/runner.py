@@ -370,16 +370,19 @@ class Run:
         self._set(i, rec, "running")
         self._running += 1
         self.peak_concurrency = max(self.peak_concurrency, self._running)
+        attempt = rec.attempts
         try:
-            handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, rec.attempts))
+            handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, attempt))
         except Exception as exc:  # noqa: BLE001 - the executor refused the call: the step fails
             self._running -= 1
             self._deferred.append((i, exc))
             return
+        if rec.status != "running" or rec.attempts != attempt:
+            return  # it already ended inside submit (an eager step that never suspended)
         self._handles[i] = handle
         seconds = self.steps[i].timeout
         if seconds is not None and self._loop is not None:
-            heapq.heappush(self._deadlines, (self._loop.time() + seconds, i, rec.attempts))
+            heapq.heappush(self._deadlines, (self._loop.time() + seconds, i, attempt))
             self._arm_deadline()
 
     def _on_done(self, i: int, attempt: int, ok: bool, value: Any) -> None:

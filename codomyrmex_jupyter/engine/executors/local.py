@@ -1,7 +1,8 @@
 """The default executor: nothing to start, three ways to run a callable.
 
-* coroutine functions become one asyncio task on the run's loop, with the
-  completion callback attached to the task (no wrapper coroutine);
+* coroutine functions start eagerly (see ``eager``): one that finishes
+  without suspending costs no task at all; one that suspends continues in a
+  task on the run's loop, with the completion callback attached to it;
 * plain functions go to the runtime's worker threads, whose completions come
   back to the loop in batches;
 * functions registered with ``process=True`` go to the runtime's process pool.
@@ -15,6 +16,7 @@ from typing import Any
 from ... import runtime
 from ..actions import ActionSpec
 from .base import Cancellable, DoneCallback
+from .eager import start_eagerly
 
 __all__ = ["LocalExecutor"]
 
@@ -68,10 +70,13 @@ class LocalExecutor:
         """Start one call; see :class:`~.base.Executor`."""
         loop = self._bind_loop()
         if spec.is_async:
-            task = loop.create_task(spec.fn(**kwargs))
-            self.tasks.add(task)
-            task.add_done_callback(_task_done(done, self.tasks))
-            return task
+            tasks = self.tasks
+
+            def track(task: asyncio.Task[Any]) -> None:
+                tasks.add(task)
+                task.add_done_callback(_task_done(done, tasks))
+
+            return start_eagerly(loop, spec.fn(**kwargs), done, track)
         if spec.process:
             fut = loop.run_in_executor(runtime.process_pool(), _call_kwargs, spec.fn, kwargs)
             fut.add_done_callback(_task_done(done))
