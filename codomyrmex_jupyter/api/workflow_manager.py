@@ -109,10 +109,9 @@ class WorkflowManager:
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
-        """``module.action`` of each step whose action is not registered (yet)."""
-        return [
-            f"{s.module}.{s.action}" for s in steps if self.registry.find(s.module, s.action) is None
-        ]
+        """Each ``module.action`` the steps use that is not registered (yet)."""
+        used = dict.fromkeys((s.module, s.action) for s in steps)  # many steps share one
+        return [f"{m}.{a}" for m, a in used if self.registry.find(m, a) is None]
 
     def create_workflow(
         self,
@@ -281,7 +280,6 @@ class WorkflowManager:
             parameters=dict(parameters or {}),
             version=version,
             session_id=session_id,
-            edges=graph.edges,
         )
         recorder = RunRecorder(execution, self.store, monitor=self.enable_performance_monitoring)
         run = Run(

@@ -138,8 +138,19 @@ class WorkflowExecution:
     version: int | None = None
     session_id: str | None = None
     step_records: dict[str, StepRecord] = field(default_factory=dict)
-    edges: list[tuple[str, str]] = field(default_factory=list)
     _run: Run | None = field(default=None, repr=False, compare=False)
+    _edges: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        """``(dependency, dependent)`` step-name pairs (computed on first use)."""
+        if self._edges is None:
+            self._edges = self._run.graph.edges if self._run is not None else []
+        return self._edges
+
+    @edges.setter
+    def edges(self, value: list[tuple[str, str]]) -> None:
+        self._edges = list(value)
 
     @property
     def run_id(self) -> str:

@@ -111,7 +111,7 @@ def _resolve_parents(
     for node in nodes:
         deps = node.dependencies
         try:
-            parents.append(tuple(index[d] for d in deps) if deps else ())
+            parents.append(tuple(map(index.__getitem__, deps)) if deps else ())
         except KeyError:
             missing = next(d for d in deps if d not in index)
             raise WorkflowValidationError(

@@ -125,7 +125,7 @@ class StepRecord:
     @property
     def retries(self) -> int:
         """Attempts beyond the first."""
-        return max(0, self.attempts - 1)
+        return self.attempts - 1 if self.attempts > 1 else 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly summary (the result is left out)."""

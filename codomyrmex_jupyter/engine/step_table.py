@@ -36,7 +36,8 @@ StepRow = tuple[Any, ...]
 
 def is_detailed(row: StepRow) -> bool:
     """True when ``row`` carries more than the packed columns keep."""
-    return any(v is not None for v in row[6:11])
+    return not (row[6] is None and row[7] is None and row[8] is None and row[9] is None
+                and row[10] is None)
 
 
 def pack_steps(rows: Iterable[StepRow]) -> tuple[bytes, list[StepRow]]:
@@ -46,13 +47,15 @@ def pack_steps(rows: Iterable[StepRow]) -> tuple[bytes, list[StepRow]]:
     times = array("d")
     attempts = array("I")
     details: list[StepRow] = []
+    code = _CODES.get
     for row in rows:
-        names.append(row[1])
-        codes.append(_CODES.get(row[2], _UNKNOWN))
-        times.append(_NAN if row[3] is None else row[3])
-        times.append(_NAN if row[4] is None else row[4])
-        attempts.append(row[5])
-        if is_detailed(row):
+        _, name, status, start, end, tries, error, trace, reason, result, note = row
+        names.append(name)
+        codes.append(code(status, _UNKNOWN))
+        times.append(_NAN if start is None else start)
+        times.append(_NAN if end is None else end)
+        attempts.append(tries)
+        if not (error is None and trace is None and reason is None and result is None and note is None):
             details.append(row)
     if _SWAP:
         times.byteswap()
