@@ -16,11 +16,12 @@ from typing import Any
 
 from ..engine.events import BaseListener
 from ..engine.runner import Run
+from ..engine.step_table import pack_records
 from ..engine.store import Store, encode_json
 from ..errors import NotStorableError, StoreError
 from .workflow_models import WorkflowExecution
 
-__all__ = ["RunRecorder", "step_rows"]
+__all__ = ["RunRecorder"]
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +33,6 @@ def _result_json(value: Any) -> tuple[str | None, str | None]:
         return encode_json(value), None
     except NotStorableError as exc:
         return None, str(exc)
-
-
-def step_rows(run: Run) -> list[tuple[Any, ...]]:
-    """The ``steps`` table rows of ``run``."""
-    rows = []
-    for i, rec in enumerate(run.records):
-        result, note = _result_json(rec.result) if rec.status == "succeeded" else (None, None)
-        rows.append(
-            (i, rec.name, rec.status, rec.start, rec.end, rec.attempts, rec.error,
-             rec.traceback, rec.reason, result, note)
-        )
-    return rows
 
 
 def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
@@ -106,8 +95,8 @@ class RunRecorder(BaseListener):
         for step, rec in zip(run.steps, run.records, strict=True):
             if hasattr(step, "retry_count"):
                 step.retry_count = rec.retries  # the seed's field: retries of the latest run
-        rows = step_rows(run)
-        notes = {r[1]: r[10] for r in rows if r[10]}
+        packed = pack_records(run.records, _result_json)
+        notes = {r[1]: r[10] for r in packed[1] if r[10]}
         if notes:
             ex.performance_metrics["results_not_stored"] = notes
             for name, note in notes.items():
@@ -121,7 +110,7 @@ class RunRecorder(BaseListener):
                 end=run.end,
                 errors=run.errors,
                 metrics=ex.performance_metrics,
-                steps=rows,
+                packed=packed,
             )
         except StoreError as exc:
             self._store_failed(exc)

@@ -14,14 +14,20 @@ are ordered by the mean row of their parents (one barycentre sweep, which
 removes most crossings of typical pipelines at O(V + E)), then centred on
 ``y = 0``.
 
+The layout depends on the graph only, so :func:`layout_for` computes it once
+per graph and every document of that graph (a new view per run, the static
+twin) reuses it.
+
 Live views keep a :class:`LiveDocument` and call :meth:`LiveDocument.update`
 on each refresh: it rewrites only the nodes whose step has not yet been seen in
-a final state, so a refresh late in a big run touches few nodes.
+a final state, and counts only the steps not yet seen finished, so a refresh
+late in a big run touches few nodes.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,20 +41,26 @@ if TYPE_CHECKING:
     from ..engine.runner import Run
 
 __all__ = [
+    "MAX_COLUMNS",
     "MAX_NODES",
     "MIME_TYPE",
     "RUN_STATUS_COLORS",
     "SCHEMA_VERSION",
+    "Layout",
     "LiveDocument",
     "dag_document",
     "graph_for_execution",
     "layered_positions",
+    "layout_for",
+    "same_graph",
     "status_color",
 ]
 
 MIME_TYPE = "application/vnd.codomyrmex.dag+json"
 SCHEMA_VERSION = 1
 MAX_NODES = 2000
+MAX_COLUMNS = 200  # a layer summary groups adjacent layers into at most this many bars
+_LAYOUT_CACHE_SIZE = 4  # graphs whose layout is kept (a strong reference each)
 
 # Run statuses borrow the colour of the step state that means the same.
 RUN_STATUS_COLORS: dict[str, str] = {
@@ -78,8 +90,11 @@ def layered_positions(graph: Graph) -> list[tuple[float, float]]:
     for i in graph.order:
         rows[layers[i]].append(i)
     y = [0.0] * len(graph)
+    parents = graph.parents
     for members in rows:
-        members.sort(key=lambda i: _barycentre(graph.parents[i], y))
+        if len(members) < 2:
+            continue  # alone in its layer: centred at 0 already
+        members.sort(key=lambda i: _barycentre(parents[i], y))
         offset = (len(members) - 1) / 2
         for row, i in enumerate(members):
             y[i] = row - offset
@@ -90,6 +105,134 @@ def _barycentre(parents: Sequence[int], y: list[float]) -> float:
     if not parents:
         return 0.0
     return sum(y[p] for p in parents) / len(parents)
+
+
+def same_graph(a: Graph | None, b: Graph | None) -> bool:
+    """True when ``a`` and ``b`` are the same DAG: same names, same dependencies.
+
+    Two compilations of one workflow are different objects with one layout;
+    comparing them costs far less than laying one out again.
+    """
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    return a.names == b.names and a.parents == b.parents
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The parts of a document that depend only on the graph (see :func:`layout_for`).
+
+    Attributes
+    ----------
+    keep:
+        Indices of the nodes drawn: the first :data:`MAX_NODES` in topological order.
+    positions:
+        ``(x, y)`` of each kept node, aligned with ``keep``.
+    edges:
+        ``[dependency, dependent]`` names between kept nodes (shared: do not mutate).
+    columns:
+        For every node (by index), its bar in a layer summary.
+    n_columns, n_layers:
+        Number of summary bars and of layers (a bar groups adjacent layers).
+    """
+
+    keep: tuple[int, ...]
+    positions: tuple[tuple[float, float], ...]
+    edges: list[list[str]]
+    columns: Sequence[int]
+    n_columns: int
+    n_layers: int
+
+
+_layouts: OrderedDict[int, tuple[Graph, Layout]] = OrderedDict()
+_layouts_lock = threading.Lock()
+
+
+def layout_for(graph: Graph) -> Layout:
+    """The layout of ``graph``, computed once and reused by every document of it."""
+    with _layouts_lock:
+        hit = _layouts.get(id(graph))
+        # The entry holds the graph itself, so its id cannot be reused while cached.
+        if hit is not None and hit[0] is graph:
+            _layouts.move_to_end(id(graph))
+            return hit[1]
+    layout = _compute_layout(graph)
+    _remember(graph, layout)
+    return layout
+
+
+def _remember(graph: Graph, layout: Layout) -> None:
+    with _layouts_lock:
+        _layouts[id(graph)] = (graph, layout)
+        _layouts.move_to_end(id(graph))
+        while len(_layouts) > _LAYOUT_CACHE_SIZE:
+            _layouts.popitem(last=False)
+
+
+def _compute_layout(graph: Graph) -> Layout:
+    keep = graph.order[:MAX_NODES]
+    names, parents = graph.names, graph.parents
+    pos = layered_positions(graph)
+    if len(keep) < len(graph):
+        kept = set(keep)
+        edges = [[names[p], names[i]] for i in keep for p in parents[i] if p in kept]
+    else:
+        edges = [[names[p], names[i]] for i in keep for p in parents[i]]
+    n_layers = max(graph.layers, default=-1) + 1
+    n_columns = min(n_layers, MAX_COLUMNS)
+    columns: Sequence[int] = graph.layers
+    if n_layers > n_columns:
+        columns = [layer * n_columns // n_layers for layer in graph.layers]
+    return Layout(keep, tuple(pos[i] for i in keep), edges, columns, n_columns, n_layers)
+
+
+class _Tally:
+    """Steps per state in each summary column; a finished step is counted once, then skipped."""
+
+    def __init__(self, columns: Sequence[int], n_columns: int, size: int) -> None:
+        self._columns = columns
+        self._final: list[dict[str, int]] = [{} for _ in range(n_columns)]
+        self._live: list[dict[str, int]] = [{} for _ in range(n_columns)]
+        self._open = list(range(size))
+
+    def update(self, records: Sequence[StepRecord | None]) -> None:
+        """Count the steps not yet seen finished."""
+        final, cols = self._final, self._columns
+        live: list[dict[str, int]] = [{} for _ in final]
+        still: list[int] = []
+        for i in self._open:
+            rec = records[i]
+            state = "pending" if rec is None else rec.status
+            if rec is None or state in TERMINAL_STATES:  # neither changes again
+                counts = final[cols[i]]
+            else:
+                still.append(i)
+                counts = live[cols[i]]
+            counts[state] = counts.get(state, 0) + 1
+        self._open, self._live = still, live
+
+    def per_column(self) -> list[dict[str, int]]:
+        """Steps per state in each column, as of the last :meth:`update`."""
+        return [_merged(f, v) for f, v in zip(self._final, self._live, strict=True)]
+
+    def totals(self) -> dict[str, int]:
+        """Steps per state over the whole graph, in :data:`STEP_STATES` order."""
+        out: dict[str, int] = {}
+        for part in (*self._final, *self._live):
+            for state, n in part.items():
+                out[state] = out.get(state, 0) + n
+        return {s: out[s] for s in STEP_STATES if s in out}
+
+
+def _merged(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    if not b:
+        return dict(a)
+    out = dict(a)
+    for state, n in b.items():
+        out[state] = out.get(state, 0) + n
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,38 +274,40 @@ def _records_for(
 
 
 def _steps_for(
-    graph: Graph, run: Run | None, execution: WorkflowExecution | None, steps: Sequence[Any] | None
+    graph: Graph,
+    keep: Sequence[int],
+    run: Run | None,
+    execution: WorkflowExecution | None,
+    steps: Sequence[Any] | None,
 ) -> list[Any]:
+    """Step definitions of the kept nodes, aligned with ``keep``."""
     if steps is None and run is not None:
         steps = run.steps
     if steps is None and execution is not None and execution._run is not None:
         steps = execution._run.steps
     if steps is None:
-        return [None] * len(graph)
+        return [None] * len(keep)
+    if not isinstance(steps, Sequence):
+        steps = list(steps)
+    names = graph.names
+    # Steps usually come in definition order, which is index order: no dict needed.
+    if len(steps) == len(names) and all(getattr(steps[i], "name", None) == names[i] for i in keep):
+        return [steps[i] for i in keep]
     by_name = {getattr(s, "name", None): s for s in steps}
-    return [by_name.get(n) for n in graph.names]
+    return [by_name.get(names[i]) for i in keep]
 
 
-def _node(
-    name: str, layer: int, pos: tuple[float, float], step: Any, rec: StepRecord | None
-) -> dict[str, Any]:
-    node: dict[str, Any] = {
-        "id": name,
-        "label": name,
-        "module": getattr(step, "module", None),
-        "action": getattr(step, "action", None),
-        "layer": layer,
-        "x": pos[0],
-        "y": pos[1],
+def _node(name: str, layer: int, pos: tuple[float, float], step: Any) -> dict[str, Any]:
+    return {
+        "id": name, "label": name,
+        "module": getattr(step, "module", None), "action": getattr(step, "action", None),
+        "layer": layer, "x": pos[0], "y": pos[1],
+        "state": "pending", "duration": None, "attempts": 0, "started": None, "ended": None,
+        "error": None,
     }
-    _fill_state(node, rec)
-    return node
 
 
-def _fill_state(node: dict[str, Any], rec: StepRecord | None, stamps: bool = True) -> None:
-    if rec is None:
-        node.update(state="pending", duration=None, attempts=0, started=None, ended=None, error=None)
-        return
+def _fill_state(node: dict[str, Any], rec: StepRecord, stamps: bool = True) -> None:
     node["state"] = rec.status if rec.status in STATE_COLORS else "pending"
     node["duration"] = rec.duration
     node["attempts"] = rec.attempts
@@ -170,14 +315,6 @@ def _fill_state(node: dict[str, Any], rec: StepRecord | None, stamps: bool = Tru
     if stamps:  # ISO strings cost more than the rest together: only for exported documents
         node["started"] = _iso(rec.start)
         node["ended"] = _iso(rec.end)
-
-
-def _counts(records: Sequence[StepRecord | None]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for rec in records:
-        state = "pending" if rec is None else rec.status
-        counts[state] = counts.get(state, 0) + 1
-    return {s: counts[s] for s in STEP_STATES if s in counts}
 
 
 def _run_status(run: Run | None, execution: WorkflowExecution | None) -> str | None:
@@ -236,6 +373,7 @@ class LiveDocument:
 
     Parameters are those of :func:`dag_document`. ``doc`` is the document;
     :meth:`update` refreshes states, timings, counts and status in place.
+    ``layout`` is the graph's shared :class:`Layout` (``None`` without a graph).
     """
 
     def __init__(
@@ -255,21 +393,25 @@ class LiveDocument:
         self.run = run
         self.execution = execution
         self._status = status
+        self.layout: Layout | None = None
         if graph is None:
             self.records: list[StepRecord | None] = []
             self.doc = self._empty(workflow, run_id, status)
             return
+        self.layout = layout_for(graph)
         self.records = _records_for(graph, run, execution, records)
         kind = "run" if (run or execution or records is not None or run_id) else "workflow"
         if run_id is None:
             run_id = run.run_id if run is not None else getattr(execution, "execution_id", None)
         self.doc = self._build(graph, workflow, kind, run_id, steps)
-        self._settled = [False] * len(self.doc["nodes"])
-        self._settled_fast = list(self._settled)
-        self.update()
+        self._stale = True
+        self._update()
 
     def _empty(self, workflow: str, run_id: str | None, status: str | None) -> dict[str, Any]:
-        self._settled, self._settled_fast = [], []
+        self._stale = False
+        self._open_stamped: list[int] = []
+        self._open_fast: list[int] = []
+        self._tally = _Tally((), 0, 0)
         return {
             "version": SCHEMA_VERSION, "kind": "run" if run_id else "workflow",
             "workflow": workflow, "run_id": run_id, "status": status, "direction": "LR",
@@ -280,20 +422,28 @@ class LiveDocument:
     def _build(
         self, graph: Graph, workflow: str, kind: str, run_id: str | None, steps: Any
     ) -> dict[str, Any]:
-        keep = graph.order[:MAX_NODES]
-        kept = set(keep)
-        pos = layered_positions(graph)
-        defs = _steps_for(graph, self.run, self.execution, steps)
+        layout = layout_for(graph)
+        keep = layout.keep
+        defs = _steps_for(graph, keep, self.run, self.execution, steps)
         names, layers = graph.names, graph.layers
-        self._kept = list(keep)
-        nodes = [_node(names[i], layers[i], pos[i], defs[i], None) for i in keep]
-        edges = [[names[p], names[i]] for i in keep for p in graph.parents[i] if p in kept]
+        nodes = [
+            _node(names[i], layers[i], pos, step)
+            for i, pos, step in zip(keep, layout.positions, defs, strict=True)
+        ]
         return {
             "version": SCHEMA_VERSION, "kind": kind, "workflow": workflow,
             "run_id": run_id if kind == "run" else None, "status": None, "direction": "LR",
-            "nodes": nodes, "edges": edges, "states": dict(STATE_COLORS), "counts": {},
-            "truncated": len(keep) < len(graph), "total_nodes": len(graph),
+            "nodes": nodes, "edges": list(layout.edges), "states": dict(STATE_COLORS),
+            "counts": {}, "truncated": len(keep) < len(graph), "total_nodes": len(graph),
         }
+
+    def _reset(self) -> None:
+        """Every node and record is to be looked at again."""
+        assert self.layout is not None
+        self._stale = False
+        self._open_stamped = list(range(len(self.layout.keep)))
+        self._open_fast = list(self._open_stamped)
+        self._tally = _Tally(self.layout.columns, self.layout.n_columns, len(self.records))
 
     def update(self, *, stamps: bool = True) -> dict[str, Any]:
         """Refresh the document from the records; return it.
@@ -306,36 +456,52 @@ class LiveDocument:
 
     def _update(self, stamps: bool = True) -> dict[str, Any]:
         doc = self.doc
-        if self.graph is None:
+        if self.layout is None:
             return doc
-        records = self.records
-        # A terminal record never changes again: skip it on later refreshes.
-        # Nodes settled without stamps are revisited once by an update with stamps.
-        settled = self._settled if stamps else self._settled_fast
-        for j, (i, node) in enumerate(zip(self._kept, doc["nodes"], strict=True)):
-            if settled[j]:
+        if self._stale:
+            self._reset()
+        records, nodes, keep = self.records, doc["nodes"], self.layout.keep
+        # A terminal record never changes again: its node leaves the open list.
+        # Nodes settled without stamps stay open for the next update with stamps.
+        # A missing record stays missing (only rebind swaps the records, and
+        # reopens every node): its node keeps the pending state it was built with.
+        still: list[int] = []
+        for j in self._open_stamped if stamps else self._open_fast:
+            rec = records[keep[j]]
+            if rec is None:
                 continue
-            rec = records[i]
-            _fill_state(node, rec, stamps)
-            settled[j] = done = rec is not None and rec.status in TERMINAL_STATES
-            if stamps:
-                self._settled_fast[j] = done
-        doc["counts"] = _counts(records)
+            _fill_state(nodes[j], rec, stamps)
+            if rec.status not in TERMINAL_STATES:
+                still.append(j)
+        if stamps:
+            self._open_stamped = still
+        self._open_fast = list(still) if stamps else still
+        self._tally.update(records)
+        doc["counts"] = self._tally.totals()
         if doc["kind"] == "run":
             doc["status"] = self._status or _run_status(self.run, self.execution)
         return doc
 
+    def column_counts(self) -> list[dict[str, int]]:
+        """Steps per state in each summary column (``layout.columns``), as of the last update."""
+        with self._lock:
+            return self._tally.per_column()
+
     def rebind(self, run: Run) -> None:
-        """Follow ``run``'s records, keeping the layout (``run.graph`` must be this graph)."""
-        if run.graph is not self.graph:
+        """Follow ``run``'s records, keeping the layout (``run.graph`` must be this graph).
+
+        Cheap, since it runs when the run starts: node states and counts
+        follow at the next :meth:`update`.
+        """
+        if not same_graph(run.graph, self.graph):
             raise ValueError("rebind needs a run of the same graph; build a new LiveDocument")
         with self._lock:
+            self.graph = run.graph
             self.run, self.execution = run, None
             self.records = list(run.records)
-            self._settled = [False] * len(self._settled)
-            self._settled_fast = list(self._settled)
             self.doc["kind"], self.doc["run_id"] = "run", run.run_id
-            self._update()
+            self.doc["status"] = self._status or _run_status(run, None)
+            self._stale = True  # reopened by the next update, not at the run's start
 
     def set_status(self, status: str | None) -> None:
         """Use ``status`` as the run status instead of the live object's."""

@@ -12,7 +12,8 @@ Two drawing modes:
 :class:`SvgRenderer` keeps the parts that do not depend on states (geometry,
 edges) so a live view redraws only nodes and legend on each refresh.
 :func:`summary_svg` draws a run too big to show node by node: one stacked bar
-of state counts per layer.
+of state counts per layer (adjacent layers share a bar past
+:data:`~.dag_json.MAX_COLUMNS` layers).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from html import escape
 from typing import Any
 
 from ..engine.state import STATE_COLORS
+from .dag_json import MAX_COLUMNS
 
 __all__ = ["LABEL_LIMIT", "SvgRenderer", "dag_svg", "format_duration", "summary_svg"]
 
@@ -244,9 +246,16 @@ def _empty_svg(doc: Mapping[str, Any]) -> str:
 
 
 def summary_svg(
-    layer_counts: Sequence[Mapping[str, int]], doc: Mapping[str, Any], *, height: int = 160
+    layer_counts: Sequence[Mapping[str, int]],
+    doc: Mapping[str, Any],
+    *,
+    height: int = 160,
+    layers: int | None = None,
 ) -> str:
     """One stacked bar of state counts per layer: a run too big to draw node by node.
+
+    Above :data:`~.dag_json.MAX_COLUMNS` layers, adjacent layers share a bar,
+    so a redraw costs the same for a long chain as for a wide graph.
 
     Parameters
     ----------
@@ -256,7 +265,14 @@ def summary_svg(
         The run's document: title, status and total counts come from it.
     height:
         Height of the bar area in pixels.
+    layers:
+        The number of layers when ``layer_counts`` already groups them into
+        columns (the caption says so); by default one entry is one layer.
     """
+    if layers is None:
+        layers = len(layer_counts)
+    if len(layer_counts) > MAX_COLUMNS:
+        layer_counts = _grouped(layer_counts, MAX_COLUMNS)
     n = max(len(layer_counts), 1)
     bar_w = max(2.0, min(24.0, 900.0 / n))
     tallest = max((sum(c.values()) for c in layer_counts), default=1) or 1
@@ -265,19 +281,38 @@ def summary_svg(
     base = _HEADER + _MARGIN + height
     out = [_open(width, base + _MARGIN + 14, None, doc), _title(doc), legend]
     for k, counts in enumerate(layer_counts):
-        y = float(base)
-        x = _MARGIN + k * bar_w
-        for state, colour in STATE_COLORS.items():
-            c = counts.get(state, 0)
-            if c:
-                seg = height * c / tallest
-                y -= seg
-                out.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w * 0.85:.1f}" height="{seg:.1f}" '
-                    f'fill="{colour}" data-state="{state}"/>'
-                )
+        out.append(_bar(counts, _MARGIN + k * bar_w, base, bar_w * 0.85, height / tallest))
+    what = f"{layers} layers" if layers == len(layer_counts) else f"{layers} layers in {n} bars"
+    per = "layer" if layers == len(layer_counts) else "bar"
     out.append(
         f'<text x="{_MARGIN}" y="{base + 14 + _MARGIN / 2:.0f}" font-size="10" fill="#57606a">'
-        f"{n} layers (left to right), bar height = steps per layer</text></svg>"
+        f"{what} (left to right), bar height = steps per {per}</text></svg>"
     )
     return "".join(out)
+
+
+def _bar(counts: Mapping[str, int], x: float, base: float, width: float, unit: float) -> str:
+    """One stacked bar: a segment per state, in legend order, from the bottom up."""
+    out: list[str] = []
+    y = base
+    for state, colour in STATE_COLORS.items():
+        c = counts.get(state, 0)
+        if c:
+            seg = unit * c
+            y -= seg
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{seg:.1f}" '
+                f'fill="{colour}" data-state="{state}"/>'
+            )
+    return "".join(out)
+
+
+def _grouped(layer_counts: Sequence[Mapping[str, int]], columns: int) -> list[dict[str, int]]:
+    """Adjacent layers summed into ``columns`` bars (layer ``k`` goes to ``k * columns // n``)."""
+    n = len(layer_counts)
+    out: list[dict[str, int]] = [{} for _ in range(columns)]
+    for k, counts in enumerate(layer_counts):
+        bucket = out[k * columns // n]
+        for state, c in counts.items():
+            bucket[state] = bucket.get(state, 0) + c
+    return out

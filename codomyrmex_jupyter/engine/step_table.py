@@ -17,15 +17,15 @@ import math
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .state import STEP_STATES
+from .state import STEP_STATES, StepRecord
 
-__all__ = ["StepRow", "is_detailed", "pack_steps", "unpack_steps"]
+__all__ = ["StepRow", "is_detailed", "pack_records", "pack_steps", "unpack_steps"]
 
 MAGIC = b"CST1"
-_CODES = {state: i for i, state in enumerate(STEP_STATES)}
+_CODES: dict[str, int] = {state: i for i, state in enumerate(STEP_STATES)}
 _UNKNOWN = 255
 _NAN = math.nan
 _SWAP = sys.byteorder != "little"
@@ -57,12 +57,43 @@ def pack_steps(rows: Iterable[StepRow]) -> tuple[bytes, list[StepRow]]:
         attempts.append(tries)
         if not (error is None and trace is None and reason is None and result is None and note is None):
             details.append(row)
+    return _join(names, codes, times, attempts), details
+
+
+def pack_records(
+    records: Sequence[StepRecord], result_json: Callable[[Any], tuple[str | None, str | None]]
+) -> tuple[bytes, list[StepRow]]:
+    """Like :func:`pack_steps`, straight from a run's records (no row per step).
+
+    ``result_json(value)`` gives ``(json, note)`` for a succeeded step's result.
+    """
+    names: list[str] = []
+    codes = bytearray()
+    times = array("d")
+    attempts = array("I")
+    details: list[StepRow] = []
+    code = _CODES.get
+    for i, rec in enumerate(records):
+        names.append(rec.name)
+        codes.append(code(rec.status, _UNKNOWN))
+        times.append(_NAN if rec.start is None else rec.start)
+        times.append(_NAN if rec.end is None else rec.end)
+        attempts.append(rec.attempts)
+        if rec.error is None and rec.traceback is None and rec.reason is None and rec.result is None:
+            continue
+        result, note = result_json(rec.result) if rec.status == "succeeded" else (None, None)
+        details.append((i, rec.name, rec.status, rec.start, rec.end, rec.attempts, rec.error,
+                        rec.traceback, rec.reason, result, note))
+    return _join(names, codes, times, attempts), details
+
+
+def _join(names: list[str], codes: bytearray, times: array[float], attempts: array[int]) -> bytes:
     if _SWAP:
         times.byteswap()
         attempts.byteswap()
     body = [MAGIC, struct.pack("<I", len(names)), bytes(codes), times.tobytes(), attempts.tobytes()]
     body.append(json.dumps(names, separators=(",", ":")).encode())
-    return b"".join(body), details
+    return b"".join(body)
 
 
 def unpack_steps(blob: bytes) -> list[dict[str, Any]]:

@@ -342,19 +342,21 @@ class Store:
         end: float | None,
         errors: Sequence[str],
         metrics: Any,
-        steps: Iterable[tuple[Any, ...]],
+        steps: Iterable[tuple[Any, ...]] = (),
+        packed: tuple[bytes, list[tuple[Any, ...]]] | None = None,
     ) -> None:
         """Record the end of a run and all its step rows in one transaction.
 
         ``steps`` rows are ``(idx, name, status, start, end, attempts, error,
         traceback, reason, result_json, result_note)``. All of them are packed
         into the run's row; those with details also get a ``steps`` row.
+        ``packed`` is the same, already packed (``step_table.pack_records``).
         """
-        packed, details = pack_steps(steps)
+        packed_steps, details = packed if packed is not None else pack_steps(steps)
         with self._write() as conn:
             conn.execute(
                 "UPDATE runs SET status=?, end=?, errors=?, metrics=?, steps_packed=? WHERE run_id=?",
-                (status, end, encode_json(list(errors)), _encode_lenient(metrics)[0], packed, run_id),
+                (status, end, encode_json(list(errors)), _encode_lenient(metrics)[0], packed_steps, run_id),
             )
             conn.executemany(
                 f"INSERT OR REPLACE INTO steps VALUES('{_safe_id(run_id)}',?,?,?,?,?,?,?,?,?,?,?)",

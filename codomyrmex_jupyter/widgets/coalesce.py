@@ -5,9 +5,14 @@ The rule
 ``step_changed`` is on the scheduler's hot path, so a view's listener only
 sets a dirty flag there (O(1)). A timer on the run's own event loop, armed in
 ``run_started``, redraws at most ``max_rate`` times per second, and only when
-something changed. ``run_finished`` cancels the timer and draws the final
-state once more, then calls ``_draw_stop``. Watching a run therefore costs a
-bounded number of redraws per second, whatever the number of steps.
+something changed. ``run_finished`` cancels the timer and schedules the final
+drawing (then ``_draw_stop``) with ``loop.call_soon``: the run returns to
+whoever awaits it first, and the final state is drawn at the loop's next
+iteration, which comes before ``runtime.run_sync`` or ``run_until_complete``
+hand the result back (their completion callbacks are queued after it).
+Watching a run therefore costs a bounded number of redraws per second,
+whatever the number of steps; a run shorter than one period pays only for
+binding the view at its start.
 
 Like ``distributed``'s progress bars, a :class:`LiveListener` drives renderers
 through two hooks, ``_draw`` (the current state) and ``_draw_stop`` (the run
@@ -54,7 +59,7 @@ class RunRenderer(Protocol):
         """Redraw from the current records."""
 
     def finish(self) -> None:
-        """The run ended: draw the final state (called after the last refresh)."""
+        """The run ended (called right after the final refresh, so it need not redraw)."""
 
 
 class LiveListener(BaseListener):
@@ -104,11 +109,23 @@ class LiveListener(BaseListener):
         self._dirty = True
 
     def run_finished(self, run: Run) -> None:
-        """Stop the timer, draw the final state, tell the renderers the run ended."""
+        """Stop the timer; draw the final state and finish the renderers just after.
+
+        On an event loop, the final drawing is queued with ``call_soon`` so
+        the run returns first; without a running loop it happens now.
+        """
         self._stop()
         if self._finished:
             return
         self._finished = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._final(run)
+            return
+        loop.call_soon(self._final, run)
+
+    def _final(self, run: Run) -> None:
         self._guard(self._draw, run)
         self._guard(self._draw_stop, run)
 
@@ -125,8 +142,10 @@ class LiveListener(BaseListener):
         self.poll = True
         self._stopped = self._finished = False
         self._guard(self._bind, run)
-        if run.done:
-            self.run_finished(run)
+        if run.done:  # drawn now: the caller displays the view next
+            self._stop()
+            self._finished = True
+            self._final(run)
             return self
         self._guard(self._draw, run)
         target = loop if loop is not None else runtime.background_loop()

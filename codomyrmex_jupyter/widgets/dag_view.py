@@ -5,11 +5,14 @@ The view model is a :class:`~codomyrmex_jupyter.display.dag_json.LiveDocument`
 document's unsettled nodes and redraws the SVG with cached edges: only node
 colours, timings, markers and the legend are rebuilt. Above
 ``summary_above`` nodes the live drawing switches to one stacked bar per layer
-(the static twin still draws every node, as dots).
+(at most 200 bars; the static twin still draws every node, as dots). The
+node-by-node drawing (geometry and edges) is built the first time it is
+drawn, so a view that only ever shows the summary never builds it.
 """
 
 from __future__ import annotations
 
+import logging
 import reprlib
 import threading
 from collections.abc import Mapping, Sequence
@@ -20,7 +23,7 @@ import ipywidgets as widgets
 
 from ..display.bundles import document_bundle
 from ..display.dag_json import LiveDocument, graph_for_execution, status_color
-from ..display.svg import SvgRenderer, dag_svg, format_duration, summary_svg
+from ..display.svg import SvgRenderer, format_duration, summary_svg
 from ..engine.graph import Graph
 from ..engine.state import StepRecord
 from .coalesce import LiveListener, TwinDisplay
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DagView", "model_for_execution", "model_for_run", "preview", "widget_bundle"]
 
+log = logging.getLogger(__name__)
 SELECTOR_LIMIT = 2000
 _preview_repr = reprlib.Repr()
 _preview_repr.maxstring = 60
@@ -50,10 +54,19 @@ def preview(value: Any, limit: int = 80) -> str:
 
 
 def model_for_run(run: Run, previous: LiveDocument | None = None) -> LiveDocument:
-    """The live document of a run; ``previous`` is reused when it shows the same graph."""
-    if previous is not None and previous.graph is run.graph:
-        previous.rebind(run)
-        return previous
+    """The live document of a run; ``previous`` is reused when it shows the same graph.
+
+    "Same" is structural (see :func:`~..display.dag_json.same_graph`): a view
+    built from one compilation of a workflow keeps its layout for a run of
+    another compilation of it.
+    """
+    if previous is not None:
+        try:
+            previous.rebind(run)  # compares the graphs first
+        except ValueError:
+            log.debug("run %s shows another graph: new document", run.run_id)
+        else:
+            return previous
     return LiveDocument(run.graph, workflow=run.workflow, run=run)
 
 
@@ -93,6 +106,8 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         Upper bound on redraws per second while a run goes on.
     summary_above:
         Above this many nodes the live view shows one bar per layer.
+    draw:
+        Draw at once (``False``: the caller refreshes or paints later).
     """
 
     def __init__(
@@ -105,6 +120,7 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         max_rate: float = 4.0,
         summary_above: int = 500,
         model: LiveDocument | None = None,
+        draw: bool = True,
         **kwargs: Any,
     ) -> None:
         self.header = widgets.HTML()
@@ -116,8 +132,10 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         self.summary_above = summary_above
         self._draw_lock = threading.RLock()
         self._listener: LiveListener | None = None
+        self._renderer: SvgRenderer | None = None
         self.selector.observe(self._on_select, names="value")
-        self.set_model(model or LiveDocument(graph, workflow=workflow, steps=steps, records=records))
+        model = model or LiveDocument(graph, workflow=workflow, steps=steps, records=records)
+        self.set_model(model, draw=draw)
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -135,16 +153,17 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         """The DAG of an engine run."""
         return cls(model=model_for_run(run), **kwargs)
 
-    def set_model(self, model: LiveDocument) -> None:
-        """Show ``model`` (a new graph rebuilds the layout)."""
+    def set_model(self, model: LiveDocument, *, draw: bool = True) -> None:
+        """Show ``model``; ``draw=False`` leaves the redraw to the caller."""
         with self._draw_lock:
             self.model = model
-            self._renderer = SvgRenderer(model.doc)
+            self._renderer = None  # built when first drawn node by node
             names = [n["id"] for n in model.doc["nodes"][:SELECTOR_LIMIT]]
             with self.hold_sync():
                 self.selector.options = names
                 self.selector.value = None
-            self.refresh()
+            if draw:
+                self.refresh()
 
     # -- live updates -------------------------------------------------------------------
     @property
@@ -182,7 +201,11 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Redraw from the current records (thread-safe)."""
         with self._draw_lock:
-            doc = self.model.update(stamps=False)
+            self.paint(self.model.update(stamps=False))
+
+    def paint(self, doc: Mapping[str, Any]) -> None:
+        """Redraw from ``doc``, the model's document just updated (thread-safe)."""
+        with self._draw_lock:
             svg = self._svg(doc)
             head = self._header_html(doc)
             with self.hold_sync():
@@ -192,25 +215,25 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
                     self.details.value = self._details_html(self.selector.value)
 
     def finish(self) -> None:
-        """The run ended: redraw and re-send displayed outputs with the final twin."""
-        self.refresh()
+        """The run ended: re-send displayed outputs with the final twin.
+
+        Called after the final :meth:`refresh`, so it does not redraw.
+        """
         self.update_displays()
 
     def _svg(self, doc: Mapping[str, Any]) -> str:
         if len(doc["nodes"]) <= self.summary_above:
-            return self._renderer.render(doc)
-        return summary_svg(self._layer_counts(), doc)
+            return self._full_renderer().render(doc)
+        layout = self.model.layout
+        layers = layout.n_layers if layout is not None else 0
+        return summary_svg(self.model.column_counts(), doc, layers=layers)
 
-    def _layer_counts(self) -> list[dict[str, int]]:
-        graph = self.model.graph
-        if graph is None:
-            return []
-        out: list[dict[str, int]] = [{} for _ in range(max(graph.layers, default=-1) + 1)]
-        for rec, layer in zip(self.model.records, graph.layers, strict=True):
-            state = "pending" if rec is None else rec.status
-            bucket = out[layer]
-            bucket[state] = bucket.get(state, 0) + 1
-        return out
+    def _full_renderer(self) -> SvgRenderer:
+        """The node-by-node drawing of the model's graph (edges built once, on first use)."""
+        with self._draw_lock:
+            if self._renderer is None:
+                self._renderer = SvgRenderer(self.model.doc)
+            return self._renderer
 
     @staticmethod
     def _header_html(doc: Mapping[str, Any]) -> str:
@@ -257,6 +280,10 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
 
         return plot_dag(self.document(), **kwargs)
 
+    def static_svg(self, doc: Mapping[str, Any]) -> str:
+        """The static twin's SVG of ``doc`` (a document of this view's model)."""
+        return self._full_renderer().render(doc)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         doc = self.document()
-        return widget_bundle(self, document_bundle(doc, svg=dag_svg(doc)), **kwargs)
+        return widget_bundle(self, document_bundle(doc, svg=self.static_svg(doc)), **kwargs)

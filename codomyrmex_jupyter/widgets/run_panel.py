@@ -61,9 +61,13 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         The run's live document (see :func:`.dag_view.model_for_run`).
     max_rate:
         Upper bound on redraws per second while the run goes on.
+    draw:
+        Draw at once (``False``: the caller refreshes or paints later).
     """
 
-    def __init__(self, model: LiveDocument, *, max_rate: float = 4.0, **kwargs: Any) -> None:
+    def __init__(
+        self, model: LiveDocument, *, max_rate: float = 4.0, draw: bool = True, **kwargs: Any
+    ) -> None:
         self.progress = widgets.IntProgress(min=0, max=1, value=0, description="steps")
         self.counts = widgets.HTML()
         self.table = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="360px"))
@@ -86,7 +90,8 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         self._row_cache: dict[int, tuple[Any, str]] = {}
         self._listener: LiveListener | None = None
         self._draw_lock = threading.RLock()
-        self.refresh()
+        if draw:
+            self.refresh()
 
     @classmethod
     def for_execution(cls, execution: WorkflowExecution, **kwargs: Any) -> RunPanel:
@@ -114,26 +119,40 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         if self.model.run is not run:
             with self._draw_lock:
                 self.model = model_for_run(run, self.model)
-                self._failed = ()
+                self._forget_run()
+
+    def _forget_run(self) -> None:
+        """Drop what is shown of a previous run (the failed-step list is redrawn on change)."""
+        self._failed = ()
+        self._row_cache.clear()
+        if self.errors.children:
+            self.errors.children = []
+            self.errors.titles = ()
 
     def refresh(self) -> None:
         """Redraw progress, table and tracebacks (thread-safe)."""
         with self._draw_lock:
-            doc = self.model.update(stamps=False)
+            self.paint(self.model.update(stamps=False))
+
+    def paint(self, doc: Mapping[str, Any]) -> None:
+        """Redraw from ``doc``, the model's document just updated (thread-safe)."""
+        with self._draw_lock:
             counts, total = doc["counts"], doc["total_nodes"]
             done = sum(v for k, v in counts.items() if k in TERMINAL_STATES)
-            table = self._table_html(doc)
+            table = self._table_html(counts)
             with self.hold_sync():
                 self.progress.max = max(total, 1)
                 self.progress.value = done
                 self.progress.bar_style = _bar_style(doc.get("status"), counts)
                 self.counts.value = escape(_counts_text(counts, total))
                 self.table.value = table
-                self._refresh_errors()
+                self._refresh_errors(counts.get("failed", 0))
 
     def finish(self) -> None:
-        """The run ended: final redraw and display update; the timeline is drawn just after."""
-        self.refresh()
+        """The run ended: display update; the timeline is drawn just after.
+
+        Called after the final :meth:`refresh`, so it does not redraw.
+        """
         self.update_displays()
         self.schedule_timeline()
 
@@ -145,25 +164,40 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
             self.timeline_button.layout.display = None
 
     # -- pieces -----------------------------------------------------------------------------
-    def _rows(self) -> list[int]:
+    def _rows(self, counts: Mapping[str, int]) -> list[int]:
         graph = self.model.graph
         if graph is None:
             return []
-        order = list(graph.order)
+        order = graph.order
         if len(order) <= TABLE_ROWS:
-            return order
-        recs = self.model.records
-        # Past the row limit, what is running or failed matters more than order.
-        hot = [i for i in order if (r := recs[i]) is not None and r.status in _ACTIVE]
+            return list(order)
+        # Past the row limit, what is running or failed matters more than order;
+        # the counts say how many such steps to look for, so the scan stops early.
+        hot = self._hot_rows(min(TABLE_ROWS, sum(counts.get(s, 0) for s in _ACTIVE)))
         hot_set = set(hot)
-        rest = [i for i in order if i not in hot_set]
+        rest = [i for i in order[: TABLE_ROWS + len(hot)] if i not in hot_set]
         return (hot + rest)[:TABLE_ROWS]
 
-    def _table_html(self, doc: Mapping[str, Any]) -> str:
+    def _hot_rows(self, want: int) -> list[int]:
+        """The first ``want`` running, retrying or failed steps in topological order."""
+        assert self.model.graph is not None
+        hot: list[int] = []
+        if not want:
+            return hot
+        recs = self.model.records
+        for i in self.model.graph.order:
+            r = recs[i]
+            if r is not None and r.status in _ACTIVE:
+                hot.append(i)
+                if len(hot) >= want:
+                    break
+        return hot
+
+    def _table_html(self, counts: Mapping[str, int]) -> str:
         graph = self.model.graph
         if graph is None:
             return "<i>no steps</i>"
-        body = [self._row_html(i) for i in self._rows()]
+        body = [self._row_html(i) for i in self._rows(counts)]
         hidden = len(graph) - len(body)
         more = f"<tr><td colspan='6'><i>… {hidden} more steps</i></td></tr>" if hidden > 0 else ""
         return (
@@ -196,9 +230,10 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
             f"<td><code>{escape(result)}</code></td><td>{escape(error)}</td></tr>"
         )
 
-    def _refresh_errors(self) -> None:
+    def _refresh_errors(self, n_failed: int) -> None:
         graph = self.model.graph
-        if graph is None:
+        # A failed step stays failed: the same number means the same steps.
+        if graph is None or n_failed == len(self._failed):
             return
         recs = self.model.records
         failed = tuple(
@@ -272,8 +307,8 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         max_rate: float = 4.0,
         **kwargs: Any,
     ) -> None:
-        self.dag = DagView(model=model, max_rate=max_rate)
-        self.panel = RunPanel(model, max_rate=max_rate)
+        self.dag = DagView(model=model, max_rate=max_rate, draw=False)
+        self.panel = RunPanel(model, max_rate=max_rate, draw=False)
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="warning")
         self.cancel_button.on_click(self._on_cancel)
         self.status = widgets.HTML()
@@ -338,17 +373,20 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         if self.dag.model.run is run:
             return
         model = model_for_run(run, self.dag.model)
-        if model is not self.dag.model:
-            self.dag.set_model(model)
+        new_graph = model is not self.dag.model
+        if new_graph:
+            self.dag.set_model(model, draw=False)
         with self.panel._draw_lock:
             self.panel.model = model
-            self.panel._failed = ()
+            self.panel._forget_run()
+        if new_graph:  # the same graph keeps its drawing until the first timed redraw
+            self.refresh()
 
     def refresh(self) -> None:
-        """Redraw the DAG, the panel and the status line."""
-        self.dag.refresh()  # updates the shared document first
-        self.panel.refresh()
-        doc = self.dag.model.doc
+        """Redraw the DAG, the panel and the status line (one document update for all)."""
+        doc = self.dag.model.update(stamps=False)
+        self.dag.paint(doc)
+        self.panel.paint(doc)
         status = doc.get("status") or "pending"
         run_id = str(doc.get("run_id") or "")[:8]
         self.status.value = (
@@ -358,8 +396,10 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         self.cancel_button.disabled = status in ("completed", "failed", "cancelled")
 
     def finish(self) -> None:
-        """The run ended: final redraw and display update; the timeline is drawn just after."""
-        self.refresh()
+        """The run ended: display update; the timeline is drawn just after.
+
+        Called after the final :meth:`refresh`, so it does not redraw.
+        """
         self.update_displays()
         self.panel.schedule_timeline()
 
@@ -398,5 +438,5 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         doc = self.document()
-        return widget_bundle(self, document_bundle(doc, svg=dag_svg(doc)), **kwargs)
+        return widget_bundle(self, document_bundle(doc, svg=self.dag.static_svg(doc)), **kwargs)
 
