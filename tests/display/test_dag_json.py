@@ -7,11 +7,13 @@ import json
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStep
 from codomyrmex_jupyter.display.dag_json import (
+    MAX_COLUMNS,
     MAX_NODES,
     LiveDocument,
     dag_document,
     graph_for_execution,
     layered_positions,
+    same_graph,
     status_color,
 )
 from codomyrmex_jupyter.engine.graph import compile_graph
@@ -176,3 +178,80 @@ def test_rebind_keeps_the_layout_for_a_run_of_the_same_graph(manager: WorkflowMa
     other = LiveDocument(compile_graph(_steps(DIAMOND)), workflow="w")
     with pytest.raises(ValueError, match="same graph"):
         other.rebind(run)
+
+
+def _chain(n: int) -> list[WorkflowStep]:
+    return _steps([(f"s{i}", [f"s{i - 1}"] if i else []) for i in range(n)])
+
+
+def test_layout_is_computed_once_per_graph(monkeypatch) -> None:
+    from codomyrmex_jupyter.display import dag_json
+
+    calls: list[int] = []
+    real = dag_json.layered_positions
+
+    def counting(graph):
+        calls.append(len(graph))
+        return real(graph)
+
+    monkeypatch.setattr(dag_json, "layered_positions", counting)
+    steps = _steps(DIAMOND)
+    graph = compile_graph(steps)
+    first = LiveDocument(graph, workflow="w", steps=steps)
+    second = LiveDocument(graph, workflow="w", records=[StepRecord(s.name) for s in steps])
+    third = dag_document(graph, workflow="w")
+    assert calls == [4]
+    assert first.layout is second.layout is dag_json.layout_for(graph)
+    assert [(n["x"], n["y"]) for n in third["nodes"]] == [(0.0, 0.0), (1.0, -0.5), (1.0, 0.5), (2.0, 0.0)]
+    third["edges"].append(["x", "y"])  # a document's edge list is its own
+    assert dag_document(graph, workflow="w")["edges"] == [["a", "b"], ["a", "c"], ["b", "d"], ["c", "d"]]
+    assert calls == [4]
+
+
+def test_same_graph_is_structural() -> None:
+    steps = _steps(DIAMOND)
+    a, b = compile_graph(steps), compile_graph(steps)
+    assert a is not b and same_graph(a, b)
+    assert not same_graph(a, compile_graph(_steps([("a", []), ("b", ["a"]), ("c", []), ("d", ["b", "c"])])))
+    assert not same_graph(a, None) and same_graph(None, None)
+
+
+def test_rebind_adopts_another_compilation_of_the_graph(manager: WorkflowManager) -> None:
+    _etl(manager)
+    live = LiveDocument(compile_graph(manager.get_workflow("etl")), workflow="etl")
+    layout = live.layout
+    run, _ex = manager.prepare_run("etl")
+    assert run.graph is not live.graph
+    live.rebind(run)
+    assert live.graph is run.graph and live.layout is layout
+    assert live.doc["kind"] == "run" and live.doc["run_id"] == run.run_id
+    run.records[0].status = "succeeded"
+    assert live.update()["counts"] == {"pending": 3, "succeeded": 1}
+
+
+def test_counts_follow_records_across_updates() -> None:
+    steps = _chain(3)
+    records = [StepRecord(s.name) for s in steps]
+    live = LiveDocument(compile_graph(steps), workflow="w", records=records, run_id="r")
+    assert live.doc["counts"] == {"pending": 3}
+    records[0].status, records[1].status = "succeeded", "retrying"
+    assert live.update(stamps=False)["counts"] == {"pending": 1, "retrying": 1, "succeeded": 1}
+    records[1].status, records[2].status = "failed", "skipped"
+    doc = live.update(stamps=False)
+    assert doc["counts"] == {"succeeded": 1, "failed": 1, "skipped": 1}
+    assert [n["state"] for n in doc["nodes"]] == ["succeeded", "failed", "skipped"]
+    assert live.update()["counts"] == {"succeeded": 1, "failed": 1, "skipped": 1}
+
+
+def test_column_counts_group_long_chains() -> None:
+    n = MAX_COLUMNS * 2 + 50
+    steps = _chain(n)
+    records = [StepRecord(s.name, "succeeded" if i < n // 2 else "pending") for i, s in enumerate(steps)]
+    live = LiveDocument(compile_graph(steps), workflow="chain", records=records, run_id="r")
+    assert live.layout is not None
+    assert live.layout.n_layers == n and live.layout.n_columns == MAX_COLUMNS
+    columns = live.column_counts()
+    assert len(columns) == MAX_COLUMNS
+    assert sum(c.get("succeeded", 0) for c in columns) == n // 2
+    assert sum(sum(c.values()) for c in columns) == n
+    assert columns[0] == {"succeeded": 3} and columns[-1] == {"pending": 2}

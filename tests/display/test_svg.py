@@ -101,3 +101,16 @@ def test_summary_draws_one_stacked_bar_per_layer() -> None:
 )
 def test_format_duration(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_summary_groups_many_layers_into_at_most_max_columns_bars() -> None:
+    from codomyrmex_jupyter.display.dag_json import MAX_COLUMNS
+
+    doc = _doc(["succeeded"])
+    layers = [{"succeeded": 1}] * (MAX_COLUMNS * 3)
+    svg = summary_svg(layers, doc)
+    assert svg.count('data-state="succeeded"') == MAX_COLUMNS
+    assert f"{MAX_COLUMNS * 3} layers in {MAX_COLUMNS} bars" in svg
+    # columns already grouped by the caller: the caption names the layers they stand for
+    grouped = summary_svg([{"succeeded": 3}, {"pending": 2}], doc, layers=5)
+    assert "5 layers in 2 bars" in grouped and grouped.count("data-state=") == 2

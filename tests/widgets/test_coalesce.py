@@ -145,3 +145,38 @@ def test_coalescer_merges_bursts_from_threads() -> None:
     coalescer.close()
     coalescer.mark()
     assert coalescer.calls == len(calls)
+
+
+def test_final_drawing_waits_for_the_next_loop_iteration() -> None:
+    counter = Counter()
+    listener = LiveListener([counter], max_rate=1)
+    run = _fake_run()
+
+    async def drive() -> tuple[int, int, int, int]:
+        listener.run_started(run)  # type: ignore[arg-type]
+        listener.run_finished(run)  # type: ignore[arg-type]
+        before = (counter.refreshed, counter.finished)  # the run returns first
+        await asyncio.sleep(0)  # one loop iteration
+        return (*before, counter.refreshed, counter.finished)
+
+    assert asyncio.run(drive()) == (0, 0, 1, 1)
+    assert listener.draws == 1
+
+
+def test_final_drawing_without_a_loop_is_immediate() -> None:
+    counter = Counter()
+    listener = LiveListener([counter])
+    listener.run_finished(_fake_run())  # type: ignore[arg-type]
+    assert (counter.refreshed, counter.finished) == (1, 1)
+
+
+def test_watch_of_a_finished_run_draws_at_once_even_on_a_loop() -> None:
+    counter = Counter()
+    listener = LiveListener([counter])
+    run = SimpleNamespace(done=True, status="completed")
+
+    async def drive() -> tuple[int, int, int]:
+        listener.watch(run)  # type: ignore[arg-type]
+        return counter.bound, counter.refreshed, counter.finished
+
+    assert asyncio.run(drive()) == (1, 1, 1)

@@ -119,3 +119,32 @@ def test_preview_is_short_and_safe() -> None:
     assert len(preview("x" * 500)) <= 80
     assert preview({"k": "y" * 500}, limit=20) == "{'k': 'yyyyyyyyyyyy…"
     assert preview(Broken()).startswith("<Broken")
+
+
+def test_summary_of_a_long_chain_is_grouped_and_builds_no_node_drawing(monkeypatch) -> None:
+    from codomyrmex_jupyter.display.dag_json import MAX_COLUMNS
+    from codomyrmex_jupyter.engine.graph import compile_graph
+    from codomyrmex_jupyter.engine.state import StepRecord
+    from codomyrmex_jupyter.widgets import dag_view
+
+    built: list[int] = []
+    real = dag_view.SvgRenderer
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, doc) -> None:
+            built.append(1)
+            super().__init__(doc)
+
+    monkeypatch.setattr(dag_view, "SvgRenderer", Counting)
+    n = 3 * MAX_COLUMNS
+    steps = [WorkflowStep(f"s{i}", "m", "a", dependencies=[f"s{i - 1}"] if i else []) for i in range(n)]
+    records = [StepRecord(s.name, "succeeded") for s in steps]
+    view = DagView(compile_graph(steps), workflow="chain", records=records, summary_above=100)
+    view.refresh()
+    svg = view.canvas.value
+    assert built == []  # the live view only ever drew the summary
+    assert svg.count('data-state="succeeded"') == MAX_COLUMNS
+    assert f"{n} layers in {MAX_COLUMNS} bars" in svg
+    view._repr_mimebundle_()
+    view._repr_mimebundle_()
+    assert built == [1]  # the static twin draws every node, edges built once

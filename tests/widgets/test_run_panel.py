@@ -137,3 +137,77 @@ def test_for_execution_follows_a_live_run(manager: WorkflowManager) -> None:
     handle.result(10)
     _wait_for(lambda: "completed" in view.status.value)
     assert view.panel.progress.value == 1
+
+
+def _define_ok(manager: WorkflowManager, name: str = "ok3") -> None:
+    steps = [WorkflowStep(f"s{i}", "notebook.ok3", f"s{i}", dependencies=[f"s{i - 1}"] if i else [])
+             for i in range(3)]
+    assert manager.create_workflow(name, steps, callables={f"s{i}": (lambda **_: 1) for i in range(3)})
+
+
+def test_an_awaited_run_is_drawn_final_after_one_loop_iteration(manager: WorkflowManager) -> None:
+    import asyncio
+
+    _define_ok(manager)
+    view = RunView.for_workflow(manager, "ok3")
+
+    async def drive() -> tuple[str, str, int, bool]:
+        await manager.execute_workflow("ok3", listeners=[view.listener])
+        before = view.status.value  # the run returned before its final drawing
+        await asyncio.sleep(0)
+        return before, view.status.value, view.panel.progress.value, view.cancel_button.disabled
+
+    before, after, progress, disabled = asyncio.run(drive())
+    assert "completed" not in before
+    assert "completed" in after and progress == 3 and disabled
+    assert view.panel.counts.value == "3/3 done (3 succeeded)"
+    assert view.document()["counts"] == {"succeeded": 3}
+
+
+def test_a_view_keeps_its_layout_for_a_run_of_the_same_workflow(
+    manager: WorkflowManager, monkeypatch
+) -> None:
+    from codomyrmex_jupyter.display import dag_json
+    from codomyrmex_jupyter.engine.graph import compile_graph
+
+    calls: list[int] = []
+    real = dag_json.layered_positions
+    monkeypatch.setattr(dag_json, "layered_positions", lambda g: calls.append(1) or real(g))
+    _define_ok(manager)
+    steps = manager.get_workflow("ok3")
+    # built from its own compilation of the workflow, as a view made before the run is
+    view = RunView(dag_json.LiveDocument(compile_graph(steps), workflow="ok3", steps=steps))
+    model = view.dag.model
+    ex = manager.run_workflow("ok3", listeners=[view.listener])
+    assert calls == [1]
+    assert view.dag.model is model and view.panel.model is model
+    assert model.graph is manager.get_graph("ok3") and model.doc["run_id"] == ex.execution_id
+    assert "completed" in view.status.value
+
+
+def test_a_refresh_updates_the_shared_document_once(manager: WorkflowManager) -> None:
+    _define_ok(manager)
+    view = RunView.for_workflow(manager, "ok3")
+    model = view.dag.model
+    calls: list[bool] = []
+    real = model.update
+
+    def counting(*, stamps: bool = True) -> dict:
+        calls.append(stamps)
+        return real(stamps=stamps)
+
+    model.update = counting  # type: ignore[method-assign]
+    view.refresh()
+    assert calls == [False]
+
+
+def test_a_new_run_drops_the_tracebacks_of_the_previous_one(manager: WorkflowManager) -> None:
+    _define(manager)
+    panel = RunPanel(RunView.for_workflow(manager, "rp").dag.model)
+    manager.run_workflow("rp", listeners=[panel.listener])
+    assert len(panel.errors.children) == 1
+    run, _ex = manager.prepare_run("rp")
+    panel.bind_run(run)
+    assert panel.errors.children == () and panel.errors.titles == ()
+    panel.refresh()
+    assert panel.progress.value == 0 and panel.counts.value == "0/4 done (4 pending)"
