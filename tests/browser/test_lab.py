@@ -16,40 +16,36 @@ copied to ``docs/images/``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from labpage import (
+    STATES,
+    TIMEOUT_MS,
+    KernelReady,
+    LabServer,
+    Steps,
+    hex_to_rgb,
+    luminance,
+    poll,
+    reload_without_kernel,
+    set_theme,
+    shot,
+    wait_status,
+    write_code_notebook,
+)
+from labpage import open_notebook as _open
+from labpage import saved_outputs as _saved
 
-REPO = Path(__file__).resolve().parents[2]
-LabServer = Any  # the conftest's LabServer (a fixture value; conftest is not importable)
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 MIME = "application/vnd.codomyrmex.dag+json"
 NOTEBOOK = "dag-demo.ipynb"
 DOC_FILE = "dag-demo.json"
 OUTPUT = ".jp-OutputArea-output.cdm-dag"
-DOC_IMAGES = REPO / "docs" / "images"
-TIMEOUT_MS = 30_000
-
-STATES = {
-    "pending": "#d0d7de",
-    "ready": "#9ecbff",
-    "running": "#0969da",
-    "retrying": "#bf8700",
-    "succeeded": "#1a7f37",
-    "failed": "#cf222e",
-    "skipped": "#8c959f",
-    "cancelled": "#6e7781",
-    "cached": "#8250df",
-}
-
 
 def _node(node_id: str, layer: int, row: int, state: str, **extra: Any) -> dict[str, Any]:
     done = state in {"succeeded", "failed", "cached"}
@@ -126,76 +122,23 @@ def write_notebook(root: Path) -> Path:
     """Three cells: display the DAG, start the status comm, send a fake status."""
     (root / DOC_FILE).write_text(json.dumps(dag_document(), indent=1))
     cells = [
-        nbformat.v4.new_code_cell(
+        (
             "import json\n"
             "from IPython.display import display\n\n"
             f"doc = json.loads(open({DOC_FILE!r}).read())\n"
             f'display({{"{MIME}": doc, "text/plain": "<codomyrmex DAG etl: 6 steps>"}}, raw=True)'
         ),
-        nbformat.v4.new_code_cell(
+        (
             "from codomyrmex_jupyter.display.status_comm import start_status_comm\n\n"
             "publisher = start_status_comm(get_ipython())"
         ),
-        nbformat.v4.new_code_cell(f"publisher.publish_now({FAKE_STATUS!r});"),
+        f"publisher.publish_now({FAKE_STATUS!r});",
     ]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = root / NOTEBOOK
-    nbformat.write(nb, path)
-    return path
-
-
-class KernelReady:
-    """Counts ``kernel_info_reply`` frames: the kernel websocket is really live.
-
-    The toolbar's idle indicator shows before the websocket connects; running
-    a cell at that moment silently does nothing.
-    """
-
-    def __init__(self, page: Any) -> None:
-        self.replies = 0
-        page.on("websocket", self._on_socket)
-
-    def _on_socket(self, ws: Any) -> None:
-        ws.on("framereceived", self._on_frame)
-
-    def _on_frame(self, payload: Any) -> None:
-        data = payload if isinstance(payload, bytes) else str(payload).encode()
-        if b"kernel_info_reply" in data:
-            self.replies += 1
-
-    def wait(self, page: Any, after: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.replies <= after:
-            if time.monotonic() > deadline:
-                raise AssertionError("the kernel never answered kernel_info_request")
-            page.wait_for_timeout(50)
-
-
-def poll(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Return the first truthy ``check()``, polling every 100 ms."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def hex_to_rgb(color: str) -> str:
-    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({r}, {g}, {b})"
-
-
-def luminance(css_rgb: str) -> float:
-    r, g, b = (int(v) for v in re.findall(r"\d+", css_rgb)[:3])
-    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+    return write_code_notebook(root / NOTEBOOK, cells)
 
 
 def node_fills(page: Any) -> list[dict[str, str]]:
-    return page.eval_on_selector_all(
+    fills: list[dict[str, str]] = page.eval_on_selector_all(
         f"{OUTPUT} svg g.cdm-node",
         """gs => gs.map(g => {
             const rect = g.querySelector('rect');
@@ -203,6 +146,7 @@ def node_fills(page: Any) -> list[dict[str, str]]:
                     fill: rect.getAttribute('fill'), computed: getComputedStyle(rect).fill};
         })""",
     )
+    return fills
 
 
 def viewport_transform(page: Any) -> tuple[float, float, float]:
@@ -211,7 +155,7 @@ def viewport_transform(page: Any) -> tuple[float, float, float]:
     return x, y, k
 
 
-def wait_transform_change(page: Any, before: tuple[float, float, float]) -> tuple[float, ...]:
+def wait_transform_change(page: Any, before: tuple[float, float, float]) -> tuple[float, float, float]:
     deadline = time.monotonic() + 5
     while (after := viewport_transform(page)) == before:
         assert time.monotonic() < deadline, "the view did not move"
@@ -219,22 +163,12 @@ def wait_transform_change(page: Any, before: tuple[float, float, float]) -> tupl
     return after
 
 
-def status_text(page: Any) -> str:
-    return page.locator(".cdm-status").inner_text().strip()
-
-
-def wait_status(page: Any, text: str) -> None:
-    page.wait_for_function(
-        "t => { const el = document.querySelector('.cdm-status');"
-        " return el !== null && el.textContent.trim() === t && el.offsetParent !== null; }",
-        arg=text,
-        timeout=TIMEOUT_MS,
-    )
-
-
 def saved_outputs(server: LabServer) -> list[dict[str, Any]]:
-    model = server.api("GET", f"/api/contents/{NOTEBOOK}?content=1")
-    return [out for cell in model["content"]["cells"] for out in cell.get("outputs", [])]
+    return _saved(server, NOTEBOOK)
+
+
+def open_notebook(page: Any, server: LabServer, ready: KernelReady) -> None:
+    _open(page, server, ready, NOTEBOOK)
 
 
 def check_dag_drawn(page: Any) -> None:
@@ -304,31 +238,6 @@ def check_zoom_and_pan(page: Any) -> None:
     assert page.locator(f"{OUTPUT} .cdm-details").get_attribute("data-id") == "validate"
 
 
-def set_theme(page: Any, theme: str, light: bool) -> None:
-    page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
-    page.wait_for_function(
-        "([t, l]) => document.body.dataset.jpThemeName === t && document.body.dataset.jpThemeLight === l",
-        arg=[theme, "true" if light else "false"],
-        timeout=TIMEOUT_MS,
-    )
-    page.wait_for_timeout(300)  # let the theme's stylesheet settle before pixels are compared
-
-
-def shot(page: Any, artifacts: Path, name: str, docs: bool = False) -> None:
-    path = artifacts / name
-    page.screenshot(path=str(path))
-    if docs and os.environ.get("CODOMYRMEX_UPDATE_DOC_IMAGES") == "1":
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOC_IMAGES / name)
-
-
-def open_notebook(page: Any, server: LabServer, ready: KernelReady) -> None:
-    before = ready.replies
-    page.goto(server.lab_url(NOTEBOOK), wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    ready.wait(page, before)
-
-
 def test_dag_renderer_and_status_item(browser: Any, lab_server: LabServer, artifacts: Path) -> None:
     write_notebook(lab_server.root)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -346,21 +255,6 @@ def test_dag_renderer_and_status_item(browser: Any, lab_server: LabServer, artif
         page.close()
     errors = [line for line in console if line.startswith("error:") and "codomyrmex" in line]
     assert errors == []
-
-
-class Steps:
-    """Wall-clock time of each step, written to ``timings.txt`` next to the screenshots."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.start = self.last = time.monotonic()
-        self.lines: list[str] = []
-
-    def __call__(self, name: str) -> None:
-        now = time.monotonic()
-        self.lines.append(f"{now - self.start:7.2f}s  +{now - self.last:6.2f}s  {name}")
-        self.last = now
-        self.path.write_text("\n".join(self.lines) + "\n")
 
 
 def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady) -> None:
@@ -425,7 +319,7 @@ def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady)
         timeout=TIMEOUT_MS,
     )
     step("kernel shut down, status hidden")
-    _reload_without_kernel(page, server)
+    reload_without_kernel(page, server, NOTEBOOK)
     step("reloaded without a kernel")
     check_dag_drawn(page)
     page.eval_on_selector(OUTPUT, "e => e.scrollIntoView({block: 'center'})")
@@ -461,9 +355,7 @@ display({"MIME": doc, "text/plain": "<codomyrmex DAG big>"}, raw=True)
 
 def test_large_dag_renders_without_freezing(browser: Any, lab_server: LabServer, artifacts: Path) -> None:
     """2,000 nodes: drawn in one pass, the page keeps answering, zoom still responds."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BIG_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab_server.root / BIG_NOTEBOOK)
+    write_code_notebook(lab_server.root / BIG_NOTEBOOK, [BIG_CELL])
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(TIMEOUT_MS)
     ready = KernelReady(page)
@@ -497,20 +389,3 @@ def test_large_dag_renders_without_freezing(browser: Any, lab_server: LabServer,
         assert time.monotonic() - t0 < 2.0
     finally:
         page.close()
-
-
-def _reload_without_kernel(page: Any, server: LabServer) -> None:
-    """Reload the notebook while refusing to start kernels, as a kernel-less viewer would."""
-    page.route(
-        re.compile(r".*/api/(sessions|kernels)(\?.*)?$"),
-        lambda route: (
-            route.fulfill(status=403, body="{}") if route.request.method == "POST" else route.continue_()
-        ),
-    )
-    page.goto(server.lab_url(NOTEBOOK), wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    # Lab reports the refused kernel start, then offers a kernel: decline, as a reader would.
-    page.click(".jp-Dialog:has-text('Error Starting Kernel') .jp-mod-accept", timeout=60_000)
-    page.click(".jp-Dialog .jp-Dialog-button:has-text('No Kernel')")
-    page.wait_for_selector(".jp-Dialog", state="detached")
-    page.wait_for_selector(".jp-Toolbar-kernelName:has-text('No Kernel')")
