@@ -88,6 +88,7 @@ def live_view(shell: Any, manager: WorkflowManager, name: str) -> tuple[list[Any
         handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
         return [TextProgress(lambda line: handle.update({"text/plain": line}, raw=True))], None
     view = RunView.for_workflow(manager, name)
+    view.settle = True  # live while it runs, the portable static DAG once it ends
     display(view)  # type: ignore[no-untyped-call]
     return [view.listener], view
 

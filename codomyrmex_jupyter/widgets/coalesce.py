@@ -355,11 +355,22 @@ class TwinDisplay:
             self._display_handles = []
             return self._display_handles
 
-    def update_displays(self) -> None:
-        """Re-send every output of this view with its current bundle."""
+    def update_displays(self, *, static: bool = False) -> None:
+        """Re-send every output of this view with its current bundle.
+
+        ``static=True`` sends the static twin alone (no widget view): the
+        output then renders the same in a live session, a saved notebook
+        reopened without a kernel, and nbconvert.
+        """
         handles = self._handles()
         if not handles:
             return
-        bundle = self._repr_mimebundle_()  # type: ignore[attr-defined]
+        bundle = self.static_bundle() if static else self._repr_mimebundle_()  # type: ignore[attr-defined]
         for handle in handles:
             handle.update(bundle, raw=True)
+
+    def static_bundle(self) -> dict[str, Any]:
+        """The bundle without the widget view (text/plain, text/html, DAG JSON)."""
+        bundle = dict(self._repr_mimebundle_())  # type: ignore[attr-defined]
+        bundle.pop("application/vnd.jupyter.widget-view+json", None)
+        return bundle

@@ -20,7 +20,7 @@ from ..display.tables import RecordTable
 from .coalesce import Coalescer, TwinDisplay
 from .dag_view import widget_bundle
 
-__all__ = ["ResourceGauges", "bar_style", "holders_text"]
+__all__ = ["ResourceGauges", "bar_style", "holder_label", "holders_text"]
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,18 @@ def bar_style(utilisation: float) -> str:
     return "danger"
 
 
+def holder_label(holder: str) -> str:
+    """A readable holder: a workflow step ``<run id>:<step>`` becomes ``step (run 1a2b3c4d)``."""
+    run_id, sep, step = holder.partition(":")
+    if sep and len(run_id) == 32 and all(c in "0123456789abcdef" for c in run_id):
+        return f"{step} (run {run_id[:8]})"
+    return holder
+
+
 def holders_text(holders: Any, limit: int = 5) -> str:
-    """``"run1:load 2, task-7 1 (+3 more)"`` from ``(holder, amount, mode)`` tuples."""
-    items = [f"{h[0]} {h[1]:g}" + (f" {h[2]}" if len(h) > 2 and h[2] not in ("", "shared", None) else "")
+    """``"load (run 1a2b3c4d) 2, task:7 1 (+3 more)"`` from ``(holder, amount, mode)`` tuples."""
+    items = [f"{holder_label(str(h[0]))} {h[1]:g}"
+             + (f" {h[2]}" if len(h) > 2 and h[2] not in ("", "shared", None) else "")
              for h in holders or ()]
     more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more

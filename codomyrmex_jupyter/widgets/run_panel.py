@@ -307,6 +307,8 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         max_rate: float = 4.0,
         **kwargs: Any,
     ) -> None:
+        # Set by the magics: replace the live outputs by the static twin at the end.
+        self.settle = False
         self.dag = DagView(model=model, max_rate=max_rate, draw=False)
         self.panel = RunPanel(model, max_rate=max_rate, draw=False)
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="warning")
@@ -398,8 +400,14 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
     def finish(self) -> None:
         """The run ended: display update; the timeline is drawn just after.
 
-        Called after the final :meth:`refresh`, so it does not redraw.
+        Called after the final :meth:`refresh`, so it does not redraw. With
+        ``settle`` set, the view's outputs become its static twin: the live
+        widget has done its job, and the final DAG then renders the same in
+        a live session, a saved notebook without a kernel, and nbconvert.
         """
+        if self.settle:
+            self.update_displays(static=True)
+            return
         self.update_displays()
         self.panel.schedule_timeline()
 

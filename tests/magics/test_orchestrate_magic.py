@@ -128,8 +128,13 @@ def test_list_dag_show_history(etl: Any) -> None:
     assert len(etl.run_line_magic("orchestrate", "history")) == 2
 
 
-def test_config_switches_the_loop_mode(ip: Any) -> None:
+def test_config_switches_the_loop_mode(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # nest_asyncio.apply() patches asyncio for the whole process and cannot be
+    # undone: here we only check the switch; the real kernel test applies it.
+    applied: list[bool] = []
+    monkeypatch.setattr(runtime, "_apply_nest_asyncio", lambda: applied.append(True))
     table = ip.run_line_magic("orchestrate", "config --loop nested")
+    assert applied == [True]
     assert runtime.get_loop_mode() == "nested"
     assert "nested" in repr(table)
     ip.run_line_magic("orchestrate", "config --loop thread")

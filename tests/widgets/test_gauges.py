@@ -90,3 +90,14 @@ def test_gauges_follow_a_real_resource_manager() -> None:
     manager.release_resource("task-1", "cpu")
     _wait_for(lambda: bar.value == 0.0)
     gauges.close()
+
+
+def test_holder_labels_are_readable() -> None:
+    from codomyrmex_jupyter.widgets.gauges import holder_label, holders_text
+
+    run_id = "7383cbcefad04b9c995ed66264065b43"
+    assert holder_label(f"{run_id}:train") == "train (run 7383cbce)"
+    assert holder_label("task:42") == "task:42"
+    assert holders_text([(f"{run_id}:train", 1.0, "shared"), ("session:s1", 2.0, "exclusive")]) == (
+        "train (run 7383cbce) 1, session:s1 2 exclusive"
+    )
