@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml labextension/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	# an editable install does not copy the prebuilt lab extension: link it
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
 setup: $(VENV)/.installed

@@ -163,7 +163,7 @@ def run_section(quick: bool) -> Section:
         "rendering",
         "5. DAG rendering",
         "Layout + draw to a PNG (Agg, 100 dpi), same graphs (layered, fixed seed). "
-        "`plot_dag` sizes its figure to the graph (up to 16x12 in); the baselines draw "
+        "`plot_dag` sizes its figure to the graph (up to 10x7.5 in, 8x6 above 300 nodes); the baselines draw "
         "8x6 in. Labels are drawn up to 200 nodes by the baselines, up to 300 by "
         "`plot_dag`.",
     )

@@ -184,8 +184,9 @@ def run_section(quick: bool) -> Section:
         "store",
         "6. Store throughput (SQLite, WAL, file on local disk)",
         "Writes as the run recorder issues them: one transaction at run start, one at run "
-        "end holding every step row. Baseline: the same statements through `sqlite3` "
-        "directly, so the ratio is the cost of our layer (JSON encoding, locking).",
+        "end holding every step (packed into the run's row; a `steps` row for each step with "
+        "a result, error or reason: here every step has a result). Baseline: one `sqlite3` "
+        "row per step, so the ratio is the cost of our layer (packing, JSON, locking).",
     )
     sec.rows += _throughput_rows(quick, repeats)
     sec.rows += _history_rows(quick, repeats)
