@@ -73,7 +73,7 @@ def test_cancelling_the_task_reaches_the_coroutine() -> None:
             seen.append("cancelled")
             raise
 
-    handle, outcome = run(f, cancel_after=0.01)
+    _, outcome = run(f, cancel_after=0.01)
     assert seen == ["cancelled"] and outcome == [(False, "cancelled")]
 
 
