@@ -17,22 +17,13 @@ from typing import Any
 from ..engine.events import BaseListener
 from ..engine.runner import Run
 from ..engine.step_table import pack_records
-from ..engine.store import Store, encode_json
-from ..errors import NotStorableError, StoreError
+from ..engine.store import Store, encode_json_lenient
+from ..errors import StoreError
 from .workflow_models import WorkflowExecution
 
 __all__ = ["RunRecorder"]
 
 log = logging.getLogger(__name__)
-
-
-def _result_json(value: Any) -> tuple[str | None, str | None]:
-    if value is None:
-        return None, None
-    try:
-        return encode_json(value), None
-    except NotStorableError as exc:
-        return None, str(exc)
 
 
 def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
@@ -95,7 +86,7 @@ class RunRecorder(BaseListener):
         for step, rec in zip(run.steps, run.records, strict=True):
             if hasattr(step, "retry_count"):
                 step.retry_count = rec.retries  # the seed's field: retries of the latest run
-        packed = pack_records(run.records, _result_json)
+        packed = pack_records(run.records, encode_json_lenient)
         notes = {r[1]: r[10] for r in packed[1] if r[10]}
         if notes:
             ex.performance_metrics["results_not_stored"] = notes

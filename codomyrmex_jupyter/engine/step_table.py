@@ -40,24 +40,43 @@ def is_detailed(row: StepRow) -> bool:
                 and row[10] is None)
 
 
+class _Columns:
+    """The packed columns being filled, one step at a time."""
+
+    __slots__ = ("attempts", "codes", "names", "times")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.codes = bytearray()
+        self.times = array("d")
+        self.attempts = array("I")
+
+    def add(self, name: str, status: str, start: float | None, end: float | None, tries: int) -> None:
+        self.names.append(name)
+        self.codes.append(_CODES.get(status, _UNKNOWN))
+        self.times.append(_NAN if start is None else start)
+        self.times.append(_NAN if end is None else end)
+        self.attempts.append(tries)
+
+    def to_bytes(self) -> bytes:
+        times, attempts = self.times, self.attempts
+        if _SWAP:
+            times.byteswap()
+            attempts.byteswap()
+        head = struct.pack("<I", len(self.names))
+        names = json.dumps(self.names, separators=(",", ":")).encode()
+        return b"".join([MAGIC, head, bytes(self.codes), times.tobytes(), attempts.tobytes(), names])
+
+
 def pack_steps(rows: Iterable[StepRow]) -> tuple[bytes, list[StepRow]]:
     """Pack ``rows``; return the packed bytes and the rows that need a ``steps`` row."""
-    names: list[str] = []
-    codes = bytearray()
-    times = array("d")
-    attempts = array("I")
+    columns = _Columns()
     details: list[StepRow] = []
-    code = _CODES.get
     for row in rows:
-        _, name, status, start, end, tries, error, trace, reason, result, note = row
-        names.append(name)
-        codes.append(code(status, _UNKNOWN))
-        times.append(_NAN if start is None else start)
-        times.append(_NAN if end is None else end)
-        attempts.append(tries)
-        if not (error is None and trace is None and reason is None and result is None and note is None):
+        columns.add(row[1], row[2], row[3], row[4], row[5])
+        if is_detailed(row):
             details.append(row)
-    return _join(names, codes, times, attempts), details
+    return columns.to_bytes(), details
 
 
 def pack_records(
@@ -67,33 +86,16 @@ def pack_records(
 
     ``result_json(value)`` gives ``(json, note)`` for a succeeded step's result.
     """
-    names: list[str] = []
-    codes = bytearray()
-    times = array("d")
-    attempts = array("I")
+    columns = _Columns()
     details: list[StepRow] = []
-    code = _CODES.get
     for i, rec in enumerate(records):
-        names.append(rec.name)
-        codes.append(code(rec.status, _UNKNOWN))
-        times.append(_NAN if rec.start is None else rec.start)
-        times.append(_NAN if rec.end is None else rec.end)
-        attempts.append(rec.attempts)
+        columns.add(rec.name, rec.status, rec.start, rec.end, rec.attempts)
         if rec.error is None and rec.traceback is None and rec.reason is None and rec.result is None:
             continue
         result, note = result_json(rec.result) if rec.status == "succeeded" else (None, None)
         details.append((i, rec.name, rec.status, rec.start, rec.end, rec.attempts, rec.error,
                         rec.traceback, rec.reason, result, note))
-    return _join(names, codes, times, attempts), details
-
-
-def _join(names: list[str], codes: bytearray, times: array[float], attempts: array[int]) -> bytes:
-    if _SWAP:
-        times.byteswap()
-        attempts.byteswap()
-    body = [MAGIC, struct.pack("<I", len(names)), bytes(codes), times.tobytes(), attempts.tobytes()]
-    body.append(json.dumps(names, separators=(",", ":")).encode())
-    return b"".join(body)
+    return columns.to_bytes(), details
 
 
 def unpack_steps(blob: bytes) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ __all__ = [
     "decode_json",
     "default_config_dir",
     "encode_json",
+    "encode_json_lenient",
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
@@ -326,7 +327,7 @@ class Store:
         session_id: str | None = None,
     ) -> None:
         """Record that a run started."""
-        params = _encode_lenient(parameters)[0]
+        params = encode_json_lenient(parameters)[0]
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs(run_id, workflow, version, status, start, parameters, "
@@ -356,7 +357,8 @@ class Store:
         with self._write() as conn:
             conn.execute(
                 "UPDATE runs SET status=?, end=?, errors=?, metrics=?, steps_packed=? WHERE run_id=?",
-                (status, end, encode_json(list(errors)), _encode_lenient(metrics)[0], packed_steps, run_id),
+                (status, end, encode_json(list(errors)), encode_json_lenient(metrics)[0],
+                 packed_steps, run_id),
             )
             conn.executemany(
                 f"INSERT OR REPLACE INTO steps VALUES('{_safe_id(run_id)}',?,?,?,?,?,?,?,?,?,?,?)",
@@ -502,7 +504,7 @@ def _safe_id(run_id: str) -> str:
     return run_id
 
 
-def _encode_lenient(value: Any) -> tuple[str | None, str | None]:
+def encode_json_lenient(value: Any) -> tuple[str | None, str | None]:
     """JSON for ``value``, or ``(None, reason)`` when it cannot be stored."""
     if value is None:
         return None, None
