@@ -24,11 +24,11 @@ _EXPORTS: dict[str, str] = {
     "WorkflowManager": "codomyrmex_jupyter.api.workflow_manager",
     "RunHandle": "codomyrmex_jupyter.api.run_handle",
     # tasks
-    "Task": "codomyrmex_jupyter.api.tasks",
-    "TaskPriority": "codomyrmex_jupyter.api.tasks",
-    "TaskStatus": "codomyrmex_jupyter.api.tasks",
-    "TaskResource": "codomyrmex_jupyter.api.tasks",
-    "TaskResult": "codomyrmex_jupyter.api.tasks",
+    "Task": "codomyrmex_jupyter.api.task_models",
+    "TaskPriority": "codomyrmex_jupyter.api.task_models",
+    "TaskStatus": "codomyrmex_jupyter.api.task_models",
+    "TaskResource": "codomyrmex_jupyter.api.task_models",
+    "TaskResult": "codomyrmex_jupyter.api.task_models",
     "TaskOrchestrator": "codomyrmex_jupyter.api.tasks",
     # resources
     "Resource": "codomyrmex_jupyter.api.resources",
