@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..api.workflow_models import WorkflowExecution
 
-__all__ = ["LABEL_LIMIT", "plot_dag", "plot_execution", "plot_gantt"]
+__all__ = ["LABEL_LIMIT", "plot_dag", "plot_execution", "plot_gantt", "theme_neutral"]
 
 LABEL_LIMIT = 300
 
@@ -182,6 +182,23 @@ def _concurrency(spans: Sequence[tuple[str, float, float, str]], t0: float) -> t
         times.append(t)
         levels.append(level)
     return times, levels
+
+
+def theme_neutral(fig: Figure, ink: str = "#8c959f") -> Figure:
+    """Make ``fig`` read on light and dark backgrounds: no fill, grey text and lines.
+
+    For figures shown inside a notebook whose theme is not known (a PNG in a
+    widget looks like a white card on a dark theme otherwise).
+    """
+    fig.patch.set_alpha(0.0)
+    for ax in fig.axes:
+        ax.patch.set_alpha(0.0)
+        ax.tick_params(colors=ink, which="both")
+        for spine in ax.spines.values():
+            spine.set_color(ink)
+        for label in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            label.set_color(ink)
+    return fig
 
 
 def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:

@@ -125,7 +125,9 @@ class ResourceGauges(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         with self._lock, self.hold_sync():
             self.snapshot = snap
             if list(snap) != list(self.gauges):
-                self.gauges = {rid: self.gauges.get(rid) or _Gauge(rid) for rid in snap}
+                self.gauges = {
+                    rid: self.gauges.get(rid) or _Gauge(self._label(rid)) for rid in snap
+                }
                 self.rows.children = [g.box for g in self.gauges.values()]
             for rid, stats in snap.items():
                 self.gauges[rid].show(stats)
@@ -133,6 +135,13 @@ class ResourceGauges(TwinDisplay, widgets.VBox):  # type: ignore[misc]
                 self.title.value = "<b>Resources</b> <i>none defined</i>"
             else:
                 self.title.value = "<b>Resources</b>"
+
+    def _label(self, resource_id: str) -> str:
+        # The resource's name when the manager knows it ("GPU (gpu)"), else its id.
+        get = getattr(self.resources, "get_resource", None)
+        resource = get(resource_id) if callable(get) else None
+        name = getattr(resource, "name", "") or ""
+        return f"{name} ({resource_id})" if name and name != resource_id else resource_id
 
     def close(self) -> None:
         """Stop following changes and close the widgets."""

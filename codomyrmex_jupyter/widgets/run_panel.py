@@ -254,13 +254,13 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
 
     def draw_timeline(self) -> None:
         """Draw the Gantt chart of the run into the timeline area (PNG)."""
-        from ..display.plots import plot_gantt
+        from ..display.plots import plot_gantt, theme_neutral
 
         recs = [r for r in self.model.records if r is not None]
         title = str(self.model.doc.get("workflow") or "")
-        fig = plot_gantt(recs, title=title)
+        fig = theme_neutral(plot_gantt(recs, title=title))
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72)
+        fig.savefig(buf, format="png", dpi=72, transparent=True)
         self.timeline_button.layout.display = "none"
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         self.timeline.outputs = (
@@ -310,6 +310,8 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         # Set by the magics: replace the live outputs by the static twin at the end.
         self.settle = False
         self.dag = DagView(model=model, max_rate=max_rate, draw=False)
+        # The status line above names the workflow, run and state: once is enough.
+        self.dag.header.layout.display = "none"
         self.panel = RunPanel(model, max_rate=max_rate, draw=False)
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="warning")
         self.cancel_button.on_click(self._on_cancel)

@@ -177,12 +177,12 @@ def check_definition(page: Any) -> None:
 
 
 def check_gauges_idle(page: Any) -> None:
-    """One gauge row, labelled ``gpu``, empty, with ``0/2`` beside it."""
+    """One gauge row, labelled ``GPU (gpu)``, empty, with ``0/2`` beside it."""
     bars = page.locator(f"{GAUGES} .jupyter-widgets.widget-hprogress")
     assert bars.count() == 1
     assert page.locator(f"{GAUGES} .widget-hprogress .progress-bar").first.evaluate("e => e.style.width") == "0%"
     labels = page.locator(f"{GAUGES} .widget-label").all_inner_texts()
-    assert "gpu" in [t.strip() for t in labels], labels
+    assert "GPU (gpu)" in [t.strip() for t in labels], labels
     assert "0/2" in page.locator(GAUGES).first.inner_text()
 
 

@@ -101,3 +101,14 @@ def test_plot_execution_dag_and_bad_kind(manager: WorkflowManager) -> None:
     assert isinstance(ex.plot(), Figure)
     with pytest.raises(ValueError, match="unknown plot kind"):
         plot_execution(ex, kind="pie")
+
+
+def test_theme_neutral_figures_have_no_fill() -> None:
+    from codomyrmex_jupyter.display.plots import plot_gantt, theme_neutral
+    from codomyrmex_jupyter.engine.state import StepRecord
+
+    recs = [StepRecord("a", "succeeded", 1.0, 2.0, 1), StepRecord("b", "failed", 1.5, 3.0, 1)]
+    fig = theme_neutral(plot_gantt(recs, title="w"))
+    assert fig.patch.get_alpha() == 0.0
+    assert all(ax.patch.get_alpha() == 0.0 for ax in fig.axes)
+    assert fig.axes[0].title.get_color() == "#8c959f"

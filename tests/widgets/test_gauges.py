@@ -101,3 +101,15 @@ def test_holder_labels_are_readable() -> None:
     assert holders_text([(f"{run_id}:train", 1.0, "shared"), ("session:s1", 2.0, "exclusive")]) == (
         "train (run 7383cbce) 1, session:s1 2 exclusive"
     )
+
+
+def test_rows_are_labelled_with_the_resource_name() -> None:
+    from codomyrmex_jupyter import Resource, ResourceManager, ResourceType
+    from codomyrmex_jupyter.widgets.gauges import ResourceGauges
+
+    rm = ResourceManager()
+    rm.add_resource(Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2.0))
+    rm.add_resource(Resource(id="disk", name="disk", resource_type=ResourceType.DISK, capacity=1.0))
+    view = ResourceGauges(rm, live=False)
+    assert [g.label.value for g in view.gauges.values()] == ["GPU (gpu)", "disk"]
+    view.close()
