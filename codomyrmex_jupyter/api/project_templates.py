@@ -151,11 +151,23 @@ def _python(path: PurePosixPath, ctx: StarterContext) -> str:
     if path.name == "__init__.py":
         return f'"""{ctx.name}."""\n'
     if path.name.startswith("test_"):
-        return (
-            f'"""Tests for {ctx.name}."""\n\n\n'
-            "def test_placeholder() -> None:\n    assert True\n"
-        )
+        return _starter_test(path, ctx)
     return f'"""{path.stem.replace("_", " ").capitalize()} for {ctx.name}."""\n'
+
+
+def _starter_test(path: PurePosixPath, ctx: StarterContext) -> str:
+    # A real first check for a new project: every Python file in it compiles.
+    depth = len(path.parts) - 1  # how far the test file sits below the project root
+    return (
+        f'"""Tests for {ctx.name}."""\n\n'
+        "from pathlib import Path\n\n"
+        f"PROJECT = Path(__file__).resolve().parents[{depth}]\n\n\n"
+        "def test_every_python_file_compiles() -> None:\n"
+        '    sources = [p for p in PROJECT.rglob("*.py") if ".venv" not in p.parts]\n'
+        "    assert sources\n"
+        "    for source in sources:\n"
+        '        compile(source.read_text(encoding="utf-8"), str(source), "exec")\n'
+    )
 
 
 def _html(ctx: StarterContext) -> str:

@@ -419,3 +419,24 @@ def test_projects_and_templates_persist_across_managers(tmp_path: Path) -> None:
     assert second.delete_project("alpha") is True
     assert first.list_projects() == []
     assert os.path.isdir(tmp_path / "alpha")
+
+
+def test_starter_tests_check_the_project_and_pass(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from codomyrmex_jupyter.api.project_templates import StarterContext, starter_content
+
+    ctx = StarterContext(name="demo", description="", template_name="research", directories=(), dependencies=())
+    root = tmp_path / "demo"
+    (root / "tests").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "src" / "ok.py").write_text("x = 1\n")
+    (root / "tests" / "test_demo.py").write_text(starter_content("tests/test_demo.py", ctx))
+    ok = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stdout
+    (root / "src" / "broken.py").write_text("def f(:\n")
+    bad = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and "broken.py" in bad.stdout
