@@ -144,8 +144,10 @@ class WorkerPool:
 
     def _grow(self) -> None:
         with self._lock:
-            if self._idle > 0 or len(self._threads) >= self.max_workers:
-                self._idle -= 1 if self._idle > 0 else 0
+            if self._idle > 0:  # an idle worker will take the job
+                self._idle -= 1
+                return
+            if len(self._threads) >= self.max_workers:  # it waits in the queue
                 return
             t = threading.Thread(
                 target=self._work, name=f"codomyrmex-worker-{len(self._threads)}", daemon=True

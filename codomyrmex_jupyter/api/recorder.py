@@ -9,6 +9,7 @@ run: the execution stays in memory, the error is logged and kept in
 
 from __future__ import annotations
 
+import heapq
 import logging
 import resource
 import time
@@ -41,8 +42,8 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
         metrics["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         # Per-step durations live in the steps table; only the slowest go here.
         timed = [r for r in run.records if r.duration is not None]
-        timed.sort(key=lambda r: r.duration or 0.0, reverse=True)
-        metrics["slowest_steps"] = {r.name: r.duration for r in timed[:10]}
+        slowest = heapq.nlargest(10, timed, key=lambda r: r.duration or 0.0)
+        metrics["slowest_steps"] = {r.name: r.duration for r in slowest}
     return metrics
 
 

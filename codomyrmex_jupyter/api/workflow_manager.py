@@ -466,10 +466,11 @@ class WorkflowManager:
 
     def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
         usage: dict[str, int] = {}
+        runs = self.store.runs_per_workflow()
         for row in self.store.list_workflows():
             if workflow_name is not None and row["name"] != workflow_name:
                 continue
-            n_runs = self.store.count_runs(row["name"])
+            n_runs = runs.get(row["name"], 0)
             for step in row["definition"]:
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))

@@ -174,15 +174,19 @@ class WorkflowExecution:
         return {n: r.traceback for n, r in self.step_records.items() if r.traceback}
 
     def sync_from_run(self) -> None:
-        """Copy the live run's state into this object (called as the run progresses)."""
+        """Bring status and times up to date with the live run.
+
+        ``results`` and ``errors`` are the run's own dict and list (no copies),
+        so they are always current and this stays cheap to call often.
+        """
         run = self._run
         if run is None:
             return
         self.status = WorkflowStatus(run.status)
         self.start_time = epoch_to_datetime(run.start)
         self.end_time = epoch_to_datetime(run.end)
-        self.results = dict(run.results)
-        self.errors = list(run.errors)
+        self.results = run.results
+        self.errors = run.errors
 
     def summary(self) -> str:
         """One line: name, status, counts, duration."""

@@ -426,6 +426,11 @@ class Store:
             return int(self._read("SELECT COUNT(*) AS n FROM runs")[0]["n"])
         return int(self._read("SELECT COUNT(*) AS n FROM runs WHERE workflow=?", (workflow,))[0]["n"])
 
+    def runs_per_workflow(self) -> dict[str, int]:
+        """How many runs each workflow has recorded."""
+        rows = self._read("SELECT workflow, COUNT(*) AS n FROM runs GROUP BY workflow")
+        return {r["workflow"]: int(r["n"]) for r in rows}
+
     def run_durations(self, workflow: str | None = None) -> list[dict[str, Any]]:
         """``workflow, status, duration`` of every finished run."""
         sql = "SELECT workflow, status, end - start AS duration FROM runs WHERE end IS NOT NULL"

@@ -17,10 +17,11 @@ def run(coro_fn, *, cancel_after: float | None = None):
 
     async def main():
         loop = asyncio.get_running_loop()
-        handle = start_eagerly(loop, coro_fn(), lambda ok, v: outcome.append((ok, v)),
-                               lambda task: task.add_done_callback(
-                                   lambda t: outcome.append((not t.cancelled() and t.exception() is None,
-                                                             "cancelled" if t.cancelled() else (t.exception() or t.result())))))
+        handle = start_eagerly(loop, coro_fn(), lambda ok, v: outcome.append((ok, v)))
+        if isinstance(handle, asyncio.Task):
+            handle.add_done_callback(
+                lambda t: outcome.append((not t.cancelled() and t.exception() is None,
+                                          "cancelled" if t.cancelled() else (t.exception() or t.result()))))
         if cancel_after is not None:
             await asyncio.sleep(cancel_after)
             handle.cancel()

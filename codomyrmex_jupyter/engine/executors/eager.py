@@ -71,13 +71,12 @@ def start_eagerly(
     loop: asyncio.AbstractEventLoop,
     coro: Coroutine[Any, Any, Any],
     done: DoneCallback,
-    on_task: Any = None,
 ) -> Cancellable:
-    """Run ``coro`` until it suspends; report through ``done`` when it ends.
+    """Run ``coro`` until it suspends; if it ends there, report through ``done``.
 
     Returns :data:`FINISHED` when the coroutine ended in its first segment
-    (``done`` was already called), else the task now driving it, after
-    ``on_task(task)`` was called with it.
+    (``done`` was already called), else the task now driving it: the caller
+    attaches its completion to that task.
     """
     context = contextvars.copy_context()
     try:
@@ -88,7 +87,4 @@ def start_eagerly(
     except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - the step's own failure
         done(False, exc)
         return FINISHED
-    task = loop.create_task(_continue(_Resume(coro, first)), context=context)
-    if on_task is not None:
-        on_task(task)
-    return task
+    return loop.create_task(_continue(_Resume(coro, first)), context=context)

@@ -70,13 +70,11 @@ class LocalExecutor:
         """Start one call; see :class:`~.base.Executor`."""
         loop = self._bind_loop()
         if spec.is_async:
-            tasks = self.tasks
-
-            def track(task: asyncio.Task[Any]) -> None:
-                tasks.add(task)
-                task.add_done_callback(_task_done(done, tasks))
-
-            return start_eagerly(loop, spec.fn(**kwargs), done, track)
+            handle = start_eagerly(loop, spec.fn(**kwargs), done)
+            if isinstance(handle, asyncio.Task):  # it suspended: a task drives it now
+                self.tasks.add(handle)
+                handle.add_done_callback(_task_done(done, self.tasks))
+            return handle
         if spec.process:
             fut = loop.run_in_executor(runtime.process_pool(), _call_kwargs, spec.fn, kwargs)
             fut.add_done_callback(_task_done(done))
