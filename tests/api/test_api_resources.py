@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from codomyrmex_jupyter.api.resources import (
     Resource,
@@ -21,13 +22,6 @@ from codomyrmex_jupyter.api.resources import (
 from codomyrmex_jupyter.engine.resources import ResourceChange
 from codomyrmex_jupyter.engine.store import Store
 from codomyrmex_jupyter.errors import ResourceUnavailable
-
-
-def wait_until(predicate: Callable[[], bool], deadline: float = 5.0) -> None:
-    end = time.monotonic() + deadline
-    while not predicate():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.005)
 
 
 @pytest.fixture

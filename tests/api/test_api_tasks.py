@@ -6,9 +6,10 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from waiting import wait_until
 
 from codomyrmex_jupyter.api.resources import Resource, ResourceManager, ResourceType
 from codomyrmex_jupyter.api.tasks import (
@@ -21,14 +22,6 @@ from codomyrmex_jupyter.api.tasks import (
 )
 from codomyrmex_jupyter.engine.store import Store
 from codomyrmex_jupyter.errors import TaskError
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 @pytest.fixture

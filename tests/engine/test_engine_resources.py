@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
+from waiting import wait_until
 
 from codomyrmex_jupyter.engine.resources import ResourceChange, ResourcePool
 from codomyrmex_jupyter.errors import ResourceUnavailable
@@ -35,13 +34,6 @@ def pool(clock: FakeClock) -> ResourcePool:
     p.add("cpu", 4, name="CPU", kind="cpu", unit="cores")
     p.add("mem", 1024, kind="memory", unit="MB")
     return p
-
-
-def wait_until(predicate: Callable[[], bool], deadline: float = 5.0) -> None:
-    end = time.monotonic() + deadline
-    while not predicate():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.002)
 
 
 # -- resources ------------------------------------------------------------------------

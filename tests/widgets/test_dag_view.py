@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from matplotlib.figure import Figure
+from widget_workflows import define_four_steps
 
 from codomyrmex_jupyter import runtime
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
@@ -17,24 +18,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def _define(manager: WorkflowManager) -> None:
-    def load() -> list[int]:
-        return [1, 2, 3]
-
-    def clean(load: list[int]) -> list[int]:
-        return [x * 2 for x in load]
-
-    def bad(load: list[int]) -> None:
-        raise ValueError("bad input")
-
-    def after(bad: None) -> None:
-        return None
-
-    steps = [
-        WorkflowStep(n, "notebook.dv", n, dependencies=d, max_retries=0)
-        for n, d in [("load", []), ("clean", ["load"]), ("bad", ["load"]), ("after", ["bad"])]
-    ]
-    fns = {"load": load, "clean": clean, "bad": bad, "after": after}
-    assert manager.create_workflow("dv", steps, callables=fns)
+    define_four_steps(manager, "dv", max_retries=0)
 
 
 def _fills(svg: str) -> dict[str, str]:

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 
 import pytest
+from waiting import wait_until
 
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStep
 from codomyrmex_jupyter.engine.state import STATE_COLORS
 from codomyrmex_jupyter.widgets.dashboard import TAB_TITLES, Dashboard, dashboard
 from codomyrmex_jupyter.widgets.run_panel import RunView
-
-
-def _wait_for(check, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def _define(manager: WorkflowManager) -> None:
@@ -45,7 +38,7 @@ def test_runs_tab_shows_the_selected_run(manager: WorkflowManager) -> None:
     board = Dashboard(manager)
     try:
         ex = manager.run_workflow("d")
-        _wait_for(lambda: len(board.run_select.options) == 1)  # followed through run events
+        wait_until(lambda: len(board.run_select.options) == 1)  # followed through run events
         label, run_id = board.run_select.options[0]
         assert run_id == ex.execution_id and "completed" in label
         board.run_select.value = run_id

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pytest
+from waiting import wait_until
 
 from codomyrmex_jupyter.widgets.gauges import ResourceGauges, bar_style, holders_text
-
-
-def _wait_for(check, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +50,7 @@ def test_gauges_show_allocation_capacity_and_holders() -> None:
     for cb in list(res.callbacks):
         for _ in range(100):
             cb("change")
-    _wait_for(lambda: gauge.bar.value == 3.8)
+    wait_until(lambda: gauge.bar.value == 3.8)
     assert gauge.bar.bar_style == "danger"
     assert "2 waiting" in gauge.text.value
     assert gauges._coalescer.calls <= 3
@@ -84,11 +77,11 @@ def test_gauges_follow_a_real_resource_manager() -> None:
     bar = gauges.gauges["cpu"].bar
     assert (bar.value, bar.max) == (0.0, 10.0)
     assert manager.allocate_resource("cpu", "task-1", 8.0) is not None
-    _wait_for(lambda: bar.value == 8.0)
+    wait_until(lambda: bar.value == 8.0)
     assert bar.bar_style == "warning"
     assert "task-1 8" in gauges.gauges["cpu"].text.value
     manager.release_resource("task-1", "cpu")
-    _wait_for(lambda: bar.value == 0.0)
+    wait_until(lambda: bar.value == 0.0)
     gauges.close()
 
 

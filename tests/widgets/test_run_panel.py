@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
+
+from waiting import wait_until
+from widget_workflows import define_four_steps
 
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStatus, WorkflowStep
@@ -15,31 +17,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def _define(manager: WorkflowManager) -> None:
-    def load() -> list[int]:
-        return [1, 2, 3]
-
-    def clean(load: list[int]) -> list[int]:
-        return [x * 2 for x in load]
-
-    def bad(load: list[int]) -> None:
-        raise ValueError("bad input")
-
-    def after(bad: None) -> None:
-        return None
-
-    steps = [
-        WorkflowStep(n, "notebook.rp", n, dependencies=d, max_retries=1)
-        for n, d in [("load", []), ("clean", ["load"]), ("bad", ["load"]), ("after", ["bad"])]
-    ]
-    fns = {"load": load, "clean": clean, "bad": bad, "after": after}
-    assert manager.create_workflow("rp", steps, callables=fns)
-
-
-def _wait_for(check, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+    define_four_steps(manager, "rp", max_retries=1)
 
 
 def test_panel_shows_progress_table_and_tracebacks(manager: WorkflowManager) -> None:
@@ -58,7 +36,7 @@ def test_panel_shows_progress_table_and_tracebacks(manager: WorkflowManager) -> 
     assert len(panel.errors.children) == 1
     assert panel.errors.titles == ("bad: ValueError: bad input",)
     assert "Traceback" in panel.errors.children[0].value
-    _wait_for(lambda: len(panel.timeline.outputs) == 1)
+    wait_until(lambda: len(panel.timeline.outputs) == 1)
     assert panel.timeline.outputs[0]["data"]["image/png"]
 
 
@@ -118,7 +96,7 @@ def test_cancel_button_cancels_a_background_run(manager: WorkflowManager) -> Non
     finally:
         release.set()
     assert ex.status is WorkflowStatus.CANCELLED
-    _wait_for(lambda: "cancelled" in view.status.value)
+    wait_until(lambda: "cancelled" in view.status.value)
     assert view.document()["counts"] == {"cancelled": 2}
 
 
@@ -128,14 +106,14 @@ def test_for_execution_follows_a_live_run(manager: WorkflowManager) -> None:
     assert manager.create_workflow("l", steps, callables={"w": lambda: release.wait(10)})
     handle = manager.start_workflow("l")
     try:
-        _wait_for(lambda: handle.execution is not None and handle.execution._run is not None
+        wait_until(lambda: handle.execution is not None and handle.execution._run is not None
                   and handle.execution._run.status == "running")
         view = RunView.for_execution(handle.execution, manager=manager)
         assert view.listener.poll
     finally:
         release.set()
     handle.result(10)
-    _wait_for(lambda: "completed" in view.status.value)
+    wait_until(lambda: "completed" in view.status.value)
     assert view.panel.progress.value == 1
 
 
