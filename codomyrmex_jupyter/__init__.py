@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "WorkflowStatus": "codomyrmex_jupyter.api.workflow_models",
     "WorkflowManager": "codomyrmex_jupyter.api.workflow_manager",
     "RunHandle": "codomyrmex_jupyter.api.run_handle",
+    "register_workflow": "codomyrmex_jupyter.api.module_workflows",
+    "ExportError": "codomyrmex_jupyter.api.export",
     # tasks
     "Task": "codomyrmex_jupyter.api.task_models",
     "TaskPriority": "codomyrmex_jupyter.api.task_models",
@@ -87,6 +89,7 @@ __all__ = [
     "CodomyrmexError",
     "ContainmentError",
     "CycleError",
+    "ExportError",
     "NotStorableError",
     "OrchestrationEngine",
     "OrchestrationSession",
@@ -135,6 +138,7 @@ __all__ = [
     "get_task_orchestrator",
     "get_workflow_manager",
     "load_ipython_extension",
+    "register_workflow",
     "reset_singletons",
     "set_loop_mode",
     "step",
@@ -182,6 +186,8 @@ if TYPE_CHECKING:
         get_workflow_manager,
         reset_singletons,
     )
+    from .api.export import ExportError
+    from .api.module_workflows import register_workflow
     from .api.run_handle import RunHandle
     from .api.workflow_manager import WorkflowManager
     from .api.workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep

@@ -10,7 +10,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import runtime
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec, default_registry
@@ -20,9 +20,14 @@ from ..engine.graph import Graph, compile_graph
 from ..engine.runner import Run
 from ..engine.store import Store, default_config_dir
 from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
+from .history_limit import HistoryLimit, check_history_limit
+from .module_workflows import module_workflow, stored_version
 from .recorder import RunRecorder
 from .run_handle import RunHandle
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
+
+if TYPE_CHECKING:
+    from .export import ExportResult
 
 __all__ = ["WorkflowManager"]
 
@@ -52,6 +57,9 @@ class WorkflowManager:
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
         Module prefixes whose ``module:function`` actions may be imported.
+    history_limit:
+        Keep only the newest ``N`` runs of each workflow: older ones are
+        pruned after every run. ``None`` (the default) keeps every run.
     """
 
     def __init__(
@@ -64,6 +72,7 @@ class WorkflowManager:
         max_concurrency: int = 64,
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
+        history_limit: int | None = None,
     ) -> None:
         self.config_dir = Path(config_dir) if config_dir is not None else default_config_dir()
         self.store = store if store is not None else Store(self.config_dir)
@@ -73,6 +82,7 @@ class WorkflowManager:
         self.enable_performance_monitoring = enable_performance_monitoring
         self.max_concurrency = max_concurrency
         self.retry_backoff = retry_backoff
+        self.history_limit = check_history_limit(history_limit)
         self.listener_factories: list[ListenerFactory] = []
         # Steps with ``resources`` acquire them here; the process-wide
         # ResourceManager's pool unless one is set.
@@ -183,11 +193,16 @@ class WorkflowManager:
             entry = self._workflows.get(name)
         if entry is not None:
             return entry
-        row = self.store.load_workflow(name)
-        if row is None:
-            return None
-        steps = [step_from_dict(d) for d in row["definition"]]
-        entry = (steps, compile_graph(steps), row["version"])
+        coded = module_workflow(name)  # registered by an imported (exported) module
+        if coded is not None:
+            steps = list(coded.steps)
+            entry = (steps, compile_graph(steps), stored_version(self.store, coded))
+        else:
+            row = self.store.load_workflow(name)
+            if row is None:
+                return None
+            steps = [step_from_dict(d) for d in row["definition"]]
+            entry = (steps, compile_graph(steps), row["version"])
         with self._lock:
             self._workflows[name] = entry
         return entry
@@ -291,7 +306,7 @@ class WorkflowManager:
             parameters=parameters,
             timeout=timeout,
             executor=executor,
-            listeners=[recorder, *listeners],
+            listeners=[recorder, *self._upkeep_listeners(), *listeners],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
@@ -304,6 +319,11 @@ class WorkflowManager:
                 run.add_listener(extra)
         self._remember(execution)
         return run, execution
+
+    def _upkeep_listeners(self) -> list[RunListener]:
+        # after the recorder, so the run that just ended counts
+        limit = check_history_limit(self.history_limit)
+        return [] if limit is None else [HistoryLimit(self.store, limit)]
 
     def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
         if not any(s.resources for s in steps):
@@ -474,6 +494,30 @@ class WorkflowManager:
             for step in row["definition"]:
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))
+
+    def export_workflow(
+        self, name: str, path: str | Path, *, module: str | None = None, force: bool = False
+    ) -> ExportResult:
+        """Write workflow ``name`` to ``path`` so it runs outside this notebook.
+
+        A workflow of notebook functions becomes a plain Python module (its
+        step functions and the helpers, imports and literal globals they use,
+        ``@action`` registrations under ``module`` and the definition);
+        importing it is enough to run the workflow by name. A workflow of
+        registered actions becomes YAML (``.yaml``/``.yml``) or a module
+        holding the definition (``.py``). See :mod:`.export`.
+
+        Raises
+        ------
+        ExportError
+            Nothing was written: the path exists (pass ``force=True``), or a
+            step uses something that cannot be carried over (named).
+        UnknownWorkflowError
+            No workflow of that name.
+        """
+        from .export import export_workflow
+
+        return export_workflow(self, name, path, module=module, force=force)
 
     def actions(self) -> list[str]:
         """Every registered ``module.action``."""

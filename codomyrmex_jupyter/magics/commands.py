@@ -42,9 +42,11 @@ __all__ = [
     "config",
     "dag",
     "dashboard",
+    "export",
     "history",
     "list_workflows",
     "make_executor",
+    "parse_history_limit",
     "projects",
     "resources",
     "run",
@@ -372,12 +374,41 @@ def dashboard(*, manager: WorkflowManager) -> Any:
     return make_dashboard(manager=manager)
 
 
-def config(*, loop: str | None = None) -> Any:
-    """Show the configuration, or set the loop mode (``thread`` or ``nested``)."""
+def config(
+    *, loop: str | None = None, manager: WorkflowManager | None = None, history_limit: str | None = None
+) -> Any:
+    """Show the configuration, or set the loop mode (``thread`` or ``nested``) or the history limit."""
     if loop is not None:
         try:
             runtime.set_loop_mode(loop)  # type: ignore[arg-type]
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from None
-    rows = [{"key": "loop", "value": runtime.get_loop_mode()}]
+    if history_limit is not None and manager is not None:
+        manager.history_limit = parse_history_limit(history_limit)
+    rows: list[dict[str, Any]] = [{"key": "loop", "value": runtime.get_loop_mode()}]
+    if manager is not None:
+        limit = manager.history_limit
+        rows.append({"key": "history_limit", "value": "keep every run" if limit is None else limit})
     return views.record_table(rows, ["key", "value"], "codomyrmex config")
+
+
+def parse_history_limit(text: str) -> int | None:
+    """``--history-limit``: a count of runs to keep per workflow (>= 1), or ``none``."""
+    if text.strip().lower() in ("none", "off", "all"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise CommandError(
+            f"--history-limit must be a number of runs >= 1, or none (keep every run); got {text!r}"
+        )
+    return value
+
+
+def export(
+    *, manager: WorkflowManager, name: str, path: str, module: str | None = None, force: bool = False
+) -> Any:
+    """Write workflow ``name`` to ``path`` as a module (or YAML) that runs outside the notebook."""
+    return manager.export_workflow(name, path, module=module, force=force)

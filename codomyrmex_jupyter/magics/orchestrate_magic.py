@@ -17,9 +17,9 @@ from IPython.core.error import UsageError
 from ..api.run_handle import RunHandle
 from ..api.workflow_models import WorkflowStatus
 from ..errors import CodomyrmexError
+from ..params import parse_params
 from . import commands
 from .arguments import command, one_line, option, parse, run_options, usage_line
-from .cell_parsing import parse_params
 from .progress import LiveExecution, LiveRunHandle, live_view
 
 if TYPE_CHECKING:
@@ -166,15 +166,32 @@ def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -
 @command("orchestrate config")
 @option("--loop", choices=["thread", "nested"], default=None,
           help="how blocking runs share the kernel's event loop")
+@option("--history-limit", dest="history_limit", default=None, metavar="N|none",
+          help="keep only the newest N runs of each workflow, pruned after every run "
+          "(default: none, keep every run)")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Show or change the configuration."""
-    return commands.config(loop=args.loop)
+    return commands.config(loop=args.loop, manager=manager, history_limit=args.history_limit)
+
+
+@command("orchestrate export")
+@option("name", help="workflow to export")
+@option("path", help="file to write: NAME.py (a module; YAML workflows: .yaml too)")
+@option("--module", default=None, metavar="M",
+          help="action module the steps are registered under (default: the file's name)")
+@option("--force", action="store_true", help="overwrite PATH if it exists")
+def _export(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Write a workflow to a module (or YAML) that runs outside the notebook."""
+    return commands.export(
+        manager=manager, name=args.name, path=args.path, module=args.module, force=args.force
+    )
 
 
 SUBCOMMANDS: dict[str, Handler] = {
     "run": _run, "list": _list, "dag": _dag, "show": _show, "history": _history,
     "cancel": _cancel, "status": _status, "resources": _resources, "tasks": _tasks,
     "projects": _projects, "sessions": _sessions, "dashboard": _dashboard, "config": _config,
+    "export": _export,
 }
 
 

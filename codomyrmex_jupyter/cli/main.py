@@ -1,0 +1,104 @@
+"""``codomyrmex-jupyter``: the command line over the store the kernels use.
+
+Built on click: subcommands with their own options and ``--help``, typed
+options whose errors name the bad value. This module holds the group, the
+global ``--home`` option and the one place where errors become exit codes:
+
+===  ==============================================================
+0    done (``run``: the run completed)
+1    ``run``: the run failed; other commands: the store cannot be used,
+     or ``doctor`` found a problem
+2    a usage error or an unknown name (workflow, run id, module): one
+     line on stderr, no traceback
+130  interrupted (Ctrl-C); a run is cancelled and recorded cancelled
+===  ==============================================================
+
+Read commands (``list``, ``show``, ``history``, ``dag``) import neither
+ipywidgets, matplotlib nor networkx, so they start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .. import __version__
+from ..errors import CodomyrmexError, UnknownWorkflowError
+from .common import PROG, CliError, State
+
+__all__ = ["cli", "main"]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    metavar="DIR",
+    help="Store directory (default: $CODOMYRMEX_HOME, else the package's default, as kernels use).",
+)
+@click.version_option(__version__, "-V", "--version", prog_name=PROG)
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """Run and inspect codomyrmex_jupyter workflows outside the notebook.
+
+    Every command reads and writes the same SQLite store as the kernels, so a
+    run started here shows in a notebook's `%orchestrate history`.
+    """
+    ctx.obj = State(home)
+
+
+def _register() -> None:
+    from . import doctor, read_commands, run_command, upkeep_commands
+
+    for module in (read_commands, run_command, upkeep_commands, doctor):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def _complain(where: str, message: str) -> None:
+    text = " ".join(str(message).split())
+    click.echo(f"{where}: {text}", err=True)
+
+
+def _where(exc: click.ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    return ctx.command_path if ctx is not None else PROG
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit code per kind of error
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name=PROG,
+                          standalone_mode=False)
+    except click.UsageError as exc:
+        _complain(_where(exc), f"{exc.format_message()} (see --help)")
+        return 2
+    except click.ClickException as exc:
+        _complain(_where(exc), exc.format_message())
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except CliError as exc:
+        _complain(exc.where or PROG, str(exc))
+        return exc.exit_code
+    except UnknownWorkflowError as exc:
+        _complain(PROG, str(exc))
+        return 2
+    except CodomyrmexError as exc:
+        # ValueError subclasses are bad input (exit 2); the rest (StoreError) is the environment
+        _complain(PROG, str(exc))
+        return 2 if isinstance(exc, ValueError | LookupError) else 1
+    except BrokenPipeError:
+        # the reader went away (``| head``): nothing more to say to it
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces stdout until exit
+        return 0
+    return int(result) if isinstance(result, int) else 0
