@@ -420,7 +420,7 @@ class ModuleWriter:
                 lines.append(line)
         if lines:
             lines.append("")
-        lines.append(package + ", ".join(sorted(set(ours), key=str.lower)))
+        lines.append(package + ", ".join(sorted(set(ours))))  # classes first, as isort orders them
         return lines
 
     def _segment(self, node: ast.stmt) -> list[str]:

@@ -165,9 +165,8 @@ class LiveDisplay:
         self._drawn = len(lines)
 
     def finish(self, run: Run) -> None:
-        """Draw the last frame, show the cursor, print the summary."""
+        """Draw the last frame and print the summary (:meth:`close` gives the cursor back)."""
         self.update(run, [])
-        self.out.write("\x1b[?25h")
         for line in summary_lines(run):
             self.out.write(line + "\n")
         self.out.flush()
