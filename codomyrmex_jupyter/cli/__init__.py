@@ -1,12 +1,12 @@
 """The ``codomyrmex-jupyter`` command line (also ``python -m codomyrmex_jupyter``).
 
-:func:`main` runs it and returns the exit code; see :mod:`.main` for the
+:func:`main` runs it and returns the exit code; see :mod:`.app` for the
 commands and what each exit code means.
 """
 
 from __future__ import annotations
 
-from .main import main
+from .app import main
 
 __all__ = ["main", "run"]
 

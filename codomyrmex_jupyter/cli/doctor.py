@@ -35,7 +35,7 @@ from .. import __version__
 from ..engine.store import APPLICATION_ID, SCHEMA_VERSION
 from .common import State, echo_json, state
 
-__all__ = ["COMMANDS", "Check", "doctor", "run_checks"]
+__all__ = ["Check", "doctor", "run_checks"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _EXTENSION = "codomyrmex-jupyter"
@@ -241,5 +241,3 @@ def doctor(ctx: click.Context, kernel: str, as_json: bool) -> int:
         click.echo("problems found: see the fix lines above" if failed else "no problems found")
     return 1 if failed else 0
 
-
-COMMANDS = [doctor]

@@ -18,7 +18,7 @@ from .common import CliError, echo_json, iso, state
 if TYPE_CHECKING:
     from ..engine.graph import Graph
 
-__all__ = ["COMMANDS", "dag", "history", "list_workflows", "run_document", "show"]
+__all__ = ["dag", "history", "list_workflows", "run_document", "show"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -213,5 +213,3 @@ def _draw(name: str, graph: Graph, steps: Any, output: Path) -> None:
     else:
         raise CliError(f"-o {output}: write a .svg or a .png file")
 
-
-COMMANDS = [list_workflows, show, history, dag]

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..api.run_handle import RunHandle
     from ..api.workflow_manager import WorkflowManager
 
-__all__ = ["COMMANDS", "import_module_option", "run"]
+__all__ = ["import_module_option", "run"]
 
 EXIT_FOR_STATUS = {"completed": 0, "failed": 1, "cancelled": 130}
 _SETTLE = 30.0  # seconds to wait for a cancelled run to record itself
@@ -253,5 +253,3 @@ def check_runnable(manager: WorkflowManager, name: str) -> None:
         f"registers{hint}; pass --import with the module that registers it (e.g. --import {first.module})"
     )
 
-
-COMMANDS = [run]

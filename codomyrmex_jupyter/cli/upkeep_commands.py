@@ -17,7 +17,7 @@ from ..engine import retention
 from ..errors import StoreError
 from .common import echo_json, state
 
-__all__ = ["COMMANDS", "gc", "prune"]
+__all__ = ["gc", "prune"]
 
 
 def _size(n: int | None) -> str:
@@ -111,5 +111,3 @@ def gc(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
                f"{report.unused_versions} unused definition version(s)")
     click.echo(_space_line(data))
 
-
-COMMANDS = [prune, gc]

@@ -1,4 +1,4 @@
-"""codomyrmex_jupyter.cli.main: the group, --home, exit codes and one-line errors."""
+"""codomyrmex_jupyter.cli.app: the group, --home, exit codes and one-line errors."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ ipywidgets, matplotlib nor networkx, so they start in a fraction of a second.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -32,7 +33,34 @@ from .common import PROG, CliError, State
 __all__ = ["cli", "main"]
 
 
+# command name -> module defining it; a module is imported only when its command
+# runs (or for --help), so `list` does not pay for `run` or `doctor`.
+_COMMANDS = {
+    "list": "read_commands", "show": "read_commands", "history": "read_commands",
+    "dag": "read_commands", "run": "run_command", "prune": "upkeep_commands",
+    "gc": "upkeep_commands", "doctor": "doctor",
+}
+_ATTRIBUTES = {"list": "list_workflows"}
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        loaded = importlib.import_module(f"{__package__}.{module}")
+        command = getattr(loaded, _ATTRIBUTES.get(cmd_name, cmd_name))
+        assert isinstance(command, click.Command)
+        return command
+
+
 @click.group(
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -51,17 +79,6 @@ def cli(ctx: click.Context, home: str | None) -> None:
     run started here shows in a notebook's `%orchestrate history`.
     """
     ctx.obj = State(home)
-
-
-def _register() -> None:
-    from . import doctor, read_commands, run_command, upkeep_commands
-
-    for module in (read_commands, run_command, upkeep_commands, doctor):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def _complain(where: str, message: str) -> None:
