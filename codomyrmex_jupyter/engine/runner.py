@@ -52,6 +52,7 @@ from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
 from .state import StepRecord
+from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
 __all__ = ["Run", "StepLike", "format_error"]
 
@@ -149,19 +150,20 @@ class Run:
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
+        check_count(max_concurrency, "max_concurrency", minimum=1)
+        self.timeout = check_seconds(timeout, "run timeout")
+        self.parameters: dict[str, Any] = check_mapping(parameters, "run parameters")
+        self.retry_backoff, self.max_backoff = _delays(retry_backoff, max_backoff)
         self.steps = list(steps)
-        self.graph = graph if graph is not None else compile_graph(self.steps)
+        if graph is None:  # a given graph was compiled from checked steps
+            check_steps(self.steps)
+            graph = compile_graph(self.steps)
+        self.graph = graph
         self.workflow = workflow
         self.run_id = run_id or uuid.uuid4().hex
-        self.parameters: dict[str, Any] = dict(parameters or {})
-        self.timeout = timeout
         self.executor: Executor = executor if executor is not None else LocalExecutor()
         self.listeners = list(listeners)
         self.max_concurrency = max_concurrency
-        self.retry_backoff = retry_backoff
-        self.max_backoff = max_backoff
         self.registry = registry if registry is not None else default_registry()
         self.status = "pending"
         self.start: float | None = None
@@ -554,6 +556,10 @@ class Run:
                 self._finish_unrun(i, "cancelled", reason)
         self._running = 0
         self._check_done()
+
+
+def _delays(retry_backoff: Any, max_backoff: Any) -> tuple[float, float]:
+    return check_delay(retry_backoff, "retry_backoff"), check_delay(max_backoff, "max_backoff")
 
 
 def _observes_steps(listener: RunListener) -> bool:

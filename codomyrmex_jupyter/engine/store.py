@@ -384,15 +384,21 @@ class Store:
                 rows[s["idx"]] = s
         return rows
 
-    def get_run(self, run_id: str, *, with_steps: bool = True) -> dict[str, Any] | None:
-        """One run (with its step rows), or ``None``. A unique id prefix works too."""
+    def get_run(
+        self, run_id: str, *, with_steps: bool = True, exact: bool = False
+    ) -> dict[str, Any] | None:
+        """One run (with its step rows), or ``None``.
+
+        Unless ``exact``, a prefix of at least 4 characters that matches
+        exactly one run works too (several matches give ``None``; see
+        :meth:`find_run_ids`).
+        """
         rows = self._read("SELECT * FROM runs WHERE run_id=?", (run_id,))
-        if not rows and len(run_id) >= 4:
-            rows = self._read(
-                "SELECT * FROM runs WHERE run_id LIKE ? LIMIT 2", (run_id.replace("%", "") + "%",)
-            )
-            if len(rows) != 1:
+        if not rows and not exact and len(run_id) >= 4:
+            ids = self.find_run_ids(run_id, limit=2)
+            if len(ids) != 1:
                 return None
+            rows = self._read("SELECT * FROM runs WHERE run_id=?", (ids[0],))
         if not rows:
             return None
         packed = rows[0].get("steps_packed")
@@ -400,6 +406,15 @@ class Store:
         if with_steps:
             run["steps"] = self._steps_of(run["run_id"], packed)
         return run
+
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of runs that start with ``prefix`` (at most ``limit``, in id order)."""
+        # A range on the primary key: no LIKE, so '_' and '%' in a prefix are plain text.
+        rows = self._read(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", int(limit)),
+        )
+        return [r["run_id"] for r in rows if r["run_id"].startswith(prefix)]
 
     def list_runs(
         self, workflow: str | None = None, *, limit: int | None = 50, status: str | None = None
