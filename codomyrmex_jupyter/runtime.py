@@ -85,7 +85,10 @@ class Inbox:
             items, self._items = self._items, deque()
             self._scheduled = False
         for callback, ok, value in items:
-            callback(ok, value)
+            try:
+                callback(ok, value)
+            except Exception:  # one broken completion must not drop the rest of the batch
+                log.exception("a step completion callback failed")
 
 
 class _Job:

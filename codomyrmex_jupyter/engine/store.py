@@ -245,6 +245,9 @@ class Store:
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
             try:
                 yield conn
+            except sqlite3.Error as exc:  # a constraint, a full disk, a file gone read-only
+                conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

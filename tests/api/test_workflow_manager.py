@@ -375,3 +375,44 @@ def test_manager_options_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ArgumentTypeError, match="config_dir 5 is not a path"):
         WorkflowManager(config_dir=5)  # type: ignore[arg-type]
     assert not (tmp_path / "codomyrmex.sqlite3").exists()
+
+
+def test_raising_listeners_and_factories_never_leave_a_run_running(
+    manager: WorkflowManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codomyrmex_jupyter.engine.events import BaseListener
+
+    class Boom(BaseListener):
+        def __init__(self, at: str) -> None:
+            self.at = at
+
+        def run_started(self, run):
+            if self.at == "run_started":
+                raise RuntimeError("boom")
+
+        def step_changed(self, run, index, state):
+            if state == self.at:
+                raise RuntimeError("boom")
+
+        def run_finished(self, run):
+            if self.at == "run_finished":
+                raise RuntimeError("boom")
+
+    def broken_factory(run, execution):
+        raise RuntimeError("factory boom")
+
+    _one_step(manager)
+    manager.create_workflow("two", [WorkflowStep("a", "bad", "quick"),
+                                    WorkflowStep("b", "bad", "quick", dependencies=["a"])])
+    manager.add_listener_factory(broken_factory)
+    with caplog.at_level(logging.ERROR):
+        for at in ("run_started", "ready", "running", "succeeded", "run_finished"):
+            ex = manager.run_workflow("two", listeners=[Boom(at)], timeout=10)
+            assert ex.status is WorkflowStatus.COMPLETED, (at, ex.errors)
+            assert ex.results == {"a": 1, "b": 1}
+    assert [r["status"] for r in manager.store.list_runs()] == ["completed"] * 5
+    assert manager.listener_factories == []  # the broken factory was removed, once
+    factory_logs = [r for r in caplog.records if "listener factory" in r.getMessage()]
+    assert len(factory_logs) == 1 and "broken_factory" in factory_logs[0].getMessage()
+    detached = [r for r in caplog.records if "was detached" in r.getMessage()]
+    assert len(detached) == 5
