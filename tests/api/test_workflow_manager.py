@@ -416,3 +416,51 @@ def test_raising_listeners_and_factories_never_leave_a_run_running(
     assert len(factory_logs) == 1 and "broken_factory" in factory_logs[0].getMessage()
     detached = [r for r in caplog.records if "was detached" in r.getMessage()]
     assert len(detached) == 5
+
+
+SWEEP = textwrap.dedent(
+    """
+    import sys
+    from codomyrmex_jupyter import WorkflowManager, WorkflowStep
+    manager = WorkflowManager(config_dir=sys.argv[1])
+    manager.register_action("sweep", "double", lambda x=1: 2 * x)
+    manager.register_action("sweep", "inc", lambda double: double + 1)
+    manager.create_workflow("sweep_" + sys.argv[2], [
+        WorkflowStep("double", "sweep", "double"),
+        WorkflowStep("inc", "sweep", "inc", dependencies=["double"]),
+    ])
+    statuses = [manager.run_workflow("sweep_" + sys.argv[2], {"x": i}).status.value for i in range(500)]
+    print(statuses.count("completed"))
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_processes_recording_500_runs_each_lose_none(tmp_path: Path) -> None:
+    home = tmp_path / "shared"
+    WorkflowManager(config_dir=home).close()
+    children = [
+        subprocess.Popen([sys.executable, "-c", SWEEP, str(home), tag], stdout=subprocess.PIPE, text=True)
+        for tag in ("a", "b")
+    ]
+    outs = [c.communicate(timeout=240)[0] for c in children]
+    assert [c.returncode for c in children] == [0, 0]
+    assert [int(o) for o in outs] == [500, 500]
+    manager = WorkflowManager(config_dir=home)
+    runs = manager.store.list_runs(limit=None)
+    assert len(runs) == 1000 and {r["status"] for r in runs} == {"completed"}
+    assert manager.store.runs_per_workflow() == {"sweep_a": 500, "sweep_b": 500}
+    results = {manager.get_execution(r["run_id"]).results["inc"] for r in runs[:50]}
+    assert results <= {2 * i + 1 for i in range(500)}
+    manager.close()
+
+
+def test_an_uncreatable_home_is_a_store_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from codomyrmex_jupyter.api.accessors import reset_singletons
+    from codomyrmex_jupyter.errors import StoreError
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("CODOMYRMEX_HOME", str(tmp_path / "file" / "home"))
+    reset_singletons()
+    with pytest.raises(StoreError, match=f"cannot create the directory {tmp_path / 'file' / 'home'}"):
+        get_workflow_manager()
