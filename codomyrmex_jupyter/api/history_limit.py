@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.events import BaseListener
 from ..engine.retention import prune_runs
+from ..engine.validation import check_count
 from ..errors import StoreError
 
 if TYPE_CHECKING:
@@ -27,12 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def check_history_limit(value: object) -> int | None:
-    """``value`` if it is ``None`` or an integer >= 1; else raise ``ValueError``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"history_limit must be an integer >= 1 or None (keep every run), got {value!r}")
-    return value
+    """``value`` if it is ``None`` (keep every run) or an int >= 1.
+
+    Raises
+    ------
+    ArgumentError, ArgumentTypeError
+        Below 1 (a ``ValueError``), or not a whole number (a ``TypeError``).
+    """
+    return None if value is None else check_count(value, "history_limit", minimum=1)
 
 
 class HistoryLimit(BaseListener):

@@ -43,9 +43,11 @@ def test_newest_n_per_workflow_are_kept(tmp_path: Path) -> None:
     m.close()
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
-def test_bad_limits_are_refused(tmp_path: Path, bad: object) -> None:
-    with pytest.raises(ValueError, match="history_limit must be an integer >= 1 or None"):
+@pytest.mark.parametrize(
+    ("bad", "error"), [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError)]
+)
+def test_bad_limits_are_refused(tmp_path: Path, bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"history_limit .* give an int >= 1"):
         WorkflowManager(config_dir=tmp_path / "h", history_limit=bad)  # type: ignore[arg-type]
 
 
