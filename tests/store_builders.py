@@ -42,7 +42,8 @@ def fill_runs(
             ]
             packed, details = pack_steps(rows)
             conn.execute(
-                "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs(run_id, workflow, version, status, start, end, parameters, errors, "
+                "metrics, session_id, host, pid, steps_packed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, name, 1, "completed", begin, begin + steps, encode_json({"n": i}),
                  "[]", encode_json({"duration": float(steps)}), None, "host", 1, packed),
             )

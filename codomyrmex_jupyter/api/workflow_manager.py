@@ -43,6 +43,7 @@ from .history_limit import HistoryLimit, check_history_limit
 from .module_workflows import module_workflow, stored_version
 from .recorder import RunRecorder
 from .run_handle import RunHandle
+from .workflow_listing import describe_workflow, stored_workflows
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
 if TYPE_CHECKING:
@@ -239,42 +240,12 @@ class WorkflowManager:
         never run), ``has_dependencies``, ``created``/``updated`` (epoch
         seconds), ``version``, ``origin`` and ``last_status``.
         """
-        out: dict[str, dict[str, Any]] = {}
-        for row in self.store.list_workflows():
-            try:
-                steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
-            except CodomyrmexError as exc:  # written by an older version that checked less
-                log.warning("stored workflow %r is not valid: %s", row["name"], exc)
-                out[row["name"]] = {**self._describe(row["name"], [], row), "error": str(exc)}
-                continue
-            out[row["name"]] = self._describe(row["name"], steps, row)
+        out = stored_workflows(self.store)
         with self._lock:
             unsaved = {n: e for n, e in self._workflows.items() if n not in out}
         for name, (steps, _, _) in unsaved.items():
-            out[name] = self._describe(name, steps, None)
+            out[name] = describe_workflow(self.store, name, steps, None)
         return dict(sorted(out.items()))
-
-    def _describe(
-        self, name: str, steps: list[WorkflowStep], row: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        runs = self.store.list_runs(name, limit=20)
-        durations = [
-            r["end"] - r["start"] for r in runs if r["status"] == "completed" and r["end"]
-        ]
-        return {
-            "steps": len(steps),
-            "step_names": [s.name for s in steps],
-            "modules": sorted({s.module for s in steps}),
-            "estimated_duration": round(statistics.fmean(durations), 6) if durations else 0.0,
-            "has_dependencies": any(s.dependencies for s in steps),
-            "version": row["version"] if row else None,
-            "origin": row["origin"] if row else "api",
-            "created": row["created_at"] if row else None,
-            "updated": row["updated_at"] if row else None,
-            "saved": row is not None,
-            "last_status": runs[0]["status"] if runs else None,
-            "runs": len(runs),
-        }
 
     # -- execution ------------------------------------------------------------------------
     def add_listener_factory(self, factory: ListenerFactory) -> Callable[[], None]:

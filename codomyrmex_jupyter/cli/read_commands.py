@@ -1,8 +1,9 @@
 """Read commands: ``list``, ``show``, ``history``, ``dag``.
 
 Each prints a human table, or JSON with ``--json`` (timestamps in ISO 8601
-UTC, durations in seconds). None of them creates a store or imports a
-plotting or widget library (``dag -o FILE.png`` imports matplotlib to draw).
+UTC, durations in seconds). They read the store alone: none of them creates
+a store or imports the engine's runner, a plotting or a widget library
+(``dag -o FILE.png`` imports matplotlib to draw).
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.pass_context
 def list_workflows(ctx: click.Context, as_json: bool) -> None:
     """List the stored workflows."""
+    from ..api.workflow_listing import stored_workflows
+
     st = state(ctx)
-    manager = st.manager()
-    workflows = manager.list_workflows()
-    counts = st.store().runs_per_workflow()
+    store = st.store()
+    workflows = dict(sorted(stored_workflows(store).items()))
+    counts = store.runs_per_workflow()
     if as_json:
         echo_json([_workflow_json(name, info, counts.get(name, 0)) for name, info in workflows.items()])
         return
@@ -65,17 +68,25 @@ def _workflow_json(name: str, info: dict[str, Any], runs: int) -> dict[str, Any]
 @click.pass_context
 def history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
     """Recorded runs, newest first (of workflow NAME, or of all)."""
-    st = state(ctx)
-    manager = st.manager()
-    if name is not None and manager.get_workflow(name) is None and not st.store().count_runs(name):
-        raise UnknownWorkflowError(name, list(manager.list_workflows()))
+    store = state(ctx).store()
+    if name is not None and store.load_workflow(name) is None and not store.count_runs(name):
+        raise UnknownWorkflowError(name, [w["name"] for w in store.list_workflows()])
+    runs = [_run_json(row) for row in store.list_runs(name, limit=limit)]
     if as_json:
-        echo_json([_run_json(row) for row in st.store().list_runs(name, limit=limit)])
+        echo_json(runs)
         return
-    from ..display.tables import HistoryTable
+    from ..display.svg import format_duration
+    from ..display.tables import RecordTable
 
+    rows = [
+        {"run_id": r["run_id"][:8], "workflow": r["workflow"], "status": r["status"],
+         "started": (r["start"] or "")[:19].replace("T", " "), "duration": format_duration(r["duration"]),
+         "steps": " ".join(f"{k}={v}" for k, v in sorted(r["counts"].items())), "errors": len(r["errors"])}
+        for r in runs
+    ]
+    columns = ["run_id", "workflow", "status", "started", "duration", "steps", "errors"]
     title = f"runs of {name!r}" if name else "runs"
-    click.echo(HistoryTable(manager.history(name, limit), f"{title}, newest first").to_text())
+    click.echo(RecordTable(rows, columns, f"{title}, newest first").to_text())
 
 
 def _run_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -168,11 +179,15 @@ def _note(step: dict[str, Any]) -> str:
 @click.pass_context
 def dag(ctx: click.Context, name: str, output: Path | None, as_json: bool) -> None:
     """The DAG of workflow NAME: layers and dependencies, or a drawing with -o."""
-    manager = state(ctx).manager()
-    steps = manager.get_workflow(name)
-    if steps is None:
-        raise UnknownWorkflowError(name, list(manager.list_workflows()))
-    graph = manager.get_graph(name)
+    from ..api.workflow_models import step_from_dict
+    from ..engine.graph import compile_graph
+
+    store = state(ctx).store()
+    row = store.load_workflow(name)
+    if row is None:
+        raise UnknownWorkflowError(name, [w["name"] for w in store.list_workflows()])
+    steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
+    graph = compile_graph(steps)
     if output is not None:
         _draw(name, graph, steps, output)
         click.echo(f"wrote {output}")

@@ -108,8 +108,7 @@ def _run(
     if not as_json:
         display = LiveDisplay(out) if stdout_is_terminal() else PlainDisplay(out)
     with _sigterm_interrupts():
-        # fractional seconds are fine; the seed API annotates int
-        handle = manager.start_workflow(name, values, timeout, listeners=[events], **options)  # type: ignore[arg-type]
+        handle = manager.start_workflow(name, values, timeout, listeners=[events], **options)
         interrupted = _follow(handle, events, display)
     execution = manager.get_execution(handle.run_id)
     if execution is None or events.run is None:

@@ -45,7 +45,6 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from .. import runtime
 from ..errors import NotStorableError, StoreError
 from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
 from .step_table import pack_steps, unpack_steps
@@ -264,6 +263,8 @@ class Store:
     def _beat_when_live(self) -> None:
         """Start the heartbeat while runs of this process go on; stop it when none does."""
         if self._live and self._stop_beating is None and self.path != ":memory:":
+            from .. import runtime  # only a process that runs needs the loop thread: readers start faster
+
             self._stop_beating = runtime.every(self.heartbeat, self.beat, name="codomyrmex-heartbeat")
         elif not self._live and self._stop_beating is not None:
             self._stop_beating()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli, cli_env
+from cli_helpers import SCRIPT, Cli, cli_env
 
 from codomyrmex_jupyter import __version__
 
@@ -124,8 +124,6 @@ def test_python_dash_m_is_the_same_command_line(recorded: dict[str, str], tmp_pa
 
 
 def test_broken_pipe_is_quiet(recorded: dict[str, str], tmp_path: Path) -> None:
-    from conftest import SCRIPT
-
     proc = subprocess.Popen([SCRIPT, "history", "-n", "100"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=cli_env(), cwd=tmp_path)
     assert proc.stdout is not None and proc.stderr is not None

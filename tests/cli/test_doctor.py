@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, Cli
+from cli_helpers import BIN, Cli
 
 pytestmark = pytest.mark.slow  # each doctor asks the real Jupyter (about 3 s)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Cli, cli_env
+from cli_helpers import Cli, cli_env
 
 
 def test_list(cli: Cli, recorded: dict[str, str]) -> None:
@@ -86,7 +86,7 @@ def test_dag(cli: Cli, recorded: dict[str, str], tmp_path: Path) -> None:
 _NO_HEAVY = textwrap.dedent(
     """
     import sys
-    BLOCKED = ("ipywidgets", "matplotlib", "networkx", "IPython", "traitlets")
+    BLOCKED = ("ipywidgets", "matplotlib", "networkx", "IPython", "traitlets", "asyncio")
 
     class Block:
         def find_spec(self, name, path=None, target=None):
@@ -109,7 +109,7 @@ _NO_HEAVY = textwrap.dedent(
     [("list",), ("list", "--json"), ("history",), ("history", "etl", "--json"), ("show", "{first}"),
      ("show", "{first}", "--json"), ("dag", "etl"), ("dag", "etl", "--json"), ("dag", "etl", "-o", "x.svg")],
 )
-def test_read_commands_import_no_widget_plot_or_graph_library(
+def test_read_commands_import_no_widget_plot_graph_or_event_loop_library(
     recorded: dict[str, str], tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     argv = [a.format(**recorded) for a in args]

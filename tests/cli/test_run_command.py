@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCRIPT, Cli, cli_env
+from cli_helpers import SCRIPT, Cli, cli_env
 
 
 def test_run_an_imported_workflow(cli: Cli, flows: Path) -> None:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import io
 import os
 
+from codomyrmex_jupyter.api.workflow_models import WorkflowStep
 from codomyrmex_jupyter.cli.terminal_progress import LiveDisplay, PlainDisplay, StepEvents
 from codomyrmex_jupyter.engine.runner import Run
 from codomyrmex_jupyter.engine.state import StepRecord
 
 
-class _Step:
-    def __init__(self, name: str, deps: tuple[str, ...] = ()) -> None:
-        self.name, self.dependencies, self.module, self.action = name, list(deps), "m", "a"
-
-
 def _run(n: int) -> Run:
-    run = Run([_Step(f"s{i}") for i in range(n)], workflow="wf", run_id="abcdef0123456789")
+    steps = [WorkflowStep(f"s{i}", "m", "a") for i in range(n)]
+    run = Run(steps, workflow="wf", run_id="abcdef0123456789")
     run.status, run.start = "running", 100.0
     return run
 

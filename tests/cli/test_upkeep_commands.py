@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_helpers import Cli
 from store_builders import big_store
 
 from codomyrmex_jupyter.engine.store import Store
@@ -70,6 +70,9 @@ def test_prune_older_than_and_keep_together(cli: Cli, big: Path) -> None:
 def test_prune_keeps_running_runs(cli: Cli, big: Path) -> None:
     store = Store(big.parent)
     store.start_run("live" + "0" * 28, "etl", version=1, start=time.time() - 10 * 86400, parameters={})
+    with store._write() as conn:  # a process on another machine, alive: it beat a moment ago
+        conn.execute("UPDATE runs SET host='elsewhere', heartbeat=? WHERE run_id=?",
+                     (time.time(), "live" + "0" * 28))
     store.close()
     assert cli("prune", "--keep", "0", "--json").json()["runs"] == N_RUNS
     (left,) = cli("history", "--json").json()
