@@ -47,6 +47,9 @@ _ASCII = {
     "pending": ".", "ready": ".", "running": ">", "retrying": "~", "succeeded": "+",
     "failed": "x", "skipped": "-", "cancelled": "/", "cached": "=",
 }
+# the bar's segments, in order, and which state goes in which
+_BAR_ORDER = ("succeeded", "failed", "skipped")
+_BAR_GROUP = {"cached": "succeeded", "cancelled": "skipped"}
 # which steps to show first when not all fit
 _PRIORITY = {"running": 0, "retrying": 0, "failed": 1, "ready": 3, "pending": 4}
 
@@ -210,9 +213,20 @@ class LiveDisplay:
         return sorted(ranked[: room - 1])
 
     def _bar(self, run: Run, now: float, width: int = 30) -> str:
+        """Finished steps as a bar, coloured by outcome (failed red, skipped grey, the rest green)."""
         total = len(run.records) or 1
-        done = sum(1 for r in run.records if r.status in TERMINAL_STATES)
-        filled = round(width * done / total)
+        counts = dict.fromkeys(_BAR_ORDER, 0)
+        for r in run.records:
+            if r.status in TERMINAL_STATES:
+                counts[_BAR_GROUP.get(r.status, r.status)] += 1
+        done = sum(counts.values())
         full, empty = self.bar_chars
-        bar = self._paint(full * filled, "32") + empty * (width - filled)
+        parts, used = [], 0
+        for state in _BAR_ORDER:
+            cells = round(width * (used + counts[state]) / total) - round(width * used / total)
+            used += counts[state]
+            if cells:
+                parts.append(self._paint(full * cells, _COLORS[state]))
+        filled = round(width * done / total)
+        bar = "".join(parts) + empty * (width - filled)
         return f"  [{bar}] {done}/{len(run.records)} steps  {format_duration(_elapsed(run, now))}"

@@ -76,3 +76,11 @@ def test_plain_lines_skip_bookkeeping_states() -> None:
         "[    1.0s] s0 running", "[    1.0s] s0 failed in 250ms: ValueError: no",
     ]
     assert events.drain() == []
+
+
+def test_the_bar_shows_outcomes_in_their_colours() -> None:
+    run = _run(4)
+    for rec, status in zip(run.records, ("succeeded", "failed", "cancelled", "running"), strict=True):
+        _set(rec, status, 100.0, None if status == "running" else 101.0)
+    bar = LiveDisplay(io.StringIO(), color=True)._bar(run, 102.0, width=8)
+    assert bar.startswith("  [\x1b[32m##\x1b[0m\x1b[31m##\x1b[0m\x1b[90m##\x1b[0m--] 3/4 steps")
