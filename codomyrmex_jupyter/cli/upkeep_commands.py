@@ -42,11 +42,19 @@ def _space_line(data: dict[str, Any]) -> str:
     )
 
 
-def _reclaim_later(store: Any, report: Any) -> None:
-    try:
-        report.bytes_after = retention.reclaim(store)
-    except StoreError as exc:
-        click.echo(f"note: {exc}", err=True)
+def _finish(store: Any, report: retention.SpaceReport, summary: str, *, as_json: bool) -> None:
+    """Reclaim the space (unless a dry run), then print the report."""
+    if not report.dry_run:
+        try:
+            report.bytes_after = retention.reclaim(store)
+        except StoreError as exc:
+            click.echo(f"note: {exc}", err=True)
+    data = report.to_dict()
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(("would remove " if report.dry_run else "removed ") + summary)
+    click.echo(_space_line(data))
 
 
 @click.command()
@@ -79,17 +87,9 @@ def prune(
         store, keep=keep, older_than=None if older_than is None else retention.days(older_than),
         workflow=workflow, dry_run=dry_run, vacuum=False,
     )
-    if not dry_run:
-        _reclaim_later(store, report)
-    data = report.to_dict()
-    if as_json:
-        echo_json(data)
-        return
-    verb = "would remove" if dry_run else "removed"
     per = ", ".join(f"{n} of {name!r}" for name, n in sorted(report.by_workflow.items()))
-    click.echo(f"{verb} {report.runs} run(s) and {report.step_rows} step record(s)"
-               + (f": {per}" if per else ""))
-    click.echo(_space_line(data))
+    summary = f"{report.runs} run(s) and {report.step_rows} step record(s)" + (f": {per}" if per else "")
+    _finish(store, report, summary, as_json=as_json)
 
 
 @click.command()
@@ -100,14 +100,6 @@ def gc(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Remove orphans (step records of removed runs, unused definition versions); reclaim the space."""
     store = state(ctx).store()
     report = retention.collect_garbage(store, dry_run=dry_run, vacuum=False)
-    if not dry_run:
-        _reclaim_later(store, report)
-    data = report.to_dict()
-    if as_json:
-        echo_json(data)
-        return
-    verb = "would remove" if dry_run else "removed"
-    click.echo(f"{verb} {report.orphan_step_rows} orphan step record(s) and "
+    summary = (f"{report.orphan_step_rows} orphan step record(s) and "
                f"{report.unused_versions} unused definition version(s)")
-    click.echo(_space_line(data))
-
+    _finish(store, report, summary, as_json=as_json)

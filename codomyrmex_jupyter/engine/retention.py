@@ -22,6 +22,7 @@ workflow's current version nor the version of a recorded run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from .store import Store
 __all__ = [
     "GcReport",
     "PruneReport",
+    "SpaceReport",
     "collect_garbage",
     "days",
     "file_bytes",
@@ -48,7 +50,34 @@ _DAY = 86400.0
 
 
 @dataclass
-class PruneReport:
+class SpaceReport:
+    """The database file's size around an upkeep operation.
+
+    Attributes
+    ----------
+    bytes_before, bytes_after:
+        Size of the database file (with its write-ahead log) before and after;
+        ``bytes_after`` is ``None`` for a dry run or when space was not reclaimed.
+    dry_run:
+        Nothing was removed.
+    """
+
+    bytes_before: int = 0
+    bytes_after: int | None = None
+    dry_run: bool = False
+
+    @property
+    def reclaimed(self) -> int | None:
+        """Bytes the file shrank by, when space was reclaimed."""
+        return None if self.bytes_after is None else self.bytes_before - self.bytes_after
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and ``reclaimed``, JSON-friendly."""
+        return {**dataclasses.asdict(self), "reclaimed": self.reclaimed}
+
+
+@dataclass
+class PruneReport(SpaceReport):
     """What a prune removed (or, for a dry run, would remove).
 
     Attributes
@@ -62,58 +91,20 @@ class PruneReport:
     payload_bytes:
         Bytes of recorded data in the removed rows (what a ``VACUUM`` can
         give back at most).
-    bytes_before, bytes_after:
-        Size of the database file (with its write-ahead log) before and after;
-        ``bytes_after`` is ``None`` for a dry run or when space was not reclaimed.
-    dry_run:
-        Nothing was removed.
     """
 
     runs: int = 0
     step_rows: int = 0
     by_workflow: dict[str, int] = field(default_factory=dict)
     payload_bytes: int = 0
-    bytes_before: int = 0
-    bytes_after: int | None = None
-    dry_run: bool = False
-
-    @property
-    def reclaimed(self) -> int | None:
-        """Bytes the file shrank by, when space was reclaimed."""
-        return None if self.bytes_after is None else self.bytes_before - self.bytes_after
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict (with ``reclaimed``)."""
-        return {
-            "dry_run": self.dry_run, "runs": self.runs, "step_rows": self.step_rows,
-            "by_workflow": dict(self.by_workflow), "payload_bytes": self.payload_bytes,
-            "bytes_before": self.bytes_before, "bytes_after": self.bytes_after,
-            "reclaimed": self.reclaimed,
-        }
 
 
 @dataclass
-class GcReport:
+class GcReport(SpaceReport):
     """What :func:`collect_garbage` removed (or would remove)."""
 
     orphan_step_rows: int = 0
     unused_versions: int = 0
-    bytes_before: int = 0
-    bytes_after: int | None = None
-    dry_run: bool = False
-
-    @property
-    def reclaimed(self) -> int | None:
-        """Bytes the file shrank by, when space was reclaimed."""
-        return None if self.bytes_after is None else self.bytes_before - self.bytes_after
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict (with ``reclaimed``)."""
-        return {
-            "dry_run": self.dry_run, "orphan_step_rows": self.orphan_step_rows,
-            "unused_versions": self.unused_versions, "bytes_before": self.bytes_before,
-            "bytes_after": self.bytes_after, "reclaimed": self.reclaimed,
-        }
 
 
 def file_bytes(store: Store) -> int:
