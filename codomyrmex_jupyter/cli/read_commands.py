@@ -18,6 +18,7 @@ from .common import CliError, echo_json, iso, state
 
 if TYPE_CHECKING:
     from ..engine.graph import Graph
+    from ..engine.store import Store
 
 __all__ = ["dag", "history", "list_workflows", "run_document", "show"]
 
@@ -107,17 +108,28 @@ def _run_json(row: dict[str, Any]) -> dict[str, Any]:
 @click.pass_context
 def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """One run: status, parameters, every step, errors (RUN is an id or a unique prefix)."""
-    st = state(ctx)
-    row = st.store().get_run(run_id)
-    if row is None:
-        raise CliError(
-            f"no run with id {run_id!r} (or the prefix is not unique); "
-            "see `codomyrmex-jupyter history` for run ids"
-        )
+    row = _find_run(state(ctx).store(), run_id)
     if as_json:
         echo_json(run_document(row))
         return
     click.echo(_run_text(row))
+
+
+def _find_run(store: Store, run_id: str) -> dict[str, Any]:
+    """The run ``run_id`` names (an id, or a prefix of 4+ characters matching one run)."""
+    from ..engine.validation import check_run_prefix
+    from ..errors import AmbiguousRunError
+
+    check_run_prefix(run_id)
+    row = store.get_run(run_id, exact=True)
+    if row is None:
+        ids = store.find_run_ids(run_id, limit=10)
+        if len(ids) > 1:
+            raise AmbiguousRunError(run_id, ids)
+        row = store.get_run(ids[0], exact=True) if ids else None
+    if row is None:
+        raise CliError(f"no run with id {run_id!r}; see `codomyrmex-jupyter history` for run ids")
+    return row
 
 
 def run_document(row: dict[str, Any]) -> dict[str, Any]:

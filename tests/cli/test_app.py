@@ -64,7 +64,8 @@ def test_usage_errors_are_one_line_with_exit_2(
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (("show", "zzzzzz"), "no run with id 'zzzzzz'"),
+        (("show", "zzzzzz"), "no run with id 'zzzzzz'; see `codomyrmex-jupyter history` for run ids"),
+        (("show", "ab"), "run id 'ab' is too short: give at least 4 characters"),
         (("history", "nope"), "no workflow named 'nope'; defined: broken, etl"),
         (("dag", "nope"), "no workflow named 'nope'"),
         (("run", "nope"), "no workflow named 'nope'"),

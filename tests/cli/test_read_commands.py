@@ -117,3 +117,15 @@ def test_read_commands_import_no_widget_plot_graph_or_event_loop_library(
                           env=cli_env(), cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "LOADED []" in proc.stderr
+
+
+def test_show_names_an_ambiguous_prefix(cli: Cli, _isolated_home: Path) -> None:
+    from store_builders import big_store
+
+    big_store(_isolated_home, 3)  # ids run000000xx..., run000001xx..., run000002xx...
+    result = cli("show", "run0")
+    assert result.code == 2
+    (line,) = result.err.splitlines()
+    assert "run id prefix 'run0' matches 3 runs (run000000" in line
+    assert cli("show", "run000001", "--json").json()["run_id"].startswith("run000001")
+
