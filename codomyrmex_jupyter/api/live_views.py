@@ -136,5 +136,10 @@ class LiveSet(Set[K], Generic[K]):
     def __len__(self) -> int:
         return len(list(self._members()))
 
+    @classmethod
+    def _from_iterable(cls, it: Iterable[Any]) -> set[Any]:
+        # Set operations (``view - other``) give plain sets, not views.
+        return set(it)
+
     def __repr__(self) -> str:
         return repr(set(self))

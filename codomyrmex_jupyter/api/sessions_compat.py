@@ -68,6 +68,11 @@ class OrchestrationEngineCompat:
             hint="use create_session, cleanup_session or delete_session",
         )
 
+    @property
+    def active_sessions(self) -> LiveDict[str, OrchestrationSession]:
+        """Alias of :attr:`sessions` (the original package's name)."""
+        return self.sessions
+
     def _open_ids(self) -> list[str]:
         with self._lock:
             return [sid for sid in self._sessions if self._open_or_missing(sid) is not MISSING]

@@ -249,7 +249,8 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         """Counts per status, workers in use and throughput.
 
         Keys: ``total_tasks``, one per :class:`TaskStatus` value (tasks of
-        this orchestrator), ``by_status`` (the same counts), ``active_workers``,
+        this orchestrator; ``ready`` only when a task has that status),
+        ``by_status`` (the same counts), ``active_workers``,
         ``max_workers``, ``executing`` (started), ``history`` (past tasks
         loaded from the store), ``finished`` and ``throughput`` (tasks
         finished per second since execution first started).

@@ -29,7 +29,7 @@ from ..engine.graph import Graph, compile_graph
 from ..errors import CodomyrmexError, UnknownWorkflowError
 from .live_views import MISSING, LiveDict
 from .workflow_files import read_workflow_folder, write_workflow_file
-from .workflow_models import WorkflowExecution, WorkflowStep
+from .workflow_models import WorkflowExecution, WorkflowStep, step_from_dict
 
 if TYPE_CHECKING:
     from ..engine.store import Store
@@ -88,15 +88,24 @@ class WorkflowManagerCompat:
 
     def _workflow_names(self) -> list[str]:
         names = dict.fromkeys(row["name"] for row in self.store.list_workflows())
-        with self._lock:
-            names.update(dict.fromkeys(self._workflows))
+        with self._lock:  # unsaved ones; stored ones are read from the store
+            names.update(dict.fromkeys(n for n, e in self._workflows.items() if e[2] is None))
         return sorted(names)
 
     def _steps_or_missing(self, name: str) -> Any:
+        """The steps of ``name`` as the store has them now (another process may have changed it)."""
         if not isinstance(name, str):
             return MISSING
-        steps = self.get_workflow(name)
-        return MISSING if steps is None else steps
+        with self._lock:
+            entry = self._workflows.get(name)
+        if entry is not None and entry[2] is None:  # defined here without saving
+            return list(entry[0])
+        row = self.store.load_workflow(name)
+        if row is None:
+            return MISSING
+        if entry is not None and entry[2] == row["version"]:
+            return list(entry[0])
+        return [step_from_dict(d) for d in row["definition"]]
 
     def _assign_workflow(self, name: str, steps: list[WorkflowStep]) -> None:
         # A dict assignment cannot return False: an invalid workflow raises.
