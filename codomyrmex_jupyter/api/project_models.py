@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ProjectError, WorkflowValidationError
+from .aliases import Alias
 
 __all__ = ["PROJECT_FILE", "Project", "ProjectStatus", "ProjectTemplate", "ProjectType"]
 
@@ -163,23 +164,9 @@ class Project:
         self.project_type = _coerce(ProjectType, self.project_type)
         self.status = _coerce(ProjectStatus, self.status)
 
-    @property
-    def type(self) -> ProjectType:
-        """Alias of :attr:`project_type` (the original package's name)."""
-        return self.project_type
+    type = Alias("project_type", lambda v: _coerce(ProjectType, v))
 
-    @type.setter
-    def type(self, value: ProjectType) -> None:
-        self.project_type = _coerce(ProjectType, value)
-
-    @property
-    def template(self) -> str | None:
-        """Alias of :attr:`template_name` (the original package's name)."""
-        return self.template_name
-
-    @template.setter
-    def template(self, value: str | None) -> None:
-        self.template_name = value
+    template = Alias("template_name")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (enum values, ISO times), with both names of aliased fields."""
@@ -335,14 +322,7 @@ class ProjectTemplate:
         """Bring ``project_type`` back to a member."""
         self.project_type = _coerce(ProjectType, self.project_type)
 
-    @property
-    def type(self) -> ProjectType:
-        """Alias of :attr:`project_type` (the original package's name)."""
-        return self.project_type
-
-    @type.setter
-    def type(self, value: ProjectType) -> None:
-        self.project_type = _coerce(ProjectType, value)
+    type = Alias("project_type", lambda v: _coerce(ProjectType, v))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, with both ``project_type`` and ``type``."""

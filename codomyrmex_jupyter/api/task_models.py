@@ -19,6 +19,7 @@ from typing import Any
 
 from ..engine.store import encode_json
 from ..errors import NotStorableError, TaskError
+from .aliases import Alias
 from .resources import ResourceType
 
 __all__ = [
@@ -177,32 +178,9 @@ class TaskResult:
         self.memory_usage = memory_usage
         self.metadata = dict(metadata) if metadata else {}
 
-    @property
-    def data(self) -> Any:
-        """Alias of :attr:`value` (the original package's name)."""
-        return self.value
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        self.value = value
-
-    @property
-    def error_message(self) -> str | None:
-        """Alias of :attr:`error` (the original package's name)."""
-        return self.error
-
-    @error_message.setter
-    def error_message(self, value: str | None) -> None:
-        self.error = value
-
-    @property
-    def execution_time(self) -> float:
-        """Alias of :attr:`duration` (the original package's name)."""
-        return self.duration
-
-    @execution_time.setter
-    def execution_time(self, value: float) -> None:
-        self.duration = value
+    data = Alias("value")
+    error_message = Alias("error")
+    execution_time = Alias("duration")
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, under the original package's names where they differ."""
