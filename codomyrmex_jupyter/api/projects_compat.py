@@ -35,6 +35,7 @@ from .documentation import DocumentationGenerator
 from .live_views import MISSING, LiveDict
 from .paths import contained
 from .project_models import PROJECT_FILE, Project, ProjectStatus, ProjectTemplate
+from .project_templates import BUILTIN_TEMPLATES
 
 if TYPE_CHECKING:
     from .projects import _Docs
@@ -196,6 +197,10 @@ class ProjectManagerCompat:
         """
         if self.templates_dir is None:
             log.warning("template %r not saved: this manager has no templates_dir", template.name)
+            return False
+        if template.name in BUILTIN_TEMPLATES:
+            log.warning("template %r not saved: it is a built-in template's name; pick another",
+                        template.name)
             return False
         try:
             self._validate_template(template)

@@ -126,7 +126,11 @@ class ResourceManagerCompat:
             for resource_id in booked:
                 self.release_resource(holder, resource_id)
             for old in before:
-                self._book(holder, old)
+                try:
+                    self._book(holder, old)
+                except ResourceUnavailable as exc:  # taken by another thread meanwhile
+                    log.warning("allocation of %r to %r not restored: %s",
+                                old.resource_id, holder, exc)
             raise
 
     def _assign_one(self, holder: str, resource_id: str, allocation: ResourceAllocation) -> None:

@@ -32,6 +32,9 @@ __all__ = ["read_workflow_file", "read_workflow_folder", "workflow_document", "w
 
 log = logging.getLogger(__name__)
 
+# The file Project.save writes into <project>/.codomyrmex/, which may be a config dir too.
+_PROJECT_RECORD = "project.json"
+
 
 def workflow_document(name: str, steps: Sequence[WorkflowStep]) -> dict[str, Any]:
     """The original's JSON document of a workflow (every step field spelled out)."""
@@ -86,6 +89,8 @@ def read_workflow_folder(folder: Path) -> dict[str, list[WorkflowStep]]:
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.json")):
+        if path.name == _PROJECT_RECORD:
+            continue  # a project's own record (Project.save), not a workflow
         entry = read_workflow_file(path)
         if entry is None:
             continue

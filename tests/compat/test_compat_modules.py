@@ -165,11 +165,31 @@ def test_legacy_script_runs_unchanged_in_a_fresh_interpreter(tmp_path: Path) -> 
         queue = TaskQueue()
         queue.add_task(Task(module="m", action="a"))
         assert queue.get_next_ready_task(set()).name == "m.a"
+
+        import json, pathlib, sys
+        from codomyrmex.project_orchestration import WorkflowManager
+        from codomyrmex.project_orchestration.project_manager import Project, ProjectManager
+        folder = pathlib.Path(sys.argv[1])
+        (folder / "old").mkdir()
+        (folder / "old" / "nightly.json").write_text(json.dumps({"name": "nightly", "steps": [
+            {"name": "env", "module": "environment_setup", "action": "check_environment",
+             "parameters": {}, "dependencies": [], "timeout": None, "retry_count": 0,
+             "max_retries": 3}]}))
+        old = WorkflowManager(config_dir=folder / "old")
+        assert list(old.workflows) == ["nightly"]
+        assert asyncio.run(old.execute_workflow("nightly")).status.value == "completed"
+
+        pm = ProjectManager(projects_dir=str(folder / "projects"),
+                            templates_dir=str(folder / "templates"))
+        made = pm.create_project("study", "A study", "research", path=str(folder / "study"))
+        assert (folder / "study" / "AGENTS.md").read_text().startswith("# study")
+        assert (folder / "study" / "notebooks" / "README.md").is_file()
+        assert Project.load(folder / "study").template == "research"
         print("legacy ok")
     """))
     env_home = tmp_path / "home"
     out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+        [sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120,
         env={"CODOMYRMEX_HOME": str(env_home), "PATH": "/usr/bin:/bin"}, check=False,
     )
     assert out.returncode == 0, out.stderr

@@ -143,6 +143,7 @@ def test_save_template_writes_the_original_json(pm: ProjectManager, tmp_path: Pa
     again = ProjectManager(str(tmp_path / "projects"), str(tmp_path / "templates"))
     assert again.get_template("saved") == t
     assert ProjectManager().save_template(t) is False  # no templates_dir
+    assert pm.save_template(ProjectTemplate("research")) is False  # a built-in's name
     assert pm.save_template(ProjectTemplate("../x")) is False
 
 

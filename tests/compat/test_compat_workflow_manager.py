@@ -161,6 +161,15 @@ def test_a_folder_of_original_definitions_loads_at_start(
     assert m.run_workflow("etl").status.value == "completed"
 
 
+def test_a_project_record_in_the_folder_is_not_a_workflow(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(tmp_path, "project.json", {"name": "p", "type": "custom"})
+    with caplog.at_level(logging.WARNING):
+        m = WorkflowManager(config_dir=tmp_path)
+    assert m.workflows == {} and caplog.text == ""
+
+
 def test_a_stored_definition_wins_over_a_file(tmp_path: Path) -> None:
     WorkflowManager(config_dir=tmp_path).create_workflow("etl", _steps())
     _write(tmp_path, "etl.json", _original_doc("etl"))
