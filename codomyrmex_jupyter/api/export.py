@@ -47,9 +47,10 @@ if TYPE_CHECKING:
     from .workflow_manager import WorkflowManager
     from .workflow_models import WorkflowStep
 
-__all__ = ["ExportError", "ExportResult", "export_workflow"]
+__all__ = ["MODULE_SUFFIXES", "ExportError", "ExportResult", "export_workflow"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
+MODULE_SUFFIXES = (".py", *_YAML_SUFFIXES)
 
 
 class ExportError(CodomyrmexError, ValueError):

@@ -43,6 +43,7 @@ from .history_limit import HistoryLimit, check_history_limit
 from .module_workflows import module_workflow, stored_version
 from .recorder import RunRecorder
 from .run_handle import RunHandle
+from .workflow_compat import WorkflowManagerCompat
 from .workflow_listing import describe_workflow, stored_workflows
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 ListenerFactory = Callable[[Run, WorkflowExecution], "RunListener | None"]
 
 
-class WorkflowManager:
+class WorkflowManager(WorkflowManagerCompat):
     """Manages workflow definitions, execution, and persistence.
 
     Parameters
@@ -80,6 +81,10 @@ class WorkflowManager:
     history_limit:
         Keep only the newest ``N`` runs of each workflow: older ones are
         pruned after every run. ``None`` (the default) keeps every run.
+
+    Workflow files of the original package (``<name>.json``) found in
+    ``config_dir`` are loaded too (see
+    :class:`~codomyrmex_jupyter.api.workflow_compat.WorkflowManagerCompat`).
     """
 
     def __init__(
@@ -113,6 +118,8 @@ class WorkflowManager:
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
         self._lock = threading.RLock()
+        if store is None:  # a config dir of our own: old <name>.json definitions in it load
+            self._load_workflow_folder()
 
     # -- definitions -------------------------------------------------------------------
     def validate(self, steps: Sequence[WorkflowStep]) -> Graph:
@@ -173,6 +180,7 @@ class WorkflowManager:
         save: bool,
         source: str | None,
         callables: Mapping[str, Callable[..., Any]] | None,
+        origin: str | None = None,
     ) -> int | None:
         check_name(name, "workflow name")
         graph = self.validate(steps)
@@ -184,7 +192,7 @@ class WorkflowManager:
             log.warning("workflow %r: action %s is not registered yet", name, missing)
         version = None
         if save:
-            origin = "cell" if callables else "api"
+            origin = origin or ("cell" if callables else "api")
             version = self.store.save_workflow(
                 name, [s.to_dict() for s in steps], source=source, origin=origin
             )
@@ -514,14 +522,18 @@ class WorkflowManager:
         ``average_duration``, ``p95_duration``, ``workflows`` (per workflow:
         runs, successes, failures, mean and p95 duration), ``steps`` (per
         ``workflow.step``: runs, failures, retries, mean and p95 duration)
-        and ``module_usage`` (steps executed per module).
+        and ``module_usage`` (steps executed per module); the original
+        package's keys too: ``performance_stats`` (the ``steps`` table),
+        ``average_execution_time`` and ``module_usage_stats`` (per module:
+        ``count`` of steps executed and their ``total_time``).
         """
         runs = self.store.run_durations(workflow_name)
         statuses = [r["status"] for r in runs]
         total = len(runs)
         ok = statuses.count("completed")
         durations = [r["duration"] for r in runs if r["duration"] is not None]
-        return {
+        step_rows = self.store.step_durations(workflow_name)
+        summary = {
             "total_workflows_executed": total,
             "successful_executions": ok,
             "failed_executions": statuses.count("failed"),
@@ -530,9 +542,11 @@ class WorkflowManager:
             "average_duration": statistics.fmean(durations) if durations else 0.0,
             "p95_duration": _p95(durations),
             "workflows": _group_runs(runs),
-            "steps": _group_steps(self.store.step_durations(workflow_name)),
+            "steps": _group_steps(step_rows),
             "module_usage": self._module_usage(workflow_name),
         }
+        summary.update(self._original_summary_keys(summary, step_rows))
+        return summary
 
     def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
         usage: dict[str, int] = {}
@@ -545,29 +559,53 @@ class WorkflowManager:
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))
 
-    def export_workflow(
-        self, name: str, path: str | Path, *, module: str | None = None, force: bool = False
-    ) -> ExportResult:
-        """Write workflow ``name`` to ``path`` so it runs outside this notebook.
+    def export_workflow(  # type: ignore[override]  # the original's folder form still works
+        self,
+        name: str,
+        path: str | Path | None = None,
+        *,
+        module: str | None = None,
+        force: bool = False,
+        overwrite: bool = False,
+    ) -> ExportResult | Path:
+        """Write workflow ``name`` to ``path`` so it runs (or loads) elsewhere.
 
-        A workflow of notebook functions becomes a plain Python module (its
-        step functions and the helpers, imports and literal globals they use,
-        ``@action`` registrations under ``module`` and the definition);
-        importing it is enough to run the workflow by name. A workflow of
-        registered actions becomes YAML (``.yaml``/``.yml``) or a module
-        holding the definition (``.py``). See :mod:`.export`.
+        The path says what is written:
+
+        * ``NAME.py``: a plain Python module. A workflow of notebook functions
+          brings its step functions and the helpers, imports and literal
+          globals they use, ``@action`` registrations under ``module`` and
+          the definition; importing it is enough to run the workflow by name
+          (see :mod:`.export`). A workflow of registered actions brings its
+          definition.
+        * ``NAME.yaml`` / ``.yml``: the YAML of a workflow of registered actions.
+        * a folder (default ``config_dir``): ``<folder>/<name>.json`` in the
+          original package's format (see docs/compatibility.md); returns its path.
+
+        ``force`` (or ``overwrite``) replaces an existing file.
 
         Raises
         ------
         ExportError
-            Nothing was written: the path exists (pass ``force=True``), or a
-            step uses something that cannot be carried over (named).
+            Nothing was written: the file exists, the suffix does not fit, or
+            a step uses something that cannot be carried over (named).
+        FileExistsError
+            The original's ``<name>.json`` exists and neither flag is set.
         UnknownWorkflowError
             No workflow of that name.
         """
-        from .export import export_workflow
+        from .export import MODULE_SUFFIXES, ExportError, export_workflow
 
-        return export_workflow(self, name, path, module=module, force=force)
+        target = Path(path) if path is not None else None
+        replace = force or overwrite
+        if target is None or target.suffix == "" or target.is_dir():
+            return super().export_workflow(name, target, overwrite=replace)
+        if target.suffix not in MODULE_SUFFIXES:
+            raise ExportError(
+                f"export to a .py module, a .yaml file or a folder (for the original's <name>.json), "
+                f"not {target.name!r}"
+            )
+        return export_workflow(self, name, target, module=module, force=replace)
 
     def actions(self) -> list[str]:
         """Every registered ``module.action``."""

@@ -178,8 +178,8 @@ def test_overwrite_needs_force(manager: WorkflowManager, tmp_path: Path) -> None
     assert target.read_text() == "# mine\n"
     manager.export_workflow("tiny", target, force=True)
     assert "def only():" in target.read_text()
-    with pytest.raises(ExportError, match="is a directory"):
-        manager.export_workflow("tiny", tmp_path)
+    # a folder keeps the original package's form: <folder>/<name>.json
+    assert manager.export_workflow("tiny", tmp_path / "out") == tmp_path / "out" / "tiny.json"
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,8 @@ def test_overwrite_needs_force(manager: WorkflowManager, tmp_path: Path) -> None
         ("my-flow.py", None, "'my-flow.py' cannot be imported: name the file with a Python identifier, "
          "e.g. my_flow.py"),
         ("flow.py", "not valid", "--module must be a dotted Python name"),
-        ("flow.txt", None, "export to a .py module or a .yaml file, not 'flow.txt'"),
+        ("flow.txt", None, "export to a .py module, a .yaml file or a folder (for the original's "
+         "<name>.json), not 'flow.txt'"),
         ("flow.yaml", None, "'tiny' runs notebook functions (only); export it to a .py module instead"),
     ],
 )

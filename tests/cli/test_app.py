@@ -66,9 +66,9 @@ def test_usage_errors_are_one_line_with_exit_2(
     [
         (("show", "zzzzzz"), "no run with id 'zzzzzz'; see `codomyrmex-jupyter history` for run ids"),
         (("show", "ab"), "run id 'ab' is too short: give at least 4 characters"),
-        (("history", "nope"), "no workflow named 'nope'; defined: broken, etl"),
-        (("dag", "nope"), "no workflow named 'nope'"),
-        (("run", "nope"), "no workflow named 'nope'"),
+        (("history", "nope"), "Workflow 'nope' not found; defined: broken, etl"),
+        (("dag", "nope"), "Workflow 'nope' not found"),
+        (("run", "nope"), "Workflow 'nope' not found"),
     ],
 )
 def test_unknown_names_exit_2(cli: Cli, recorded: dict[str, str], args: tuple[str, ...], fragment: str) -> None:

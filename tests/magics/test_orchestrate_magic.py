@@ -183,13 +183,13 @@ def test_dashboard_is_a_widget(ip: Any) -> None:
         ("run", "the following arguments are required: name; usage: %orchestrate run"),
         ("run etl --timeout soon", "argument --timeout: invalid float value: 'soon'"),
         ("run etl --bogus", "unrecognized arguments: --bogus; usage: %orchestrate run [-p KEY=VALUE]"),
-        ("run nope", "no workflow named 'nope'; defined: etl"),
+        ("run nope", "Workflow 'nope' not found; defined: etl"),
         ("run etl -p x", "parameter 'x' must look like name=value (e.g. -p n=5)"),
         ("run etl --executor dask://nohost", "--executor must be 'local' or dask://HOST:PORT"),
         ("run etl --executor spark://h:1", "--executor must be 'local' or dask://HOST:PORT"),
         ("show zzzz", "%orchestrate show: no run with id 'zzzz'"),
         ("cancel zzzz", "%orchestrate cancel: no run with id 'zzzz'"),
-        ("dag nope", "%orchestrate dag: no workflow named 'nope'"),
+        ("dag nope", "%orchestrate dag: Workflow 'nope' not found"),
         ("history -n 0", "%orchestrate history: -n must be at least 1, got 0"),
         ("config --loop fibers", "argument --loop: invalid choice: 'fibers'"),
         ("run etl 'unclosed", "No closing quotation"),
@@ -247,7 +247,7 @@ def test_export_writes_a_module_once_unless_forced(etl: Any, usage_error: Any, t
     message = usage_error(f"export etl {target}")
     assert message == f"%orchestrate export: {target} exists; pass --force (force=True) to overwrite it"
     assert etl.run_line_magic("orchestrate", f"export etl {target} --force").module == "etl_flow"
-    assert usage_error("export nope x.py").startswith("%orchestrate export: no workflow named 'nope'")
+    assert usage_error("export nope x.py").startswith("%orchestrate export: Workflow 'nope' not found")
 
 
 def test_config_history_limit(ip: Any, usage_error: Any) -> None:
