@@ -186,3 +186,16 @@ def test_on_a_dask_cluster_the_workers_import_the_module(
         assert {s["name"]: s["result"] for s in data["steps"]} == {"load": [0, 1, 2, 3, 4, 5], "total": 15}
     finally:
         cluster.close()
+
+
+def test_registered_actions_need_no_import(cli: Cli, _isolated_home: Path) -> None:
+    from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
+    from codomyrmex_jupyter.api.workflow_models import WorkflowStep
+
+    manager = WorkflowManager(config_dir=_isolated_home)
+    manager.create_workflow("env", [WorkflowStep("check", "environment_setup", "check_environment")])
+    manager.close()
+    data = cli("run", "env", "--json").json()
+    assert data["status"] == "completed"
+    (step,) = data["steps"]
+    assert step["result"]["python"]["version"].count(".") == 2
