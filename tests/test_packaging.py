@@ -29,6 +29,9 @@ def test_wheel_ships_the_labextension(tmp_path: Path) -> None:
     assert any(n.startswith(prefix + "static/remoteEntry.") for n in names)
     assert "codomyrmex_jupyter/py.typed" in names
     assert not any("node_modules" in n for n in names)
+    assert "codomyrmex_jupyter/cli/app.py" in names and "codomyrmex_jupyter/__main__.py" in names
+    entry_points = zipfile.ZipFile(wheel).read("codomyrmex_jupyter-0.1.0.dist-info/entry_points.txt").decode()
+    assert "codomyrmex-jupyter = codomyrmex_jupyter.cli:run" in entry_points
 
 
 def test_jupyter_lists_the_extension_enabled() -> None:
