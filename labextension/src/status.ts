@@ -270,12 +270,14 @@ export function activateStatusItem(
   tracker: INotebookTracker,
   statusBar: IStatusBar | null
 ): void {
+  // The bridge answers the kernel's comm even where there is no status bar
+  // (Notebook 7): a comm the frontend does not know is an error in the console.
+  const model = new StatusModel();
+  new StatusBridge(tracker, model);
   if (statusBar === null) {
     return;
   }
-  const model = new StatusModel();
   const view = new StatusView(model);
-  new StatusBridge(tracker, model);
   statusBar.registerStatusItem('codomyrmex-jupyter:status', {
     item: view,
     align: 'left',
