@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import statistics
 import threading
 import uuid
@@ -20,10 +21,29 @@ from ..engine.graph import Graph, compile_graph
 from ..engine.home import locate_config_dir
 from ..engine.runner import Run
 from ..engine.store import Store
-from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
+from ..engine.validation import (
+    check_count,
+    check_delay,
+    check_mapping,
+    check_name,
+    check_run_id,
+    check_run_prefix,
+    check_seconds,
+    check_step,
+    check_steps,
+)
+from ..errors import (
+    AmbiguousRunError,
+    ArgumentError,
+    ArgumentTypeError,
+    CodomyrmexError,
+    StepTypeError,
+    UnknownWorkflowError,
+)
 from .recorder import RunRecorder
 from .run_handle import RunHandle
 from .run_parameters import check_run_parameters
+from .workflow_compat import WorkflowManagerCompat
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
 __all__ = ["WorkflowManager"]
@@ -33,7 +53,7 @@ log = logging.getLogger(__name__)
 ListenerFactory = Callable[[Run, WorkflowExecution], "RunListener | None"]
 
 
-class WorkflowManager:
+class WorkflowManager(WorkflowManagerCompat):
     """Manages workflow definitions, execution, and persistence.
 
     Parameters
@@ -55,6 +75,10 @@ class WorkflowManager:
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
         Module prefixes whose ``module:function`` actions may be imported.
+
+    Workflow files of the original package (``<name>.json``) found in
+    ``config_dir`` are loaded too (see
+    :class:`~codomyrmex_jupyter.api.workflow_compat.WorkflowManagerCompat`).
     """
 
     def __init__(
@@ -68,7 +92,9 @@ class WorkflowManager:
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
     ) -> None:
-        self.config_location = locate_config_dir(config_dir)
+        max_concurrency = check_count(max_concurrency, "max_concurrency", minimum=1)
+        retry_backoff = check_delay(retry_backoff, "retry_backoff")
+        self.config_location = locate_config_dir(check_directory(config_dir, "config_dir"))
         self.config_dir = self.config_location.path
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
@@ -85,6 +111,8 @@ class WorkflowManager:
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
         self._lock = threading.RLock()
+        if store is None:  # a config dir of our own: old <name>.json definitions in it load
+            self._load_workflow_folder()
 
     # -- definitions -------------------------------------------------------------------
     def validate(self, steps: Sequence[WorkflowStep]) -> Graph:
@@ -97,19 +125,7 @@ class WorkflowManager:
         CycleError
             The dependencies form a cycle (``err.cycle`` names it).
         """
-        for i, step in enumerate(steps):
-            if not isinstance(step, WorkflowStep):
-                raise WorkflowValidationError(
-                    f"step #{i + 1} is a {type(step).__name__}; use WorkflowStep(...)"
-                )
-            if step.max_retries < 0:
-                raise WorkflowValidationError(
-                    f"step {step.name!r}: max_retries must be >= 0", step=step.name
-                )
-            if step.timeout is not None and step.timeout <= 0:
-                raise WorkflowValidationError(
-                    f"step {step.name!r}: timeout must be positive seconds", step=step.name
-                )
+        check_steps(steps, _check_workflow_step)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -157,9 +173,9 @@ class WorkflowManager:
         save: bool,
         source: str | None,
         callables: Mapping[str, Callable[..., Any]] | None,
+        origin: str | None = None,
     ) -> int | None:
-        if not isinstance(name, str) or not name.strip():
-            raise WorkflowValidationError("a workflow needs a non-empty name")
+        check_name(name, "workflow name")
         graph = self.validate(steps)
         if callables:
             self.registry.unregister(NOTEBOOK_MODULE_PREFIX + name)
@@ -169,7 +185,7 @@ class WorkflowManager:
             log.warning("workflow %r: action %s is not registered yet", name, missing)
         version = None
         if save:
-            origin = "cell" if callables else "api"
+            origin = origin or ("cell" if callables else "api")
             version = self.store.save_workflow(
                 name, [s.to_dict() for s in steps], source=source, origin=origin
             )
@@ -190,7 +206,7 @@ class WorkflowManager:
         row = self.store.load_workflow(name)
         if row is None:
             return None
-        steps = [step_from_dict(d) for d in row["definition"]]
+        steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
         entry = (steps, compile_graph(steps), row["version"])
         with self._lock:
             self._workflows[name] = entry
@@ -222,7 +238,12 @@ class WorkflowManager:
         """
         out: dict[str, dict[str, Any]] = {}
         for row in self.store.list_workflows():
-            steps = [step_from_dict(d) for d in row["definition"]]
+            try:
+                steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
+            except CodomyrmexError as exc:  # written by an older version that checked less
+                log.warning("stored workflow %r is not valid: %s", row["name"], exc)
+                out[row["name"]] = {**self._describe(row["name"], [], row), "error": str(exc)}
+                continue
             out[row["name"]] = self._describe(row["name"], steps, row)
         with self._lock:
             unsaved = {n: e for n, e in self._workflows.items() if n not in out}
@@ -275,15 +296,15 @@ class WorkflowManager:
         ``distributed.Client`` or an executor object. A run parameter that
         no step takes raises :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
         """
+        parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         steps, graph, version = self._require(name)
         check_run_parameters(name, steps, self.registry, parameters)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
-        run_id = run_id or uuid.uuid4().hex
         execution = WorkflowExecution(
             workflow_name=name,
             execution_id=run_id,
-            parameters=dict(parameters or {}),
+            parameters=dict(parameters),
             version=version,
             session_id=session_id,
         )
@@ -304,12 +325,36 @@ class WorkflowManager:
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
-        for factory in self.listener_factories:
-            extra = factory(run, execution)
+        for factory in list(self.listener_factories):
+            try:
+                extra = factory(run, execution)
+            except Exception:  # a broken display must not stop the run: drop it, say so once
+                log.exception("listener factory %r failed and was removed", factory)
+                self.listener_factories.remove(factory)
+                continue
             if extra is not None:
                 run.add_listener(extra)
         self._remember(execution)
         return run, execution
+
+    def _check_run_inputs(
+        self, name: Any, parameters: Any, timeout: Any, run_id: Any
+    ) -> tuple[dict[str, Any], float | None, str]:
+        """Check what a run is started with, before anything is stored or started."""
+        check_name(name, "workflow name")
+        params = check_mapping(parameters, "parameters")
+        seconds = check_seconds(timeout, "timeout")
+        if run_id is None:
+            return params, seconds, uuid.uuid4().hex
+        check_run_id(run_id)
+        with self._lock:
+            taken = run_id in self._executions
+        if taken or self.store.get_run(run_id, with_steps=False, exact=True) is not None:
+            raise ArgumentError(
+                f"run_id {run_id!r} is already used by another run; pass a new id or none",
+                argument="run_id",
+            )
+        return params, seconds, run_id
 
     def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
         if not any(s.resources for s in steps):
@@ -330,7 +375,7 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         *,
         executor: Executor | str | None = None,
         listeners: Sequence[RunListener] = (),
@@ -372,7 +417,7 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> WorkflowExecution:
         """Synchronous :meth:`execute_workflow`, usable inside a running event loop.
@@ -387,25 +432,54 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> RunHandle:
         """Start a run on the background loop and return its handle at once."""
+        # Checked here, not only in the coroutine: a refused run must fail now,
+        # not later in a handle nobody may ever wait on.
+        parameters, timeout, run_id = self._check_run_inputs(
+            name, parameters, timeout, kwargs.pop("run_id", None)
+        )
         self._require(name)
-        run_id = kwargs.pop("run_id", None) or uuid.uuid4().hex
         coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
         return RunHandle(self, run_id, name, runtime.spawn(coro))
 
     def cancel_execution(self, run_id: str) -> bool:
-        """Cancel an active run (any thread); True if it was running here."""
+        """Cancel an active run (any thread); True if it was running here.
+
+        ``run_id`` is a run id or a prefix of at least 4 characters that
+        matches one run.
+
+        Raises
+        ------
+        ArgumentError
+            The prefix is shorter than 4 characters.
+        AmbiguousRunError
+            The prefix matches several runs (``err.matches`` lists them).
+        """
+        full = self._resolve_run_id(run_id)
         with self._lock:
-            run = self._active.get(run_id) or next(
-                (r for k, r in self._active.items() if k.startswith(run_id)), None
-            )
+            run = self._active.get(full) if full is not None else None
         if run is None:
             return False
         run.cancel()
         return True
+
+    def _resolve_run_id(self, run_id: str) -> str | None:
+        """The one run id ``run_id`` names (itself, or the run it is a prefix of), or ``None``."""
+        with self._lock:
+            if run_id in self._executions or run_id in self._active:
+                return run_id
+        check_run_prefix(run_id)
+        if self.store.get_run(run_id, with_steps=False, exact=True) is not None:
+            return run_id
+        with self._lock:
+            found = {k for k in (*self._executions, *self._active) if k.startswith(run_id)}
+        found.update(self.store.find_run_ids(run_id, limit=10))
+        if len(found) > 1:
+            raise AmbiguousRunError(run_id, sorted(found))
+        return found.pop() if found else None
 
     def active_runs(self) -> list[WorkflowExecution]:
         """Executions still running in this process."""
@@ -415,14 +489,27 @@ class WorkflowManager:
 
     # -- history ----------------------------------------------------------------------------
     def get_execution(self, run_id: str) -> WorkflowExecution | None:
-        """An execution by id (or unique prefix), from memory or the store."""
+        """An execution by id (or a prefix of at least 4 characters), from memory or the store.
+
+        Raises
+        ------
+        ArgumentError
+            The prefix is shorter than 4 characters.
+        AmbiguousRunError
+            The prefix matches several runs (``err.matches`` lists them).
+        """
         with self._lock:
-            ex = self._executions.get(run_id) or next(
-                (e for k, e in reversed(self._executions.items()) if k.startswith(run_id)), None
-            )
+            ex = self._executions.get(run_id)
         if ex is not None:
             return ex
-        row = self.store.get_run(run_id)
+        full = self._resolve_run_id(run_id)
+        if full is None:
+            return None
+        with self._lock:
+            ex = self._executions.get(full)
+        if ex is not None:
+            return ex
+        row = self.store.get_run(full, exact=True)
         if row is None:
             return None
         ex = _execution_from_row(row)
@@ -450,14 +537,18 @@ class WorkflowManager:
         ``average_duration``, ``p95_duration``, ``workflows`` (per workflow:
         runs, successes, failures, mean and p95 duration), ``steps`` (per
         ``workflow.step``: runs, failures, retries, mean and p95 duration)
-        and ``module_usage`` (steps executed per module).
+        and ``module_usage`` (steps executed per module); the original
+        package's keys too: ``performance_stats`` (the ``steps`` table),
+        ``average_execution_time`` and ``module_usage_stats`` (per module:
+        ``count`` of steps executed and their ``total_time``).
         """
         runs = self.store.run_durations(workflow_name)
         statuses = [r["status"] for r in runs]
         total = len(runs)
         ok = statuses.count("completed")
         durations = [r["duration"] for r in runs if r["duration"] is not None]
-        return {
+        step_rows = self.store.step_durations(workflow_name)
+        summary = {
             "total_workflows_executed": total,
             "successful_executions": ok,
             "failed_executions": statuses.count("failed"),
@@ -466,9 +557,11 @@ class WorkflowManager:
             "average_duration": statistics.fmean(durations) if durations else 0.0,
             "p95_duration": _p95(durations),
             "workflows": _group_runs(runs),
-            "steps": _group_steps(self.store.step_durations(workflow_name)),
+            "steps": _group_steps(step_rows),
             "module_usage": self._module_usage(workflow_name),
         }
+        summary.update(self._original_summary_keys(summary, step_rows))
+        return summary
 
     def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
         usage: dict[str, int] = {}
@@ -494,6 +587,26 @@ class WorkflowManager:
         for run_id in list(self._active):
             self.cancel_execution(run_id)
         self.store.close()
+
+
+def _check_workflow_step(step: Any, position: int) -> None:
+    if not isinstance(step, WorkflowStep):
+        raise StepTypeError(
+            f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
+        )
+    check_step(step, position)
+
+
+def check_directory(value: Any, what: str) -> Path | None:
+    """``None``, or a ``str``/``PathLike`` as a ``Path``."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not os.fspath(value):
+        raise ArgumentTypeError(
+            f"{what} {value!r:.40} is not a path; give a directory as a str or pathlib.Path",
+            argument=what,
+        )
+    return Path(value)
 
 
 def _p95(values: list[float]) -> float:
