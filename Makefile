@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:
-#   make lab    set up .venv and open JupyterLab on the quickstart (make lab-headless: execute it to build/quickstart.html)
+#   make lab    set up .venv, copy the example notebooks to build/examples and open the quickstart
+#               (make lab-headless: execute it into build/quickstart.html)
 #   make test   set up .venv (+ Debian chromium) and run lint, type checks and the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup chromium lab lab-headless test lint typecheck unit ts-test bench bench-quick clean
+.PHONY: setup chromium lab lab-headless test lint typecheck unit ts-test bench bench-quick clean $(EXAMPLES)
 
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/codomyrmex-jupyter
 
@@ -32,13 +33,18 @@ chromium:
 	  echo "installing Debian chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lab: setup
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+EXAMPLES := build/examples
 
-lab-headless: setup
-	mkdir -p build
+# the example notebooks are run from a copy, as a pip user would (they write next to themselves)
+$(EXAMPLES): setup
+	$(PY) -c "from codomyrmex_jupyter.examples import copy_to; copy_to('$(EXAMPLES)', overwrite=True)"
+
+lab: $(EXAMPLES)
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(EXAMPLES)/01_quickstart.ipynb
+
+lab-headless: $(EXAMPLES)
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
-	  notebooks/01_quickstart.ipynb --output-dir build --output quickstart
+	  $(EXAMPLES)/01_quickstart.ipynb --output-dir build --output quickstart
 	@echo "wrote build/quickstart.html"
 
 lint: setup

@@ -28,6 +28,7 @@ def test_wheel_ships_the_labextension(tmp_path: Path) -> None:
     assert prefix + "install.json" in names
     assert any(n.startswith(prefix + "static/remoteEntry.") for n in names)
     assert "codomyrmex_jupyter/py.typed" in names
+    assert "codomyrmex_jupyter/examples/01_quickstart.ipynb" in names  # the example notebooks ship too
     assert not any("node_modules" in n for n in names)
 
 

@@ -189,6 +189,9 @@ SUBCOMMANDS: dict[str, Handler] = {
 }
 
 
+_NO_MANAGER = frozenset({"init"})
+
+
 def overview() -> str:
     """Every subcommand with its usage, what it does and an example (``%orchestrate?``)."""
     return command_help({name: h.parser for name, h in SUBCOMMANDS.items()})  # type: ignore[attr-defined]
@@ -209,7 +212,9 @@ def orchestrate(shell: Any, manager_factory: Callable[[], WorkflowManager], line
     if args is None:
         return None
     try:
-        return handler(shell, manager_factory(), args)
+        # init must not open a store first: it decides which one the kernel uses
+        manager: Any = None if sub in _NO_MANAGER else manager_factory()
+        return handler(shell, manager, args)
     except CodomyrmexError as exc:
         raise usage_error(exc, f"%orchestrate {sub}: ") from None
 
