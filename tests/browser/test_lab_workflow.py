@@ -267,7 +267,7 @@ def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady,
     assert summary.startswith("demo [") and "1 failed, 2 skipped, 3 succeeded" in summary, summary
     assert "first error: validate: ValueError: bad input" in summary, summary
     check_preview(page, out(RUN))
-    shot(page, artifacts, f"{prefix}workflow-details.png", docs=True)
+    shot(page, artifacts, f"{prefix}workflow-details.png", docs=lab)
     step("table, timeline, failure card, preview")
 
     _dashboard_and_background(page)
@@ -304,6 +304,30 @@ def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady,
     page.eval_on_selector(cell(RUN), "e => e.scrollIntoView({block: 'start'})")
     shot(page, artifacts, f"{prefix}workflow-saved.png", docs=True)
     step("reloaded without a kernel: every output drawn")
+    if lab:
+        _html_twin(page, server, artifacts)
+        step("the nbconvert HTML of the saved notebook")
+
+
+def _html_twin(page: Any, server: LabServer, artifacts: Path) -> None:
+    """nbconvert HTML of the saved notebook: the run's twin has the same parts as the view."""
+    import nbconvert
+    import nbformat
+
+    nb = nbformat.read(server.root / NOTEBOOK, as_version=4)
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    path = artifacts / "workflow.html"
+    path.write_text(html, encoding="utf-8")
+    page.goto(path.as_uri())
+    run = page.locator(".codomyrmex-dag-output").nth(1)  # the definition, then the run
+    run.scroll_into_view_if_needed()
+    for part in (".codomyrmex-steps", ".codomyrmex-timeline", ".codomyrmex-failure[data-id='validate']"):
+        assert run.locator(part).count() == 1, part
+    assert "Cell In[" in run.locator(".codomyrmex-failure").inner_text()
+    assert run.locator("svg g.node").count() == 6
+    assert page.locator(".codomyrmex-dashboard").count() == 2  # the gauges and the dashboard
+    page.eval_on_selector(".codomyrmex-dag-output >> nth=1", "e => e.scrollIntoView({block: 'start'})")
+    shot(page, artifacts, "workflow-html.png", docs=True)
 
 
 def _run(page: Any, artifacts: Path, prefix: str, lab: bool) -> None:
@@ -319,7 +343,7 @@ def _run(page: Any, artifacts: Path, prefix: str, lab: bool) -> None:
         arg=f"{out(GAUGES)} .cdm-gauge-fill",
     )
     page.eval_on_selector(cell(GAUGES), "e => e.scrollIntoView({block: 'start'})")
-    shot(page, artifacts, f"{prefix}workflow-live.png", docs=True)
+    shot(page, artifacts, f"{prefix}workflow-live.png", docs=lab)
     wait_executed(page, RUN, timeout=RUN_TIMEOUT_MS)
     page.wait_for_selector(f"{out(RUN)} .cdm-run[data-status='failed']")
     same = page.evaluate("sel => window.__cdmRun === document.querySelector(sel)", f"{out(RUN)} .cdm-run")
