@@ -162,7 +162,9 @@ class DagView(FrontendWidget):
             if model is not self.model:
                 self.model = model
                 self._renderer = None
-            self._reset()
+                self._reset()  # another graph: the browser needs the whole document
+            # Same graph: the browser has its nodes; the next refresh sends those
+            # whose state differs from what it shows (all pending for a new view).
 
     def refresh(self) -> None:
         """Send the steps that changed since the last refresh (thread-safe)."""
@@ -183,20 +185,21 @@ class DagView(FrontendWidget):
             self.update_displays_soon()
 
     def finish(self) -> None:
-        """The run ended: the final document goes to the browser and to every output."""
+        """The run ended: every output gets the final document.
+
+        The widget itself already has the final states (the last refresh sent
+        them); a browser that connects later asks for the whole document.
+        """
         if self._display_throttle is not None:
             self._display_throttle.cancel()
             self._display_throttle = None
-        with self._lock:
-            self.doc = self.current_document(live=True)
-            self._keys = [_node_key(n) for n in self.doc["nodes"]]
         self.update_displays()
 
     def _reset(self) -> None:
-        """Send the whole document (a new run or graph)."""
+        """Send the whole document (a new view, or another graph)."""
         with self._lock:
             self.doc = self.current_document(live=True)
-            self._keys = [None] * len(self.doc["nodes"])
+            self._keys = [_node_key(n) for n in self.doc["nodes"]]
 
     def _can_cancel(self, doc: Mapping[str, Any]) -> bool:
         return self.cancellable and doc.get("kind") == "run" and doc.get("status") in _ACTIVE

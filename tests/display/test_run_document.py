@@ -80,3 +80,36 @@ def test_a_stored_row_summary_wins_over_the_stored_result(manager: WorkflowManag
 
 def test_store_document_of_an_unknown_run(manager: WorkflowManager) -> None:
     assert store_document(manager.store, "nope") is None
+
+
+STORED_ONLY = """
+import sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("IPython", "ipywidgets", "traitlets", "ipykernel", "comm", "matplotlib"):
+            raise ImportError(f"blocked import of {name}")
+        return None
+
+sys.meta_path.insert(0, Block())
+from codomyrmex_jupyter.engine.store import Store
+from codomyrmex_jupyter.display.run_document import store_document
+from codomyrmex_jupyter.display.bundles import document_bundle
+
+doc = store_document(Store(sys.argv[1]), sys.argv[2])
+bundle = document_bundle(doc)
+print(doc["status"], len(doc["nodes"]), "codomyrmex-timeline" in bundle["text/html"])
+"""
+
+
+def test_a_server_or_a_command_line_builds_the_document_without_jupyter(manager: WorkflowManager) -> None:
+    import subprocess
+    import sys
+
+    run_id = _failing(manager)
+    out = subprocess.run(
+        [sys.executable, "-c", STORED_ONLY, manager.store.path, run_id],
+        capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["failed", "3", "True"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -10,6 +11,7 @@ class Sent:
 
     def __init__(self, widget: Any) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.initial = copy.deepcopy(dict(widget.doc))
         widget.comm.send = self._send
 
     def _send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
@@ -25,3 +27,18 @@ class Sent:
     def states(self) -> list[dict[str, Any]]:
         """The state updates (``doc`` trait syncs)."""
         return [m["state"] for m in self.messages if m.get("method") == "update"]
+
+    def browser_doc(self) -> dict[str, Any]:
+        """The document the browser's model holds now (labextension/src/patch.ts, widget.ts)."""
+        doc = copy.deepcopy(self.initial)
+        for m in self.messages:
+            if m.get("method") == "update" and "doc" in m.get("state", {}):
+                doc = copy.deepcopy(m["state"]["doc"])
+            elif m.get("method") == "custom" and "doc" in m["content"]:
+                doc = copy.deepcopy(m["content"]["doc"])
+            elif m.get("method") == "custom" and "patch" in m["content"]:
+                patch = m["content"]["patch"]
+                doc.update(patch.get("run", {}))
+                for i, node in patch.get("nodes", []):
+                    doc["nodes"][i] = node
+        return doc

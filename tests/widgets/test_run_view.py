@@ -45,7 +45,7 @@ def test_a_run_sends_patches_then_the_final_document(manager: WorkflowManager) -
     changed = {node["id"] for p in patches for _, node in p["nodes"]}
     assert changed == set(FINAL)
     assert all(set(p["run"]) >= {"status", "counts", "run_id"} for p in patches)
-    final = view.doc
+    final = sent.browser_doc()
     assert _states(final) == FINAL and final["status"] == "failed"
     assert final["nodes"][2]["attempts"] == 2
     assert final["nodes"][0]["result"]["text"] == "[1, 2, 3]"
@@ -129,7 +129,7 @@ def test_attach_before_start_and_for_execution_after_the_end(manager: WorkflowMa
     assert _states(view.document()) == FINAL
     ex = manager.run_workflow("rv")
     again = DagView.for_execution(ex)
-    assert _states(again.doc) == FINAL and again.doc["status"] == "failed"
+    assert _states(again.doc) == FINAL and again.doc["status"] == "failed"  # built finished: whole
     assert isinstance(again.plot(), Figure) and isinstance(again.plot("gantt"), Figure)
 
 
@@ -141,9 +141,10 @@ def test_a_view_keeps_its_drawing_for_a_run_of_the_same_workflow(manager: Workfl
     sent = Sent(view)
     first = manager.run_workflow("same", listeners=[view.listener])
     second = manager.run_workflow("same", listeners=[view.listener])
-    assert view.model is model and view.doc["run_id"] == second.execution_id != first.execution_id
-    # the second run re-sent every node (its records are new), in patches or the final state
-    assert view.doc["counts"] == {"succeeded": 3} and sent.states()
+    seen = sent.browser_doc()
+    assert view.model is model and seen["run_id"] == second.execution_id != first.execution_id
+    assert seen["counts"] == {"succeeded": 3} and _states(seen) == dict.fromkeys(["s0", "s1", "s2"], "succeeded")
+    assert sent.states() == []  # the same graph: patches only, never the whole document again
 
 
 def test_a_big_run_sends_only_changed_steps(manager: WorkflowManager) -> None:
@@ -160,4 +161,5 @@ def test_a_big_run_sends_only_changed_steps(manager: WorkflowManager) -> None:
         for _, node in p["nodes"]:
             per_node[node["id"]] = per_node.get(node["id"], 0) + 1
     assert max(per_node.values(), default=0) <= 3  # pending -> running -> succeeded at most
-    assert view.doc["counts"] == {"succeeded": n}
+    assert sent.browser_doc()["counts"] == {"succeeded": n}
+    assert sent.states() == []
