@@ -36,8 +36,10 @@ __all__ = [
     "BackgroundTask",
     "Inbox",
     "LoopMode",
+    "Ticker",
     "WorkerPool",
     "background_loop",
+    "every",
     "get_loop_mode",
     "in_loop_thread",
     "process_pool",
@@ -310,6 +312,54 @@ def process_pool() -> concurrent.futures.ProcessPoolExecutor:
 def spawn(coro: Coroutine[Any, Any, T]) -> BackgroundTask:
     """Run ``coro`` on the background loop and return its handle at once."""
     return BackgroundTask(background_loop(), coro)
+
+
+class Ticker:
+    """``fn`` called every ``interval`` seconds on the background loop until :meth:`stop`.
+
+    One ``call_later`` timer, re-armed after each call, so a slow ``fn``
+    never piles calls up. An exception from ``fn`` is logged and the ticks go on.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float, fn: Callable[[], Any]) -> None:
+        self.interval = interval
+        self._loop = loop
+        self._fn = fn
+        self._handle: asyncio.TimerHandle | None = None
+        self._stopped = False
+        loop.call_soon_threadsafe(self._arm)
+
+    def _arm(self) -> None:
+        if not self._stopped:
+            self._handle = self._loop.call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        if self._stopped:
+            return
+        try:
+            self._fn()
+        except Exception:
+            log.exception("periodic call %r failed", self._fn)
+        self._arm()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stopped
+
+    def stop(self) -> None:
+        """Stop ticking (any thread); a call already running finishes."""
+        self._stopped = True
+        handle = self._handle
+        if handle is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(handle.cancel)
+
+
+def every(interval: float, fn: Callable[[], Any]) -> Ticker:
+    """Call ``fn`` every ``interval`` seconds on the background loop thread until stopped."""
+    if not interval > 0:
+        raise ValueError(f"interval must be positive seconds, not {interval!r}")
+    return Ticker(background_loop(), interval, fn)
 
 
 def set_loop_mode(mode: LoopMode) -> None:

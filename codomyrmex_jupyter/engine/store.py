@@ -20,7 +20,13 @@ Tables
 ``steps``              a row for each step that has an error, a traceback, a
                        skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
-                       sessions, resources, tasks
+                       sessions, resources, tasks, cancel requests
+
+A run's row also says where it runs: ``host`` and ``pid`` of the process,
+and, in a Jupyter kernel, the ``notebook`` that started it and the
+``kernel`` id. A cancel request from outside the process (the Runs panel)
+is a ``cancel_request`` document keyed by run id; the owning process
+watches for it (``api/cancel_watch.py``).
 """
 
 from __future__ import annotations
@@ -68,7 +74,8 @@ CREATE TABLE IF NOT EXISTS workflow_versions(
 CREATE TABLE IF NOT EXISTS runs(
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER,
     status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT,
-    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB);
+    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB,
+    notebook TEXT, kernel TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, start);
 CREATE TABLE IF NOT EXISTS steps(
@@ -86,8 +93,10 @@ _CURRENT = (
     "FROM workflows w JOIN workflow_versions v ON v.name = w.name AND v.version = w.version"
 )
 _RUN_COLUMNS = (
-    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
+    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid, "
+    "notebook, kernel"
 )
+CANCEL_REQUEST = "cancel_request"  # documents kind of a cancel asked from outside the run's process
 _OUR_TABLES = frozenset({"workflows", "workflow_versions", "runs", "steps", "documents"})
 
 
@@ -254,6 +263,10 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
 
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement as dicts (for modules that own their own tables)."""
+        return self._read(sql, args)
+
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             try:
@@ -325,14 +338,17 @@ class Store:
         start: float,
         parameters: Any,
         session_id: str | None = None,
+        notebook: str | None = None,
+        kernel: str | None = None,
     ) -> None:
-        """Record that a run started."""
+        """Record that a run started (``notebook``, ``kernel``: where, in Jupyter)."""
         params = encode_json_lenient(parameters)[0]
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs(run_id, workflow, version, status, start, parameters, "
-                "session_id, host, pid) VALUES(?,?,?,?,?,?,?,?,?)",
-                (run_id, workflow, version, "running", start, params, session_id, self.host, os.getpid()),
+                "session_id, host, pid, notebook, kernel) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, workflow, version, "running", start, params, session_id, self.host,
+                 os.getpid(), notebook, kernel),
             )
 
     def finish_run(
@@ -487,7 +503,8 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a schema-1 file up to date (inside the opening transaction)."""
+    """Bring an older file up to date (inside the opening transaction)."""
+    _add_run_origin(conn)
     if "steps_packed" not in _columns(conn, "runs"):
         conn.execute("ALTER TABLE runs ADD COLUMN steps_packed BLOB")
     if "definition" in _columns(conn, "workflows"):
@@ -501,6 +518,14 @@ def _migrate(conn: sqlite3.Connection) -> None:
             "INSERT INTO workflows SELECT name, version, created_at, updated_at FROM workflows_v1"
         )
         conn.execute("DROP TABLE workflows_v1")
+
+
+def _add_run_origin(conn: sqlite3.Connection) -> None:
+    """Additive: which notebook and kernel started a run (older readers ignore the columns)."""
+    have = _columns(conn, "runs")
+    for column in ("notebook", "kernel"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
 
 def _safe_id(run_id: str) -> str:
