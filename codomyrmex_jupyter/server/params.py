@@ -108,7 +108,8 @@ def parse_runs_query(args: Mapping[str, Sequence[str]], root: Path) -> RunsQuery
         An unknown parameter or a bad value (the message names it).
     """
     for name in args:
-        if name not in KNOWN and name not in _IGNORED:
+        # Jupyter's ServerConnection appends a bare timestamp to GETs as a cache buster.
+        if name not in KNOWN and name not in _IGNORED and not name.isdigit():
             raise BadQuery(f"unknown query parameter {name!r}: use {', '.join(KNOWN)}")
     since, until = _time(args, "since"), _time(args, "until")
     if since is not None and until is not None and since >= until:

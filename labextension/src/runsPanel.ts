@@ -215,14 +215,13 @@ export class RunsPanel extends Widget {
       el('span', 'cdm-runs-workflow', run.workflow),
       el('span', 'cdm-runs-status', run.cancel_requested && run.status === 'running' ? 'cancelling…' : run.status)
     );
-    const meta = el(
+    const when = el('div', 'cdm-runs-meta', `${formatAge(run.start, now)} · ${formatRunDuration(run, now)}`);
+    const where = el(
       'div',
-      'cdm-runs-meta',
-      [formatAge(run.start, now), formatRunDuration(run, now), originLabel(run), countsLabel(run.counts)]
-        .filter(Boolean)
-        .join(' · ')
+      'cdm-runs-meta cdm-runs-origin',
+      [originLabel(run), countsLabel(run.counts)].filter(Boolean).join(' · ')
     );
-    main.append(line, meta);
+    main.append(line, when, where);
     if (run.error) {
       main.appendChild(el('div', 'cdm-runs-errorline', run.error));
     }
