@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "CycleError": "codomyrmex_jupyter.errors",
     "UnknownWorkflowError": "codomyrmex_jupyter.errors",
     "UnknownActionError": "codomyrmex_jupyter.errors",
+    "UnknownParameterError": "codomyrmex_jupyter.errors",
     "StepFailed": "codomyrmex_jupyter.errors",
     "StepTimeout": "codomyrmex_jupyter.errors",
     "RunCancelled": "codomyrmex_jupyter.errors",
@@ -118,6 +119,7 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "UnknownActionError",
+    "UnknownParameterError",
     "UnknownWorkflowError",
     "WorkflowExecution",
     "WorkflowManager",
@@ -205,6 +207,7 @@ if TYPE_CHECKING:
         StoreError,
         TaskError,
         UnknownActionError,
+        UnknownParameterError,
         UnknownWorkflowError,
         WorkflowValidationError,
     )

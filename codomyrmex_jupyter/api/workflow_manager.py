@@ -17,11 +17,13 @@ from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec,
 from ..engine.events import RunListener
 from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
+from ..engine.home import locate_config_dir
 from ..engine.runner import Run
-from ..engine.store import Store, default_config_dir
+from ..engine.store import Store
 from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
 from .recorder import RunRecorder
 from .run_handle import RunHandle
+from .run_parameters import check_run_parameters
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
 __all__ = ["WorkflowManager"]
@@ -37,8 +39,9 @@ class WorkflowManager:
     Parameters
     ----------
     config_dir:
-        Directory of the SQLite database; else ``$CODOMYRMEX_HOME``, else
-        ``~/.codomyrmex``.
+        Directory of the SQLite database; else ``$CODOMYRMEX_HOME``, else the
+        nearest ``.codomyrmex/`` in the working directory or its parents, else
+        ``~/.codomyrmex`` (``config_location`` says which and why).
     enable_performance_monitoring:
         Record CPU time, peak memory and per-step durations of each run.
     store:
@@ -65,7 +68,8 @@ class WorkflowManager:
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
     ) -> None:
-        self.config_dir = Path(config_dir) if config_dir is not None else default_config_dir()
+        self.config_location = locate_config_dir(config_dir)
+        self.config_dir = self.config_location.path
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
         if allow_imports:
@@ -268,9 +272,11 @@ class WorkflowManager:
         """Build the run and its execution record without starting it.
 
         ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-        ``distributed.Client`` or an executor object.
+        ``distributed.Client`` or an executor object. A run parameter that
+        no step takes raises :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
         """
         steps, graph, version = self._require(name)
+        check_run_parameters(name, steps, self.registry, parameters)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
         run_id = run_id or uuid.uuid4().hex

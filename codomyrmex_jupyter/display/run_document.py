@@ -89,6 +89,8 @@ def fill_step(node: dict[str, Any], rec: StepRecord, run_start: float | None, *,
 
 def fill_run(doc: dict[str, Any], run: Run | None, execution: WorkflowExecution | None) -> float | None:
     """Fill the run-level fields of ``doc``; returns the run's start (epoch seconds) or ``None``."""
+    if run is None and execution is not None:
+        run = execution._run  # its float times, not the execution's rounded datetimes
     if run is not None:
         start, end, errors, params = run.start, run.end, run.errors, run.parameters
     elif execution is not None:

@@ -47,6 +47,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import NotStorableError, StoreError
+from .home import locate_config_dir
 from .step_table import pack_steps, unpack_steps
 
 __all__ = [
@@ -101,9 +102,10 @@ _OUR_TABLES = frozenset({"workflows", "workflow_versions", "runs", "steps", "doc
 
 
 def default_config_dir() -> Path:
-    """``$CODOMYRMEX_HOME`` if set, else ``~/.codomyrmex``."""
-    env = os.environ.get("CODOMYRMEX_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".codomyrmex"
+    """The config dir when none is given: ``$CODOMYRMEX_HOME``, else the nearest
+    ``.codomyrmex/`` in the working directory or its parents, else ``~/.codomyrmex``
+    (:func:`~.home.locate_config_dir` also says why)."""
+    return locate_config_dir().path
 
 
 def _default(value: Any) -> Any:  # noqa: PLR0911 - one branch per convertible type

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from ..errors import CodomyrmexError, WorkflowValidationError
 from . import views
-from .arguments import command, define_options, one_line, option, parse, run_options
+from .arguments import HELP_FLAGS, command, define_options, help_of, one_line, option, parse, run_options
 from .cell_parsing import CellParseError, ParsedCell, parse_function_cell, parse_spec_cell
-from .orchestrate_magic import orchestrate, run_from_args
+from .orchestrate_magic import orchestrate, overview, run_from_args
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -134,15 +134,17 @@ class WorkflowMagics(Magics):
             manager_factory = get_workflow_manager
         self.manager_factory = manager_factory
 
-    @cell_magic
-    def workflow(self, line: str, cell: str) -> Any:
-        """Define a workflow from the cell. ``%%workflow --help`` lists the options.
-
-        Function mode (default): each top-level function is a step; a parameter
-        named after another step receives its result. ``--yaml``: a YAML/JSON
-        list of ``{name, module, action, parameters, dependencies, timeout,
-        max_retries}``. ``--run`` runs it at once with the run options.
-        """
+    @line_cell_magic
+    def workflow(self, line: str, cell: str | None = None) -> Any:
+        """Define a workflow from the cell (replaced by the full help below)."""
+        if cell is None:  # %workflow LINE: only the help makes sense without a cell
+            if not HELP_FLAGS & set(line.split()) and line.strip():
+                raise UsageError(
+                    "%%workflow is a cell magic: put the steps in the cell below the "
+                    "%%workflow line (%workflow --help shows how)"
+                )
+            print(help_of(_workflow_parser))
+            return None
         args = parse(_workflow_parser, line)
         if args is None:
             return None
@@ -154,5 +156,10 @@ class WorkflowMagics(Magics):
 
     @line_magic
     def orchestrate(self, line: str) -> Any:
-        """Run and inspect workflows. ``%orchestrate --help`` lists the subcommands."""
+        """Run and inspect workflows (replaced by the full help below)."""
         return orchestrate(self.shell, self.manager_factory, line)
+
+
+# ``%%workflow?`` and ``%orchestrate?`` show these: complete, plain text, with examples.
+WorkflowMagics.workflow.__doc__ = help_of(_workflow_parser)
+WorkflowMagics.orchestrate.__doc__ = overview()

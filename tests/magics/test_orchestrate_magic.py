@@ -236,3 +236,44 @@ def test_commands_work_without_ipython(manager: Any) -> None:
     assert len(commands.history(manager=manager, name="env")) == 1
     handle = commands.run(manager=manager, name="env", background=True)
     assert handle.result(timeout=10).status is WorkflowStatus.COMPLETED
+
+
+# -- typos, run parameters, config and init ---------------------------------------------------
+def test_a_typo_of_a_step_name_is_caught_at_definition(ip: Any, usage_error: Any) -> None:
+    message = usage_error("typo", "def load():\n    return 1\n\ndef clean(laod):\n    return laod\n")
+    assert message.startswith(
+        "%%workflow typo: line 5: parameter 'laod' of step 'clean': did you mean step 'load'?"
+    )
+    assert get_workflow_manager().get_workflow("typo") is None
+
+
+def test_an_unknown_run_parameter_lists_the_accepted_ones(etl: Any, usage_error: Any) -> None:
+    message = usage_error("run etl -p m=4")
+    assert message == "no step of workflow 'etl' takes the run parameter 'm'; it accepts: n"
+    assert get_workflow_manager().history("etl") == []
+
+
+def test_config_says_which_store_and_why(ip: Any) -> None:
+    table = ip.run_line_magic("orchestrate", "config")
+    rows = {r["key"]: r["value"] for r in table.rows}
+    manager = get_workflow_manager()
+    assert rows["store"] == manager.store.path
+    assert rows["chosen because"] == "$CODOMYRMEX_HOME is set"
+    assert rows["loop"] == "thread"
+
+
+def test_init_creates_a_project_store_and_switches_to_it(
+    ip: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CODOMYRMEX_HOME")
+    monkeypatch.chdir(tmp_path)
+    before = get_workflow_manager()
+    table = ip.run_line_magic("orchestrate", "init")
+    rows = {r["key"]: r["value"] for r in table.rows}
+    assert rows["store folder"] == str(tmp_path / ".codomyrmex")
+    assert rows["status"] == "created; this kernel uses it from now on"
+    after = get_workflow_manager()
+    assert after is not before and after.config_location.source == "project"
+    assert after.store.path == str(tmp_path / ".codomyrmex" / "codomyrmex.sqlite3")
+    again = {r["key"]: r["value"] for r in ip.run_line_magic("orchestrate", "init").rows}
+    assert again["status"] == "already there; this kernel uses it"
