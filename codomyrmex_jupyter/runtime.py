@@ -36,7 +36,6 @@ __all__ = [
     "BackgroundTask",
     "Inbox",
     "LoopMode",
-    "Ticker",
     "WorkerPool",
     "background_loop",
     "every",
@@ -87,7 +86,10 @@ class Inbox:
             items, self._items = self._items, deque()
             self._scheduled = False
         for callback, ok, value in items:
-            callback(ok, value)
+            try:
+                callback(ok, value)
+            except Exception:  # one broken completion must not drop the rest of the batch
+                log.exception("a step completion callback failed")
 
 
 class _Job:
@@ -309,57 +311,28 @@ def process_pool() -> concurrent.futures.ProcessPoolExecutor:
         return _process_pool
 
 
+def every(interval: float, fn: Callable[[], Any], *, name: str = "codomyrmex-ticker") -> Callable[[], None]:
+    """Call ``fn()`` every ``interval`` seconds on a daemon thread; return the function that stops it.
+
+    ``fn`` may block (a database write waiting for a lock) without delaying
+    any event loop. An exception is logged and the ticking goes on.
+    """
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(interval):
+            try:
+                fn()
+            except Exception:  # logged; the next tick tries again
+                log.exception("periodic call %r failed", fn)
+
+    threading.Thread(target=tick, name=name, daemon=True).start()
+    return stop.set
+
+
 def spawn(coro: Coroutine[Any, Any, T]) -> BackgroundTask:
     """Run ``coro`` on the background loop and return its handle at once."""
     return BackgroundTask(background_loop(), coro)
-
-
-class Ticker:
-    """``fn`` called every ``interval`` seconds on the background loop until :meth:`stop`.
-
-    One ``call_later`` timer, re-armed after each call, so a slow ``fn``
-    never piles calls up. An exception from ``fn`` is logged and the ticks go on.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float, fn: Callable[[], Any]) -> None:
-        self.interval = interval
-        self._loop = loop
-        self._fn = fn
-        self._handle: asyncio.TimerHandle | None = None
-        self._stopped = False
-        loop.call_soon_threadsafe(self._arm)
-
-    def _arm(self) -> None:
-        if not self._stopped:
-            self._handle = self._loop.call_later(self.interval, self._tick)
-
-    def _tick(self) -> None:
-        if self._stopped:
-            return
-        try:
-            self._fn()
-        except Exception:
-            log.exception("periodic call %r failed", self._fn)
-        self._arm()
-
-    @property
-    def stopped(self) -> bool:
-        """Whether :meth:`stop` was called."""
-        return self._stopped
-
-    def stop(self) -> None:
-        """Stop ticking (any thread); a call already running finishes."""
-        self._stopped = True
-        handle = self._handle
-        if handle is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(handle.cancel)
-
-
-def every(interval: float, fn: Callable[[], Any]) -> Ticker:
-    """Call ``fn`` every ``interval`` seconds on the background loop thread until stopped."""
-    if not interval > 0:
-        raise ValueError(f"interval must be positive seconds, not {interval!r}")
-    return Ticker(background_loop(), interval, fn)
 
 
 def set_loop_mode(mode: LoopMode) -> None:

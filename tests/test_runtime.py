@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -96,25 +95,3 @@ def test_shutdown_is_idempotent_and_restartable() -> None:
     runtime.shutdown()
     assert not [t for t in threading.enumerate() if t.name == "codomyrmex-loop"]
     assert runtime.run_sync(answer(1)) == 1
-
-
-def test_every_ticks_on_the_loop_thread_until_stopped() -> None:
-    seen: list[bool] = []
-    done = threading.Event()
-
-    def tick() -> None:
-        seen.append(runtime.in_loop_thread())
-        if len(seen) == 3:
-            done.set()
-        if len(seen) == 2:
-            raise RuntimeError("a failing call is logged; ticks go on")
-
-    ticker = runtime.every(0.01, tick)
-    assert done.wait(5)
-    ticker.stop()
-    assert ticker.stopped
-    count = len(seen)
-    time.sleep(0.1)
-    assert len(seen) <= count + 1 and all(seen)
-    with pytest.raises(ValueError, match="interval must be positive"):
-        runtime.every(0, tick)

@@ -3,16 +3,19 @@
 Another process (the Jupyter server, for the Runs panel) cannot reach a run
 in this kernel; it records a request in the store
 (:mod:`~codomyrmex_jupyter.engine.cancel_requests`). While this process has
-runs going, one ticker on the runtime's loop thread reads the requests for
-exactly those runs every :data:`POLL_INTERVAL` seconds (one indexed
-``SELECT`` per store, a few tens of microseconds), cancels the runs it finds
-and removes their requests. With no run going there is no ticker at all.
+runs going, one ticker of the runtime (:func:`~codomyrmex_jupyter.runtime.every`,
+the same facility as the store's heartbeat) reads the requests for exactly
+those runs every :data:`POLL_INTERVAL` seconds (one indexed ``SELECT`` per
+store, a few tens of microseconds; a WAL read never waits for a writer),
+cancels the runs it finds (``Run.cancel`` is safe from any thread) and
+removes their requests. With no run going there is no ticker at all.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import runtime
@@ -35,7 +38,7 @@ class CancelWatch:
     def __init__(self, interval: float = POLL_INTERVAL) -> None:
         self.interval = interval
         self._runs: dict[str, tuple[Store, Run]] = {}
-        self._ticker: runtime.Ticker | None = None
+        self._stop_ticker: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._failing: set[str] = set()
 
@@ -45,23 +48,23 @@ class CancelWatch:
             return  # no other process can write a request there
         with self._lock:
             self._runs[run.run_id] = (store, run)
-            if self._ticker is None:
-                self._ticker = runtime.every(self.interval, self.poll)
+            if self._stop_ticker is None:
+                self._stop_ticker = runtime.every(self.interval, self.poll, name="codomyrmex-cancel-watch")
 
     def unwatch(self, run_id: str) -> None:
         """Stop watching ``run_id``; the ticker stops with the last run."""
         with self._lock:
             self._runs.pop(run_id, None)
-            ticker = self._ticker if not self._runs else None
-            if ticker is not None:
-                self._ticker = None
-        if ticker is not None:
-            ticker.stop()
+            stop = self._stop_ticker if not self._runs else None
+            if stop is not None:
+                self._stop_ticker = None
+        if stop is not None:
+            stop()
 
     @property
     def active(self) -> bool:
         """Whether a ticker is running (some run is being watched)."""
-        return self._ticker is not None
+        return self._stop_ticker is not None
 
     def poll(self) -> list[str]:
         """Look once; cancel the runs with a request. Returns their ids."""

@@ -61,7 +61,7 @@ def test_no_ticker_without_runs_and_none_for_memory_stores(tmp_path: Path, regis
     watch.watch(memory, _Run())  # type: ignore[arg-type]
     assert not watch.active  # nobody else can write a request into a memory store
     store = Store(tmp_path / "s")
-    store.start_run("r", "w", version=1, start=1.0, parameters={})
+    store.start_run("r", "w", version=1, start=time.time(), parameters={})
     run = _Run()
     watch.watch(store, run)  # type: ignore[arg-type]
     assert watch.active
@@ -70,6 +70,7 @@ def test_no_ticker_without_runs_and_none_for_memory_stores(tmp_path: Path, regis
     wait_until(lambda: run.cancelled == ["why"])
     watch.unwatch("r")
     assert not watch.active
+    store.close()
 
 
 def test_a_failing_store_is_reported_once(tmp_path: Path, caplog) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from codomyrmex_jupyter.engine.run_query import RunFilter, page_runs, query_plan
 from codomyrmex_jupyter.engine.store import Store
 
 
-def _store(tmp_path: Path) -> Store:
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """Four runs; ``r3`` still running (closing the store stops its heartbeat)."""
     store = Store(tmp_path)
     rows = [
         # run_id, workflow, status, start, notebook, kernel
@@ -28,11 +31,12 @@ def _store(tmp_path: Path) -> Store:
             store.finish_run(run_id, status=status, end=start + 5, errors=["boom"] if status == "failed" else [],
                              metrics={"counts": {"succeeded": 2}},
                              steps=[(0, "a", "succeeded", start, start + 1, 1, None, None, None, None, None)])
-    return store
+    yield store
+    store.close()
 
 
-def test_newest_first_with_counts_and_origin(tmp_path: Path) -> None:
-    page = page_runs(_store(tmp_path))
+def test_newest_first_with_counts_and_origin(store: Store) -> None:
+    page = page_runs(store)
     assert [r["run_id"] for r in page.runs] == ["r4", "r3", "r2", "r1"]
     assert (page.total, page.active, page.limit, page.offset) == (4, 1, 50, 0)
     r2 = page.runs[2]
@@ -53,14 +57,13 @@ def test_newest_first_with_counts_and_origin(tmp_path: Path) -> None:
         (RunFilter(workflow="nope"), []),
     ],
 )
-def test_filters(tmp_path: Path, filters: RunFilter, expected: list[str]) -> None:
-    page = page_runs(_store(tmp_path), filters)
+def test_filters(store: Store, filters: RunFilter, expected: list[str]) -> None:
+    page = page_runs(store, filters)
     assert [r["run_id"] for r in page.runs] == expected
     assert page.total == len(expected)
 
 
-def test_paging(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_paging(store: Store) -> None:
     first = page_runs(store, limit=3)
     second = page_runs(store, limit=3, offset=3)
     assert [r["run_id"] for r in first.runs] == ["r4", "r3", "r2"]
@@ -68,8 +71,7 @@ def test_paging(tmp_path: Path) -> None:
     assert first.total == second.total == 4
 
 
-def test_a_cancel_request_shows(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_a_cancel_request_shows(store: Store) -> None:
     request_cancel(store, "r3")
     assert [r["run_id"] for r in page_runs(store).runs if r["cancel_requested"]] == ["r3"]
 
@@ -83,9 +85,9 @@ def test_a_cancel_request_shows(tmp_path: Path) -> None:
         ({"offset": -1}, "offset must be a whole number >= 0, not -1"),
     ],
 )
-def test_bad_page_is_a_value_error(tmp_path: Path, kwargs: dict[str, int], message: str) -> None:
+def test_bad_page_is_a_value_error(store: Store, kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        page_runs(_store(tmp_path), **kwargs)
+        page_runs(store, **kwargs)
 
 
 def test_bad_filter_values_are_named() -> None:
@@ -95,8 +97,7 @@ def test_bad_filter_values_are_named() -> None:
         RunFilter(since=math.nan)
 
 
-def test_the_first_page_walks_the_start_index_and_sorts_nothing(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_the_first_page_walks_the_start_index_and_sorts_nothing(store: Store) -> None:
     for filters in (RunFilter(), RunFilter(statuses=("running",)), RunFilter(workflow="etl")):
         plan = " | ".join(query_plan(store, filters))
         assert "TEMP B-TREE" not in plan, plan

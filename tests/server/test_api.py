@@ -63,7 +63,7 @@ def _populate(home: Path, root: Path) -> dict[str, str]:
     manager.store.save_workflow("slow", [{"name": "wait"}])
     manager.store.start_run("running0001", "slow", version=1, start=time.time(), parameters={},
                             notebook=str(root / "sub" / "b.ipynb"), kernel="kernel-b")
-    manager.close()
+    manager.close()  # closes the store: the "running" run stays running in the file, its heartbeat stops
     _bulk_runs(home / DB_FILENAME, BULK)
     return {"failed": failed, "running": "running0001"}
 
