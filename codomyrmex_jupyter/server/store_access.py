@@ -1,10 +1,13 @@
 """Which store the server reads, and opening it without creating anything.
 
-The server finds the store a kernel started in its root folder would find
-(the package's own resolution: ``$CODOMYRMEX_HOME``, else ``~/.codomyrmex``,
-see :func:`~codomyrmex_jupyter.engine.store.default_config_dir`), looked up
-again on every request so a store created after the server started is
-seen. A store that does not exist yet is an empty history: the server never
+The server finds the store a kernel started in its root folder would find,
+with the package's own resolution (:func:`~codomyrmex_jupyter.engine.home.locate_config_dir`
+with the root folder as working directory: ``$CODOMYRMEX_HOME``, else the
+nearest ``.codomyrmex/`` in the root folder or its parents, else
+``~/.codomyrmex``), looked up again on every request so a store created
+after the server started (``%orchestrate init``) is seen. A notebook in a
+subfolder with a ``.codomyrmex/`` of its own uses that one; the server shows
+the root folder's. A store that does not exist yet is an empty history: the server never
 creates one. A file that is not a codomyrmex database raises
 :class:`~codomyrmex_jupyter.errors.StoreError` and is left untouched (the
 store's own check, before anything is written).
@@ -16,7 +19,8 @@ import os
 import threading
 from pathlib import Path
 
-from ..engine.store import DB_FILENAME, Store, default_config_dir
+from ..engine.home import locate_config_dir
+from ..engine.store import DB_FILENAME, Store
 
 __all__ = ["StoreAccess"]
 
@@ -37,7 +41,7 @@ class StoreAccess:
 
     def db_path(self) -> Path:
         """The database file a kernel started in the root folder would use."""
-        return default_config_dir() / DB_FILENAME
+        return locate_config_dir(cwd=self.root_dir).path / DB_FILENAME
 
     def describe(self) -> str:
         """The database path, for the server log."""

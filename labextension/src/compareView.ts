@@ -11,7 +11,7 @@ import { el } from './dom.js';
 import { formatDuration } from './model.js';
 import { createRunRenderer, renderRunDocument } from './renderRun.js';
 import { RunsClient } from './runsClient.js';
-import { runHeader } from './runView.js';
+import { runHeader } from './runTab.js';
 import { compareDocuments, formatDelta, IRunDetail, parameterChanges, runColor } from './runsText.js';
 
 function stateCell(state: string | null, duration: number | null): HTMLElement {

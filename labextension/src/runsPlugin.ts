@@ -15,7 +15,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { CompareView } from './compareView.js';
 import { RunsClient } from './runsClient.js';
 import { RUNS_PANEL_ID, RunsPanel } from './runsPanel.js';
-import { RunView } from './runView.js';
+import { RunTab } from './runTab.js';
 
 export const COMMANDS = {
   openPanel: 'codomyrmex:open-runs',
@@ -98,7 +98,7 @@ export function activateRuns(
     execute: args => {
       const runId = String(args.runId ?? '');
       if (runId) {
-        show(app, labShell, `codomyrmex-run-${runId}`, () => new RunView(runId, client, rendermime));
+        show(app, labShell, `codomyrmex-run-${runId}`, () => new RunTab(runId, client, rendermime));
       }
     }
   });

@@ -36,7 +36,7 @@ export function runHeader(detail: IRunDetail, now: number): HTMLElement {
   return head;
 }
 
-export class RunView extends Panel {
+export class RunTab extends Panel {
   constructor(runId: string, client: RunsClient, rendermime: IRenderMimeRegistry) {
     super();
     this.addClass('cdm-run-view');
