@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 
 def _get(url: str, token: str) -> float:
-    req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})  # noqa: S310 - a loopback URL we built
     t0 = time.perf_counter()
     with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - a loopback URL we built
         resp.read()
@@ -70,7 +70,7 @@ def _server(work: Path, home: Path) -> tuple[subprocess.Popen[bytes], str, str]:
 
 
 def _stop(proc: subprocess.Popen[bytes], url: str, token: str) -> None:
-    req = urllib.request.Request(f"{url}/api/shutdown", method="POST",
+    req = urllib.request.Request(f"{url}/api/shutdown", method="POST",  # noqa: S310 - loopback
                                  headers={"Authorization": f"token {token}"})
     try:
         urllib.request.urlopen(req, timeout=5).read()  # noqa: S310 - loopback
