@@ -285,7 +285,13 @@ export function activateStatusItem(
     const addToToolbar = (panel: NotebookPanel): void => {
       const view = new StatusView(model, onClick);
       view.addClass('cdm-status-toolbar');
-      panel.toolbar.addItem('codomyrmex-status', view);
+      // Beside the cell type (once the toolbar has its items), so a narrow
+      // toolbar does not fold it into its overflow menu first.
+      void panel.revealed.then(() => {
+        if (!panel.toolbar.insertAfter('cellType', 'codomyrmex-status', view)) {
+          panel.toolbar.addItem('codomyrmex-status', view);
+        }
+      });
     };
     tracker.forEach(addToToolbar);
     tracker.widgetAdded.connect((_, panel) => addToToolbar(panel));

@@ -232,7 +232,7 @@ def check_failure_card(page: Any, view: str) -> None:
 def test_runs_panel_in_notebook7(
     lab_server: LabServer, browser: Any, notebooks: dict[str, Path], artifacts: Path
 ) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page = browser.new_page(viewport={"width": 1600, "height": 860})
     ready = KernelReady(page)
     try:
         page.goto(f"{lab_server.url}/notebooks/{NB_C}?token={lab_server.token}", wait_until="domcontentloaded")
@@ -244,6 +244,7 @@ def test_runs_panel_in_notebook7(
             "sel => /codomyrmex: idle, 1 run/.test(document.querySelector(sel)?.textContent ?? '')",
             arg=indicator, timeout=60_000,
         )
+        assert page.locator(indicator).is_visible()
         page.click(indicator)  # the run-status indicator opens the Runs panel
         page.wait_for_selector(f"{PANEL}:visible")
         item = f"{PANEL} .cdm-runs-item:has(.cdm-runs-origin:has-text('{NB_C}'))"
