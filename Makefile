@@ -14,6 +14,10 @@ PYTEST_ARGS ?=
 $(VENV)/.installed: pyproject.toml labextension/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# a re-install must not write the wheel's shared data through the link made below
+	if [ -L "$(VENV)/share/jupyter/labextensions/codomyrmex-jupyter" ]; then \
+	  rm "$(VENV)/share/jupyter/labextensions/codomyrmex-jupyter"; fi
+	rm -f codomyrmex_jupyter/labextension/install.json
 	$(PY) -m pip install -q -e ".[test]"
 	# an editable install does not copy the prebuilt lab extension: link it
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
