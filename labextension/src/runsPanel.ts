@@ -198,7 +198,8 @@ export class RunsPanel extends Widget {
     item.setAttribute('role', 'listitem');
     item.dataset.runId = run.run_id;
     item.dataset.status = run.status;
-    item.title = `${run.workflow} ${run.run_id}\n${run.status}\n${originTitle(run)}`;
+    const started = run.start !== null ? `started ${new Date(run.start * 1000).toLocaleString()}` : 'not started';
+    item.title = `${run.workflow} ${run.run_id}\n${run.status}, ${started}\n${originTitle(run)}`;
     const pick = el('input', 'cdm-runs-select');
     pick.type = 'checkbox';
     pick.checked = this._selected.has(run.run_id);

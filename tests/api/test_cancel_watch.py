@@ -30,7 +30,7 @@ def test_a_request_from_another_connection_cancels_the_run(tmp_path: Path, regis
     manager = _slow_manager(tmp_path, registry)
     handle = manager.start_workflow("slow")
     wait_until(lambda: manager.store.get_run(handle.run_id) is not None)
-    assert cancel_watch.active
+    wait_until(lambda: cancel_watch.active)  # watched right after the run's row is written
     outsider = Store(tmp_path / "home")  # what the Jupyter server opens
     request_cancel(outsider, handle.run_id, by="cancelled from the Runs panel by tester")
     asked = time.monotonic()
