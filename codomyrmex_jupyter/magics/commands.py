@@ -355,7 +355,7 @@ def sessions() -> Any:
 
 
 def dashboard(*, manager: WorkflowManager) -> Any:
-    """The live dashboard widget."""
+    """The live dashboard widget, with the kernel's resource manager and sessions."""
     try:
         from ..widgets.dashboard import dashboard as make_dashboard
     except ImportError as exc:

@@ -1,6 +1,6 @@
 """Live progress of a run started from a magic: the widget view, or a text line.
 
-The widget view (``widgets.run_panel.RunView``) is used when ipywidgets and a
+The widget view (``widgets.run_view.RunView``) is used when ipywidgets and a
 kernel are there; otherwise a one-line text progress, redrawn in place through
 a display id at most four times a second (and always at the end). Both are
 created and displayed before the run starts and follow it as run listeners.
@@ -82,7 +82,7 @@ def live_view(shell: Any, manager: WorkflowManager, name: str) -> tuple[list[Any
     from IPython.display import display
 
     try:
-        from ..widgets.run_panel import RunView
+        from ..widgets.run_view import RunView
     except ImportError as exc:
         log.debug("no widget view (%s); showing text progress", exc)
         handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]

@@ -74,10 +74,21 @@ def _check(manager: WorkflowManager, name: str, parsed: ParsedCell, spec_mode: b
             raise UsageError(one_line(f"%%workflow {name}: {where}step {s.name!r}: {err}"))
 
 
+def _cell_number(shell: Any) -> int:
+    """The number of the cell running now (``In[n]``).
+
+    IPython counts the cell before running it, so while it runs
+    ``execution_count`` is already the next cell's number.
+    """
+    return max(int(shell.execution_count) - 1, 1)
+
+
 def _define_functions(shell: Any, cell: str, parsed: ParsedCell) -> dict[str, Callable[..., Any]]:
     """Run the cell in the user namespace and collect its step functions."""
-    source = shell.transform_cell(cell)
-    filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
+    # One blank line first: the %%workflow line is line 1 of the cell in the
+    # editor, so tracebacks name the lines the user sees.
+    source = "\n" * _LINE_OFFSET + shell.transform_cell(cell)
+    filename = shell.compile.cache(source, _cell_number(shell), raw_code=cell)
     exec(compile(source, filename, "exec"), shell.user_ns)  # noqa: S102  # the user's own cell
     callables: dict[str, Callable[..., Any]] = {}
     for s in parsed.steps:

@@ -1,5 +1,5 @@
 /**
- * codomyrmex-jupyter: JupyterLab plugins. The DAG renderer is the mime
+ * codomyrmex-jupyter: JupyterLab plugins. The output renderers are the mime
  * extension in mime.ts (package.json `jupyterlab.mimeExtension`).
  */
 
@@ -8,9 +8,11 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 
 import { activateRuns, COMMANDS } from './runsPlugin.js';
 import { activateStatusItem } from './status.js';
+import { MODULE_NAME, MODULE_VERSION, widgetExports } from './widget.js';
 
 /** Status-bar item with the current notebook kernel's codomyrmex activity. */
 const statusPlugin: JupyterFrontEndPlugin<void> = {
@@ -45,6 +47,21 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-const plugins: JupyterFrontEndPlugin<void>[] = [statusPlugin, runsPlugin];
+/** The custom widgets (live run views, dashboards) of the `codomyrmex-jupyter` widget module. */
+const widgetPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'codomyrmex-jupyter:widgets',
+  description: 'Registers the live run view and dashboard widgets with the Jupyter widget manager.',
+  autoStart: true,
+  optional: [IJupyterWidgetRegistry],
+  activate: (_app: JupyterFrontEnd, registry: IJupyterWidgetRegistry | null) => {
+    if (registry === null) {
+      console.warn('codomyrmex-jupyter: no Jupyter widget manager; live views show their saved form');
+      return;
+    }
+    registry.registerWidget({ name: MODULE_NAME, version: MODULE_VERSION, exports: widgetExports });
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<void>[] = [statusPlugin, runsPlugin, widgetPlugin];
 
 export default plugins;

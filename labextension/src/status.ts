@@ -279,6 +279,8 @@ export function activateStatusItem(
   statusBar: IStatusBar | null,
   onClick?: () => void
 ): void {
+  // The bridge answers the kernel's comm even where there is no status bar
+  // (Notebook 7): a comm the frontend does not know is an error in the console.
   const model = new StatusModel();
   new StatusBridge(tracker, model);
   if (statusBar === null) {

@@ -36,7 +36,7 @@ test('status colours are the run document state colours', () => {
 
 test('durations are live for running runs', () => {
   assert.equal(formatRunDuration(row(), 5000), '2.50 s');
-  assert.equal(formatRunDuration(row({ status: 'running', duration: null, end: null }), 1065), '1 min 5 s');
+  assert.equal(formatRunDuration(row({ status: 'running', duration: null, end: null }), 1065), '1 min 05 s');
   assert.equal(formatRunDuration(row({ status: 'pending', duration: null, start: null }), 1), '–');
 });
 

@@ -266,7 +266,10 @@ def test_init_creates_a_project_store_and_switches_to_it(
     ip: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CODOMYRMEX_HOME")
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the default store, never the real one
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    tmp_path = tmp_path / "work"
     before = get_workflow_manager()
     table = ip.run_line_magic("orchestrate", "init")
     rows = {r["key"]: r["value"] for r in table.rows}
