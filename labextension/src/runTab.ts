@@ -14,39 +14,43 @@ import { createRunRenderer, renderRunDocument } from './renderRun.js';
 import { RunsClient } from './runsClient.js';
 import { ACTIVE_POLL_MS, formatRunDuration, IRunDetail, originTitle, runColor } from './runsText.js';
 
-/** The header lines of a run (shared with the comparison view). */
+/** Where the run ran: its notebook and kernel (the renderer below says the rest). */
+export function runOrigin(detail: IRunDetail): HTMLElement {
+  const { run } = detail;
+  const parts = [
+    run.notebook ? `from ${run.notebook}` : `from ${run.host ?? '?'} pid ${run.pid ?? '?'}`,
+    run.kernel ? `kernel ${run.kernel.slice(0, 8)}` : ''
+  ];
+  const meta = el('div', 'cdm-runtab-meta', parts.filter(Boolean).join(' · '));
+  meta.title = originTitle(run);
+  return meta;
+}
+
+/** A run's name line and origin (the comparison view's headers). */
 export function runHeader(detail: IRunDetail, now: number): HTMLElement {
   const { run } = detail;
-  const head = el('div', 'cdm-run-head');
+  const head = el('div', 'cdm-runtab-head');
   const dot = el('span', 'cdm-runs-dot');
   dot.style.background = runColor(run.status);
-  const title = el('span', 'cdm-run-title', run.workflow);
-  const status = el('span', 'cdm-run-status', run.status);
+  const status = el('span', 'cdm-runtab-status', `${run.status} · ${formatRunDuration(run, now)}`);
   status.style.color = runColor(run.status);
-  const line = el('div', 'cdm-run-line');
-  line.append(dot, title, status);
-  const started = run.start !== null ? new Date(run.start * 1000).toLocaleString() : '–';
-  const meta = el(
-    'div',
-    'cdm-run-meta',
-    `run ${run.run_id.slice(0, 8)} · started ${started} · ${formatRunDuration(run, now)} · ${run.notebook ?? `${run.host ?? '?'}:${run.pid ?? '?'}`}`
-  );
-  meta.title = originTitle(run);
-  head.append(line, meta);
+  const line = el('div', 'cdm-runtab-line');
+  line.append(dot, el('span', 'cdm-runtab-title', run.workflow), status);
+  head.append(line, runOrigin(detail));
   return head;
 }
 
 export class RunTab extends Panel {
   constructor(runId: string, client: RunsClient, rendermime: IRenderMimeRegistry) {
     super();
-    this.addClass('cdm-run-view');
+    this.addClass('cdm-runtab-view');
     this.runId = runId;
     this.title.label = `Run ${runId.slice(0, 8)}`;
     this.title.closable = true;
     this._client = client;
     this._rendermime = rendermime;
-    this._headWidget.addClass('cdm-run-header');
-    this._bodyWidget.addClass('cdm-run-body');
+    this._headWidget.addClass('cdm-runtab-header');
+    this._bodyWidget.addClass('cdm-runtab-body');
     this.addWidget(this._headWidget);
     this.addWidget(this._bodyWidget);
     void this.reload();
@@ -69,7 +73,7 @@ export class RunTab extends Panel {
     }
     this.title.label = `${detail.run.workflow} ${this.runId.slice(0, 8)}`;
     this.title.caption = `${detail.run.workflow} run ${this.runId} (${detail.run.status})`;
-    this._head.replaceChildren(runHeader(detail, Date.now() / 1000));
+    this._head.replaceChildren(runOrigin(detail));
     if (detail.run.status === 'running') {
       this._head.appendChild(this._cancelButton(detail));
     }
@@ -98,14 +102,14 @@ export class RunTab extends Panel {
       }
       this._body.replaceChildren();
       this._bodyWidget.dispose();
-      this._renderer.addClass('cdm-run-body');
+      this._renderer.addClass('cdm-runtab-body');
       this.addWidget(this._renderer);
     }
     await renderRunDocument(this._renderer, detail.document);
   }
 
   private _cancelButton(detail: IRunDetail): HTMLElement {
-    const button = el('button', 'cdm-run-cancel jp-mod-styled jp-mod-warn', detail.run.cancel_requested ? 'Cancelling…' : 'Cancel run');
+    const button = el('button', 'cdm-runtab-cancel jp-mod-styled jp-mod-warn', detail.run.cancel_requested ? 'Cancelling…' : 'Cancel run');
     button.disabled = detail.run.cancel_requested;
     button.addEventListener('click', () => {
       button.disabled = true;

@@ -60,7 +60,7 @@ function show(app: JupyterFrontEnd, labShell: ILabShell | null, id: string, make
   if (!details) {
     details = new Panel();
     details.id = DETAILS_ID;
-    details.addClass('cdm-run-details');
+    details.addClass('cdm-runtab-details');
     details.title.caption = 'Workflow run';
     details.title.icon = runsIcon;
     app.shell.add(details, 'right', { rank: 900 });

@@ -160,7 +160,7 @@ def test_runs_panel_in_jupyterlab(
 
         # Open the failed run: a main-area tab drawn by the notebook's renderer.
         page.click(f"{_item('etl', 'failed')} .cdm-runs-workflow")
-        view = ".jp-MainAreaWidget .cdm-run-view"
+        view = ".jp-MainAreaWidget .cdm-runtab-view"
         page.wait_for_selector(f"{view} .cdm-dag svg g.cdm-node")
         states = page.eval_on_selector_all(
             f"{view} svg g.cdm-node", "gs => Object.fromEntries(gs.map(g => [g.dataset.id, g.dataset.state]))"
@@ -168,7 +168,7 @@ def test_runs_panel_in_jupyterlab(
         assert states == {"load": "succeeded", "clean": "failed", "report": "skipped"}, states
         fill = page.locator(f"{view} svg g.cdm-node[data-id='clean'] rect").first.get_attribute("fill")
         assert fill == STATES["failed"]
-        assert "failed" in page.locator(f"{view} .cdm-run-status").inner_text()
+        assert f"from {NB_A}" in page.locator(f"{view} .cdm-runtab-meta").inner_text()  # where it ran
         check_failure_card(page, view)
         steps("failed run open in a tab")
         shot(page, artifacts, "runs-run-view.png", docs=True)
