@@ -11,13 +11,15 @@ PYTEST_ARGS ?=
 
 .PHONY: setup chromium lab lab-headless test lint typecheck unit ts-test bench bench-quick clean
 
-$(VENV)/.installed: pyproject.toml labextension/package.json
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/codomyrmex-jupyter
+
+$(VENV)/.installed: pyproject.toml labextension/package.json labextension/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# a re-install must not write the wheel's shared data through the link made below
-	if [ -L "$(VENV)/share/jupyter/labextensions/codomyrmex-jupyter" ]; then \
-	  rm "$(VENV)/share/jupyter/labextensions/codomyrmex-jupyter"; fi
-	rm -f codomyrmex_jupyter/labextension/install.json
+	# the lab extension's packages exactly as locked (the build's npm install then changes nothing)
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	# a link left by an earlier setup would let the editable install write into the source tree
+	if [ -L $(LABEXT_LINK) ]; then rm $(LABEXT_LINK); fi
 	$(PY) -m pip install -q -e ".[test]"
 	# an editable install does not copy the prebuilt lab extension: link it
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
