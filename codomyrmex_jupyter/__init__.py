@@ -206,6 +206,12 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "codomyrmex-jupyter"}]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    # The Runs API (codomyrmex_jupyter.server), enabled on install by
+    # etc/jupyter/jupyter_server_config.d/codomyrmex_jupyter.json.
+    return [{"module": "codomyrmex_jupyter.server"}]
+
+
 if TYPE_CHECKING:
     from .api.accessors import (
         get_orchestration_engine,

@@ -101,6 +101,17 @@ def _write_settings(settings: Path) -> None:
     target.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
+def _write_server_config(config: Path) -> None:
+    # The Runs API server extension, enabled as the wheel's
+    # jupyter_server_config.d file enables it; Notebook 7 exposes its app
+    # object to the page as Lab's --LabApp.expose_app_in_browser does.
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"jpserver_extensions": {"codomyrmex_jupyter": True}},
+        "JupyterNotebookApp": {"expose_app_in_browser": True},
+    }))
+
+
 def _server_env(work: Path) -> dict[str, str]:
     data = work / "data"
     (data / "labextensions").mkdir(parents=True)
@@ -168,6 +179,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, app: str) -> Iterator[LabSe
     root = work / "root"
     root.mkdir()
     _write_settings(work / "settings")
+    _write_server_config(work / "config")
     env = _server_env(work)
     port, token = _free_port(), secrets.token_hex(16)
     module = "jupyterlab" if app == "lab" else "notebook"
