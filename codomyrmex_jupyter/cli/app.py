@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import click
 
 from .. import __version__
-from ..errors import CodomyrmexError, UnknownWorkflowError
+from ..errors import CodomyrmexError, NotStorableError, StoreError, UnknownWorkflowError
 from .common import PROG, CliError, State
 
 __all__ = ["cli", "main"]
@@ -68,7 +68,8 @@ class _LazyGroup(click.Group):
     type=click.Path(file_okay=False, path_type=str),
     default=None,
     metavar="DIR",
-    help="Store directory (default: $CODOMYRMEX_HOME, else the package's default, as kernels use).",
+    help="Store directory (default: as a kernel here finds it: $CODOMYRMEX_HOME, else the nearest "
+    ".codomyrmex/ folder, else ~/.codomyrmex).",
 )
 @click.version_option(__version__, "-V", "--version", prog_name=PROG)
 @click.pass_context
@@ -111,9 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
         _complain(PROG, str(exc))
         return 2
     except CodomyrmexError as exc:
-        # ValueError subclasses are bad input (exit 2); the rest (StoreError) is the environment
+        # a store that cannot be used is the environment (exit 1); the rest is bad input (exit 2)
         _complain(PROG, str(exc))
-        return 2 if isinstance(exc, ValueError | LookupError) else 1
+        return 1 if isinstance(exc, StoreError) and not isinstance(exc, NotStorableError) else 2
     except BrokenPipeError:
         # the reader went away (``| head``): nothing more to say to it
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces stdout until exit

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..engine.store import DB_FILENAME, Store, default_config_dir
+from ..engine.home import ConfigLocation, locate_config_dir
+from ..engine.store import DB_FILENAME, Store
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -50,11 +51,18 @@ class State:
     _manager: WorkflowManager | None = None
 
     @property
-    def home(self) -> Path:
-        """``--home``, else ``$CODOMYRMEX_HOME``, else the package default (``default_config_dir``)."""
+    def location(self) -> ConfigLocation:
+        """Where the store is and why: ``--home``, else what a kernel here would use
+        (``$CODOMYRMEX_HOME``, the nearest ``.codomyrmex/``, ``~/.codomyrmex``)."""
+        location = locate_config_dir(self.home_option)
         if self.home_option is not None:
-            return Path(self.home_option).expanduser()
-        return default_config_dir()
+            return ConfigLocation(location.path, location.source, "given with --home")
+        return location
+
+    @property
+    def home(self) -> Path:
+        """The store's directory (see :attr:`location`)."""
+        return self.location.path
 
     @property
     def database(self) -> Path:

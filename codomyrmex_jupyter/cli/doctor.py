@@ -53,16 +53,10 @@ class Check:
 
 
 # -- store ------------------------------------------------------------------------------------
-def _home_origin(st: State) -> str:
-    if st.home_option is not None:
-        return "--home"
-    return "$CODOMYRMEX_HOME" if os.environ.get("CODOMYRMEX_HOME") else "default"
-
-
 def check_store(st: State) -> list[Check]:
     """Location, permissions, identity, schema version and soundness of the store."""
     home, db = st.home, st.database
-    checks = [Check("store location", "ok", f"{db} (from {_home_origin(st)})")]
+    checks = [Check("store location", "ok", f"{db} ({st.location.why})")]
     if not home.exists():
         checks.append(Check("store directory", "warn", f"{home} does not exist yet",
                             "nothing to do: the first run creates it (or pass --home DIR)"))

@@ -84,7 +84,7 @@ def run(
     for spec in imports:
         import_module_option(spec)
     manager = state(ctx).manager(create=True)
-    check_runnable(manager, name)
+    check_runnable(manager, name, values)
     try:
         made = commands.make_executor(executor)
         options: dict[str, Any] = {} if made is None else {"executor": made}
@@ -229,13 +229,16 @@ def _module_name(workflow: str) -> str:
     return f"{text}_flow" if text and not text[0].isdigit() else f"flow_{text}"
 
 
-def check_runnable(manager: WorkflowManager, name: str) -> None:
-    """Raise a one-line :class:`CliError` unless every step of ``name`` resolves here."""
+def check_runnable(manager: WorkflowManager, name: str, params: dict[str, Any] | None = None) -> None:
+    """Raise a one-line error unless every step of ``name`` resolves here and takes the parameters."""
+    from ..api.run_parameters import check_run_parameters
+
     steps = manager.get_workflow(name)
     if steps is None:
         raise UnknownWorkflowError(name, list(manager.list_workflows()))
     missing = [s for s in steps if manager.registry.find(s.module, s.action) is None]
     if not missing:
+        check_run_parameters(name, steps, manager.registry, params)
         return
     if any(s.module.startswith(NOTEBOOK_MODULE_PREFIX) for s in missing):
         module = _module_name(name)

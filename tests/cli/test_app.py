@@ -39,6 +39,7 @@ def test_version(cli: Cli) -> None:
         (("run",), "Missing argument 'NAME'"),
         (("run", "sum", "--bogus"), "No such option '--bogus'"),
         (("run", "sum", "-p", "1x=2"), "parameter '1x=2' must look like name=value"),
+        (("run", "sum", "--import", "flows", "-p", "m=2"), "no step of workflow 'sum' takes the run parameter 'm'; it accepts: n"),
         (("run", "sum", "--timeout", "-1"), "-1.0 is not in the range x>0"),
         (("run", "sum", "--executor", "tcp://x"), "--executor must be 'local' or dask://HOST:PORT"),
         (("run", "sum", "--import", "no_such_module_here"), "no module named 'no_such_module_here'"),
@@ -111,6 +112,20 @@ def test_without_home_or_environment_the_package_default_is_used(cli: Cli, tmp_p
     result = cli("list", env={"HOME": str(tmp_path / "user"), "CODOMYRMEX_HOME": None})
     assert result.code == 2
     assert str(tmp_path / "user" / ".codomyrmex" / "codomyrmex.sqlite3") in result.err
+
+
+def test_a_project_store_is_found_as_a_kernel_finds_it(cli: Cli, tmp_path: Path) -> None:
+    from codomyrmex_jupyter.engine.store import Store
+
+    Store(tmp_path / "project" / ".codomyrmex").close()
+    below = tmp_path / "project" / "notebooks" / "deep"
+    below.mkdir(parents=True)
+    env: dict[str, str | None] = {"CODOMYRMEX_HOME": None, "HOME": str(tmp_path / "user")}
+    assert cli("list", "--json", cwd=below, env=env).json() == []
+    data = cli("doctor", "--json", cwd=below, env={**env, "PATH": str(tmp_path / "no-bin")}).json()
+    location = next(c for c in data["checks"] if c["name"] == "store location")
+    assert location["detail"].startswith(str(tmp_path / "project" / ".codomyrmex" / "codomyrmex.sqlite3"))
+    assert "the nearest .codomyrmex/ folder" in location["detail"]
 
 
 def test_python_dash_m_is_the_same_command_line(recorded: dict[str, str], tmp_path: Path) -> None:

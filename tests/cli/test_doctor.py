@@ -34,7 +34,7 @@ def test_healthy(cli: Cli, recorded: dict[str, str], tmp_path: Path) -> None:
         "store location": "ok", "store directory": "ok", "store file": "ok", "lab extension": "ok",
         "kernel python3": "ok", "extra dask": "ok", "extra nested": "ok",
     }
-    assert checks["store location"]["detail"].endswith("codomyrmex.sqlite3 (from $CODOMYRMEX_HOME)")
+    assert checks["store location"]["detail"].endswith("codomyrmex.sqlite3 ($CODOMYRMEX_HOME is set)")
     assert "2 workflow(s), 3 run(s)" in checks["store file"]["detail"]
     assert "codomyrmex-jupyter v0.1.0 enabled OK" in checks["lab extension"]["detail"]
     text = cli("doctor", env=_isolated_jupyter(tmp_path))
