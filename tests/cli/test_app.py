@@ -49,7 +49,7 @@ def test_version(cli: Cli) -> None:
     ],
 )
 def test_usage_errors_are_one_line_with_exit_2(
-    cli: Cli, recorded: dict[str, str], args: tuple[str, ...], fragment: str
+    cli: Cli, recorded: dict[str, str], flows: Path, args: tuple[str, ...], fragment: str
 ) -> None:
     if args[0] == "dag":
         args = ("dag", "etl", *args[2:])

@@ -29,10 +29,10 @@ def test_a_frame_lists_steps_with_a_bar() -> None:
     display = LiveDisplay(io.StringIO(), color=False, size=lambda: os.terminal_size((80, 24)))
     lines = display.frame(run, now=102.0)
     assert lines[0] == "wf [abcdef01] running"
-    assert lines[1].split() == ["+" if display.symbols["succeeded"] == "+" else "✓", "s0", "succeeded", "500ms"]
-    assert lines[2].split()[1:] == ["s1", "running", "1.50s"]
+    assert lines[1].split() == ["+" if display.symbols["succeeded"] == "+" else "✓", "s0", "succeeded", "500", "ms"]
+    assert lines[2].split()[1:] == ["s1", "running", "1.50", "s"]
     assert lines[3].split()[1:] == ["s2", "pending"]
-    assert lines[4].endswith("] 1/3 steps  2.00s")
+    assert lines[4].endswith("] 1/3 steps  2.00 s")
 
 
 def test_more_steps_than_rows_shows_the_running_and_failed_first() -> None:
@@ -73,7 +73,7 @@ def test_plain_lines_skip_bookkeeping_states() -> None:
     run.start = events.events[0][0] - 1.0
     PlainDisplay(out).update(run, events.drain())
     assert out.getvalue().splitlines() == [
-        "[    1.0s] s0 running", "[    1.0s] s0 failed in 250ms: ValueError: no",
+        "[    1.0s] s0 running", "[    1.0s] s0 failed in 250 ms: ValueError: no",
     ]
     assert events.drain() == []
 
