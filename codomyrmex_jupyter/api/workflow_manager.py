@@ -10,7 +10,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import runtime
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec, default_registry
@@ -20,9 +20,16 @@ from ..engine.graph import Graph, compile_graph
 from ..engine.runner import Run
 from ..engine.store import Store, default_config_dir
 from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
+from . import reproducibility
 from .recorder import RunRecorder
 from .run_handle import RunHandle
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
+
+if TYPE_CHECKING:
+    from ..engine.cache.step_cache import CacheUsage, StepCache
+    from .explanation import CacheExplanation
+    from .rerun import RerunPlan
+    from .run_diff import RunDiff
 
 __all__ = ["WorkflowManager"]
 
@@ -52,6 +59,9 @@ class WorkflowManager:
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
         Module prefixes whose ``module:function`` actions may be imported.
+    cache_max_bytes:
+        Bound of the step cache (least recently used entries go first); else
+        the value set with ``%orchestrate config --cache-max-bytes``, else 5 GiB.
     """
 
     def __init__(
@@ -64,6 +74,7 @@ class WorkflowManager:
         max_concurrency: int = 64,
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
+        cache_max_bytes: int | None = None,
     ) -> None:
         self.config_dir = Path(config_dir) if config_dir is not None else default_config_dir()
         self.store = store if store is not None else Store(self.config_dir)
@@ -81,6 +92,8 @@ class WorkflowManager:
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
         self._lock = threading.RLock()
+        self._cache: StepCache | None = None
+        self._cache_max_bytes = reproducibility.check_max_bytes(cache_max_bytes)
 
     # -- definitions -------------------------------------------------------------------
     def validate(self, steps: Sequence[WorkflowStep]) -> Graph:
@@ -106,6 +119,7 @@ class WorkflowManager:
                 raise WorkflowValidationError(
                     f"step {step.name!r}: timeout must be positive seconds", step=step.name
                 )
+            reproducibility.check_cache_fields(step)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -264,13 +278,21 @@ class WorkflowManager:
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        cache: bool | None = None,
+        force: bool = False,
+        rerun: RerunPlan | None = None,
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
 
         ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-        ``distributed.Client`` or an executor object.
+        ``distributed.Client`` or an executor object. ``cache`` and ``force``
+        are those of :meth:`execute_workflow`; ``rerun`` runs a recorded
+        run's definition instead of the current one (see :meth:`rerun`).
         """
-        steps, graph, version = self._require(name)
+        if rerun is not None:
+            steps, graph, version = rerun.steps, rerun.graph, rerun.version
+        else:
+            steps, graph, version = self._require(name)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
         run_id = run_id or uuid.uuid4().hex
@@ -282,6 +304,11 @@ class WorkflowManager:
             session_id=session_id,
         )
         recorder = RunRecorder(execution, self.store, monitor=self.enable_performance_monitoring)
+        run_cache = reproducibility.run_cache(self, name, steps, cache=cache, force=force, rerun=rerun)
+        provenance = reproducibility.provenance_recorder(
+            self, steps, version, parameters, run_cache, cache=cache, force=force, rerun=rerun
+        )
+        own = [recorder, run_cache, provenance] if run_cache is not None else [recorder, provenance]
         run = Run(
             steps,
             workflow=name,
@@ -291,10 +318,11 @@ class WorkflowManager:
             parameters=parameters,
             timeout=timeout,
             executor=executor,
-            listeners=[recorder, *listeners],
+            listeners=[*own, *listeners],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
+            results_from=run_cache,
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
@@ -330,6 +358,8 @@ class WorkflowManager:
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        cache: bool | None = None,
+        force: bool = False,
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
 
@@ -347,11 +377,19 @@ class WorkflowManager:
             Global parameters, passed to each step callable that accepts them.
         timeout:
             Maximum execution time of the whole run in seconds.
+        cache:
+            ``None``: each step uses the step cache if its ``cache`` says so;
+            ``True``/``False``: every step does, or none.
+        force:
+            Compute the cached steps anyway and refresh their entries.
         """
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
-            run_id=run_id, session_id=session_id,
+            run_id=run_id, session_id=session_id, cache=cache, force=force,
         )
+        return await self._execute(run, execution)
+
+    async def _execute(self, run: Run, execution: WorkflowExecution) -> WorkflowExecution:
         with self._lock:
             self._active[run.run_id] = run
         try:
@@ -421,6 +459,7 @@ class WorkflowManager:
             return None
         ex = _execution_from_row(row)
         ex.edges = self._stored_edges(row["workflow"], row["version"])
+        reproducibility.apply_record(self.store, ex)
         return ex
 
     def _stored_edges(self, name: str, version: int | None) -> list[tuple[str, str]]:
@@ -474,6 +513,126 @@ class WorkflowManager:
             for step in row["definition"]:
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))
+
+    # -- reproducibility ----------------------------------------------------------------------
+    @property
+    def cache(self) -> StepCache:
+        """The step cache beside this manager's database (made on first use)."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = reproducibility.make_cache(self.store, self._cache_max_bytes)
+            return self._cache
+
+    @property
+    def cache_max_bytes(self) -> int:
+        """The step cache's bound in bytes (setting it evicts what no longer fits)."""
+        return self.cache.max_bytes
+
+    @cache_max_bytes.setter
+    def cache_max_bytes(self, value: int) -> None:
+        self.cache.set_max_bytes(reproducibility.check_max_bytes(value) or 0)
+        self._cache_max_bytes = value
+
+    def cache_usage(self) -> CacheUsage:
+        """Entries, bytes, bound and hits/misses per workflow of the step cache."""
+        return self.cache.usage()
+
+    def clear_cache(self, workflow: str | None = None) -> tuple[int, int]:
+        """Remove the cache entries of ``workflow`` (or all); return ``(entries, bytes)`` freed."""
+        return self.cache.clear(workflow)
+
+    def explain(
+        self,
+        name: str,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        cache: bool | None = None,
+    ) -> CacheExplanation:
+        """Would the next run of ``name`` take each step from the cache, and if not, why?
+
+        Parameters
+        ----------
+        name:
+            The workflow.
+        step:
+            Only this step (its dependencies are still keyed).
+        parameters:
+            The run parameters the next run would get.
+        cache:
+            The run's ``cache`` option (``None``: what each step says).
+        """
+        steps, graph, _ = self._require(name)
+        return reproducibility.explain(
+            self, name, steps=steps, graph=graph, step=step, parameters=parameters, cache=cache
+        )
+
+    def diff_runs(self, a: str, b: str) -> RunDiff:
+        """Compare two recorded runs (ids or unique prefixes): steps, code, parameters,
+        states, durations, result summaries and environment."""
+        from .run_diff import diff_runs
+
+        return diff_runs(self, a, b)
+
+    async def execute_rerun(
+        self,
+        run_id: str,
+        from_failed: bool = False,
+        *,
+        timeout: float | None = None,
+        executor: Executor | str | None = None,
+        listeners: Sequence[RunListener] = (),
+        new_run_id: str | None = None,
+    ) -> WorkflowExecution:
+        """Async :meth:`rerun`."""
+        from .rerun import plan_rerun
+
+        plan = plan_rerun(self, run_id, from_failed=from_failed)
+        return await self._execute_plan(plan, timeout, executor, listeners, new_run_id)
+
+    async def _execute_plan(
+        self, plan: RerunPlan, timeout: float | None, executor: Executor | str | None,
+        listeners: Sequence[RunListener], run_id: str | None,
+    ) -> WorkflowExecution:
+        run, execution = self.prepare_run(
+            plan.workflow, plan.parameters, timeout, executor=executor, listeners=listeners,
+            run_id=run_id, cache=plan.cache_option, rerun=plan,
+        )
+        return await self._execute(run, execution)
+
+    def rerun(self, run_id: str, from_failed: bool = False, **kwargs: Any) -> WorkflowExecution:
+        """Run a recorded run again: the same definition version and parameters.
+
+        A plain rerun needs the code the run used (each step's fingerprint
+        must match); ``from_failed=True`` keeps the results of the steps that
+        succeeded (from this kernel, the cache or the stored results) and runs
+        the failed, skipped and cancelled ones with the code registered now.
+        Keyword arguments are those of :meth:`execute_rerun`.
+
+        Raises
+        ------
+        ReproducibilityError
+            The run cannot be repeated here (the message says why).
+        """
+        return runtime.run_sync(self.execute_rerun(run_id, from_failed, **kwargs))
+
+    def start_rerun(
+        self,
+        run_id: str,
+        from_failed: bool = False,
+        *,
+        timeout: float | None = None,
+        executor: Executor | str | None = None,
+        listeners: Sequence[RunListener] = (),
+        new_run_id: str | None = None,
+    ) -> RunHandle:
+        """:meth:`rerun` in the background: returns a run handle at once."""
+        from .rerun import plan_rerun
+
+        plan = plan_rerun(self, run_id, from_failed=from_failed)  # errors before anything starts
+        new_run_id = new_run_id or uuid.uuid4().hex
+        coro = self._execute_plan(plan, timeout, executor, listeners, new_run_id)
+        return RunHandle(self, new_run_id, plan.workflow, runtime.spawn(coro))
 
     def actions(self) -> list[str]:
         """Every registered ``module.action``."""
@@ -559,6 +718,6 @@ def _execution_from_row(row: dict[str, Any]) -> WorkflowExecution:
             s["traceback"], s["result"], s["reason"],
         )
         ex.step_records[s["name"]] = rec
-        if s["status"] == "succeeded":
+        if s["status"] in ("succeeded", "cached"):
             ex.results[s["name"]] = s["result"]
     return ex

@@ -21,11 +21,22 @@ Tables
                        skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
                        sessions, resources, tasks
+``run_records``        per run, what comparing and repeating it needs: code
+                       fingerprints, environment, cache keys, result summaries
+                       (``engine/provenance.py``)
+``code_sources``       source text by code fingerprint, shared by runs and cache
+``cache_entries``      the step cache's index: key, size, last use, key parts
+``cache_stats``        cache hits and misses per workflow
+
+Schema changes are an ordered chain of small migrations (:data:`MIGRATIONS`),
+each idempotent, so a file of any earlier version is brought up to date
+inside the transaction that opens it.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import enum
 import json
@@ -34,7 +45,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -45,6 +56,7 @@ from .step_table import pack_steps, unpack_steps
 
 __all__ = [
     "APPLICATION_ID",
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "Store",
     "decode_json",
@@ -54,7 +66,7 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-SCHEMA_VERSION = 2
+# SCHEMA_VERSION is the last step of MIGRATIONS (at the end of this module).
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -88,7 +100,10 @@ _CURRENT = (
 _RUN_COLUMNS = (
     "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
 )
-_OUR_TABLES = frozenset({"workflows", "workflow_versions", "runs", "steps", "documents"})
+_OUR_TABLES = frozenset({
+    "workflows", "workflow_versions", "runs", "steps", "documents",
+    "run_records", "code_sources", "cache_entries", "cache_stats",
+})
 
 
 def default_config_dir() -> Path:
@@ -253,6 +268,14 @@ class Store:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` write transaction, for modules that own their own tables."""
+        return self._write()
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement as dicts (for modules that own their own tables)."""
+        return self._read(sql, args)
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
@@ -486,10 +509,14 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a schema-1 file up to date (inside the opening transaction)."""
+def _add_packed_steps(conn: sqlite3.Connection) -> None:
+    """Schema 2: every step's state, times and attempts packed on the run's row."""
     if "steps_packed" not in _columns(conn, "runs"):
         conn.execute("ALTER TABLE runs ADD COLUMN steps_packed BLOB")
+
+
+def _single_definition_copy(conn: sqlite3.Connection) -> None:
+    """Schema 2: the current definition lives once, in ``workflow_versions``."""
     if "definition" in _columns(conn, "workflows"):
         # Schema 1 kept a second copy of the current definition here.
         conn.execute("ALTER TABLE workflows RENAME TO workflows_v1")
@@ -501,6 +528,52 @@ def _migrate(conn: sqlite3.Connection) -> None:
             "INSERT INTO workflows SELECT name, version, created_at, updated_at FROM workflows_v1"
         )
         conn.execute("DROP TABLE workflows_v1")
+
+
+def _add_reproducibility(conn: sqlite3.Connection) -> None:
+    """Run records, code sources and the step cache's index."""
+    conn.execute(
+        # Deleting a run deletes its record.
+        "CREATE TABLE IF NOT EXISTS run_records(run_id TEXT PRIMARY KEY "
+        "REFERENCES runs(run_id) ON DELETE CASCADE, record TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS code_sources(fingerprint TEXT PRIMARY KEY, "
+        "source TEXT NOT NULL, created_at REAL NOT NULL) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS cache_entries(key TEXT PRIMARY KEY, workflow TEXT NOT NULL, "
+        "step TEXT NOT NULL, parts TEXT NOT NULL, size INTEGER NOT NULL, created_at REAL NOT NULL, "
+        "last_used REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS cache_by_step ON cache_entries(workflow, step, created_at)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS cache_by_use ON cache_entries(last_used)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS cache_stats(workflow TEXT PRIMARY KEY, "
+        "hits INTEGER NOT NULL, misses INTEGER NOT NULL)"
+    )
+
+
+# (schema version the file has after the step, step). Applied in order to a
+# file whose ``user_version`` is below the step's version; every step checks
+# before it changes anything, so a chain merged from several branches, or run
+# on a file another step already changed, stays safe.
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
+    (2, _add_packed_steps),
+    (2, _single_definition_copy),
+    (3, _add_reproducibility),
+)
+SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file up to :data:`SCHEMA_VERSION` (inside the opening transaction)."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version, step in MIGRATIONS:
+        if current < version:
+            step(conn)
 
 
 def _safe_id(run_id: str) -> str:
