@@ -27,6 +27,10 @@ Change = Literal["added", "removed", "changed", "same"]
 Pair = tuple[Any, Any]
 
 
+def _outcome(state: str | None) -> str | None:
+    return "succeeded" if state == "cached" else state
+
+
 def _shown(value: str | None) -> str:
     return "(unset)" if value is None else value
 
@@ -64,10 +68,15 @@ class StepDiff:
     result: str | None = None
     cache: Pair = (None, None)
 
+    @property
+    def state_changed(self) -> bool:
+        """The step ended differently (taking a result from the cache counts as succeeding)."""
+        return _outcome(self.state[0]) != _outcome(self.state[1])
+
     def lines(self) -> list[str]:
         """Text lines: the step's change, then what differs."""
         out = [f"{self.step}: {self.change}"]
-        if self.state[0] != self.state[1]:
+        if self.state_changed:
             out.append(f"    state {self.state[0]} -> {self.state[1]}")
         if self.dependencies is not None:
             out.append(f"    dependencies {self.dependencies[0]} -> {self.dependencies[1]}")
@@ -204,7 +213,7 @@ def _step(name: str, a: _Side, b: _Side, sources: dict[str, str]) -> StepDiff:
     diff = code_diff(sources.get(code_a or ""), sources.get(code_b or ""), name,
                      (a.run.short, b.run.short)) if code_changed else None
     result = describe_change(a.summaries.get(name), b.summaries.get(name))
-    changed = bool(deps or params or code_changed or result or state[0] != state[1])
+    changed = bool(deps or params or code_changed or result or _outcome(state[0]) != _outcome(state[1]))
     return StepDiff(name, "changed" if changed else "same", state, timing, deps, code_changed,
                     diff or None, params, result, cache)
 

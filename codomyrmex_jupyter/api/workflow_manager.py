@@ -119,7 +119,8 @@ class WorkflowManager:
                 raise WorkflowValidationError(
                     f"step {step.name!r}: timeout must be positive seconds", step=step.name
                 )
-            reproducibility.check_cache_fields(step)
+            if step.cache is not False or step.version is not None:
+                reproducibility.check_cache_fields(step)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -574,9 +575,21 @@ class WorkflowManager:
 
         return diff_runs(self, a, b)
 
+    def plan_rerun(self, run_id: str, from_failed: bool = False) -> RerunPlan:
+        """Check that a recorded run can be repeated here, and what a rerun would do.
+
+        Raises
+        ------
+        ReproducibilityError
+            The run cannot be repeated here (the message says why).
+        """
+        from .rerun import plan_rerun
+
+        return plan_rerun(self, run_id, from_failed=from_failed)
+
     async def execute_rerun(
         self,
-        run_id: str,
+        run_id: str | RerunPlan,
         from_failed: bool = False,
         *,
         timeout: float | None = None,
@@ -585,9 +598,7 @@ class WorkflowManager:
         new_run_id: str | None = None,
     ) -> WorkflowExecution:
         """Async :meth:`rerun`."""
-        from .rerun import plan_rerun
-
-        plan = plan_rerun(self, run_id, from_failed=from_failed)
+        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
         return await self._execute_plan(plan, timeout, executor, listeners, new_run_id)
 
     async def _execute_plan(
@@ -600,25 +611,27 @@ class WorkflowManager:
         )
         return await self._execute(run, execution)
 
-    def rerun(self, run_id: str, from_failed: bool = False, **kwargs: Any) -> WorkflowExecution:
+    def rerun(self, run_id: str | RerunPlan, from_failed: bool = False, **kwargs: Any) -> WorkflowExecution:
         """Run a recorded run again: the same definition version and parameters.
 
         A plain rerun needs the code the run used (each step's fingerprint
         must match); ``from_failed=True`` keeps the results of the steps that
         succeeded (from this kernel, the cache or the stored results) and runs
         the failed, skipped and cancelled ones with the code registered now.
-        Keyword arguments are those of :meth:`execute_rerun`.
+        ``run_id`` may also be a plan from :meth:`plan_rerun`. Keyword
+        arguments are those of :meth:`execute_rerun`.
 
         Raises
         ------
         ReproducibilityError
             The run cannot be repeated here (the message says why).
         """
-        return runtime.run_sync(self.execute_rerun(run_id, from_failed, **kwargs))
+        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
+        return runtime.run_sync(self.execute_rerun(plan, **kwargs))
 
     def start_rerun(
         self,
-        run_id: str,
+        run_id: str | RerunPlan,
         from_failed: bool = False,
         *,
         timeout: float | None = None,
@@ -627,9 +640,7 @@ class WorkflowManager:
         new_run_id: str | None = None,
     ) -> RunHandle:
         """:meth:`rerun` in the background: returns a run handle at once."""
-        from .rerun import plan_rerun
-
-        plan = plan_rerun(self, run_id, from_failed=from_failed)  # errors before anything starts
+        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
         new_run_id = new_run_id or uuid.uuid4().hex
         coro = self._execute_plan(plan, timeout, executor, listeners, new_run_id)
         return RunHandle(self, new_run_id, plan.workflow, runtime.spawn(coro))

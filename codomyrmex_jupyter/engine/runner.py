@@ -250,6 +250,8 @@ class Run:
     def resolved_specs(self) -> list[ActionSpec | None]:
         """The action of every step; those that never started are looked up now (``None``: unknown)."""
         specs = list(self._specs)
+        if not any(s is None for s in specs):  # by identity: specs' __eq__ is slow
+            return specs
         for i, spec in enumerate(specs):
             if spec is None:
                 step = self.steps[i]

@@ -153,3 +153,35 @@ def test_schema_1_file_is_migrated(tmp_path: Path) -> None:
     store = Store(path)
     assert store.load_workflow("w")["definition"] == [{"name": "a"}]
     assert store.save_workflow("w", [{"name": "b"}]) == 2
+
+
+def test_schema_2_file_is_migrated_to_the_current_schema(tmp_path: Path) -> None:
+    from codomyrmex_jupyter.engine.store import SCHEMA_VERSION
+
+    path = tmp_path / "v2.sqlite3"
+    store = Store(path)
+    store.save_workflow("w", [{"name": "a"}])
+    store.start_run("r1", "w", version=1, start=1.0, parameters={"n": 1})
+    store.finish_run("r1", status="completed", end=2.0, errors=[], metrics={})
+    store.close()
+    conn = sqlite3.connect(path)  # back to a schema-2 file, as written before run records
+    for table in ("run_records", "code_sources", "cache_entries", "cache_stats"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("PRAGMA user_version=2")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.get_run("r1")["parameters"] == {"n": 1}
+    tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"run_records", "code_sources", "cache_entries", "cache_stats"} <= tables
+    assert store.query("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 3
+
+
+def test_every_migration_is_idempotent(tmp_path: Path) -> None:
+    from codomyrmex_jupyter.engine.store import MIGRATIONS
+
+    store = Store(tmp_path)
+    with store.transaction() as conn:
+        for _, step in MIGRATIONS:  # on a file that has every change already
+            step(conn)
+    assert [v for v, _ in MIGRATIONS] == sorted(v for v, _ in MIGRATIONS)
