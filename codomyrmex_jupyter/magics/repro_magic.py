@@ -113,10 +113,6 @@ def _cache(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> An
     """The step cache: entries, size and hit rate; `cache clear [NAME]` removes entries."""
     if args.action == "clear":
         return repro_commands.cache_clear(manager=manager, name=args.name)
-    if args.name is not None:
-        from .commands import CommandError
-
-        raise CommandError(f"unexpected {args.name!r}; use %orchestrate cache clear {args.name}")
     return repro_commands.cache_usage(manager=manager)
 
 
