@@ -64,21 +64,25 @@ def _table_nodes(nodes: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, 
 
 
 def step_table_html(doc: Mapping[str, Any]) -> str:
-    """An HTML table of steps: state, attempts, duration, error."""
+    """An HTML table of steps: state, attempts, duration, error (and cache, when used)."""
     rows, hidden = _table_nodes(doc["nodes"])
+    cached = any(n.get("cache") for n in doc["nodes"])
     body = []
     for n in rows:
         colour = status_color(n["state"])
+        cache = f"<td>{escape(n.get('cache') or '')}</td>" if cached else ""
         body.append(
             f"<tr><td>{escape(n['id'])}</td>"
             f"<td style='color:{colour};font-weight:600'>{escape(n['state'])}</td>"
             f"<td>{n.get('attempts') or 0}</td><td>{format_duration(n.get('duration'))}</td>"
-            f"<td>{escape(n.get('error') or '')}</td></tr>"
+            f"{cache}<td>{escape(n.get('error') or '')}</td></tr>"
         )
-    more = f"<tr><td colspan='5'><i>… {hidden} more steps</i></td></tr>" if hidden else ""
+    span = 6 if cached else 5
+    more = f"<tr><td colspan='{span}'><i>… {hidden} more steps</i></td></tr>" if hidden else ""
+    cache_head = "<th>cache</th>" if cached else ""
     return (
         "<table class='codomyrmex-steps'><thead><tr><th>step</th><th>state</th>"
-        "<th>attempts</th><th>duration</th><th>error</th></tr></thead>"
+        f"<th>attempts</th><th>duration</th>{cache_head}<th>error</th></tr></thead>"
         f"<tbody>{''.join(body)}{more}</tbody></table>"
     )
 

@@ -303,7 +303,7 @@ def _node(name: str, layer: int, pos: tuple[float, float], step: Any) -> dict[st
         "module": getattr(step, "module", None), "action": getattr(step, "action", None),
         "layer": layer, "x": pos[0], "y": pos[1],
         "state": "pending", "duration": None, "attempts": 0, "started": None, "ended": None,
-        "error": None,
+        "error": None, "cache": None,
     }
 
 
@@ -312,6 +312,7 @@ def _fill_state(node: dict[str, Any], rec: StepRecord, stamps: bool = True) -> N
     node["duration"] = rec.duration
     node["attempts"] = rec.attempts
     node["error"] = rec.error if rec.status in ("failed", "retrying") else None
+    node["cache"] = rec.cache
     if stamps:  # ISO strings cost more than the rest together: only for exported documents
         node["started"] = _iso(rec.start)
         node["ended"] = _iso(rec.end)

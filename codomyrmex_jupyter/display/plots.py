@@ -202,21 +202,36 @@ def theme_neutral(fig: Figure, ink: str = "#8c959f") -> Figure:
 
 
 def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
-    """Gantt chart of step records (``name``, ``status``, ``start``, ``end``)."""
+    """Gantt chart of step records (``name``, ``status``, ``start``, ``end``).
+
+    A step taken from the cache took no time: it is a diamond at the moment
+    it was taken, not a bar, and it does not count as running.
+    """
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     spans = _spans(records)
     n = max(len(spans), 1)
     fig = Figure(figsize=(9.0, min(10.0, 1.8 + 0.22 * n)), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1])
     t0 = spans[0][1] if spans else 0.0
-    verts, colours = [], []
+    verts, colours, taken = [], [], []
     for row, (_, start, end, state) in enumerate(spans):
         a, b = start - t0, max(end - t0, start - t0 + 1e-6)
+        if state == "cached":
+            taken.append((a, row))
+            continue
         verts.append([(a, row - 0.4), (a, row + 0.4), (b, row + 0.4), (b, row - 0.4)])
         colours.append(STATE_COLORS.get(state, STATE_COLORS["pending"]))
     top.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none"))
+    if taken:
+        top.scatter([t for t, _ in taken], [r for _, r in taken], marker="D", s=22,
+                    color=STATE_COLORS["cached"], zorder=3)
+    present = list(dict.fromkeys(s[3] for s in spans))
+    if len(present) > 1 or taken:
+        top.legend(handles=[Patch(color=STATE_COLORS.get(s, STATE_COLORS["pending"]), label=s) for s in present],
+                   fontsize=7, loc="lower right", frameon=False)
     top.set_ylim(n - 0.5, -0.5)
     top.set_xlim(0.0, max((s[2] - t0 for s in spans), default=1.0) or 1.0)
     if len(spans) <= 60:
@@ -224,7 +239,7 @@ def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
     else:
         top.set_ylabel(f"{len(spans)} steps")
     top.set_title(title, fontsize=9)
-    times, levels = _concurrency(spans, t0)
+    times, levels = _concurrency([s for s in spans if s[3] != "cached"], t0)
     bottom.step(times, levels, where="post", color=STATE_COLORS["running"], linewidth=1)
     bottom.set_ylabel("running", fontsize=8)
     bottom.set_xlabel("seconds since the first step started", fontsize=8)

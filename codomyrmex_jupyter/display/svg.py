@@ -186,6 +186,8 @@ def _tooltip(node: Mapping[str, Any]) -> str:
         parts.append(f"{node['attempts']} attempts")
     if node.get("error"):
         parts.append(str(node["error"]))
+    if node.get("cache"):
+        parts.append(f"cache: {node['cache']}")
     return f"<title>{escape(' | '.join(parts))}</title>"
 
 

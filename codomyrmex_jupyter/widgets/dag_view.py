@@ -259,8 +259,8 @@ class DagView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         rows = [
             ("state", rec.status), ("attempts", str(rec.attempts)),
             ("duration", format_duration(rec.duration)), ("reason", rec.reason or ""),
-            ("error", rec.error or ""),
-            ("result", preview(rec.result) if rec.status == "succeeded" else ""),
+            ("error", rec.error or ""), ("cache", rec.cache or ""),
+            ("result", preview(rec.result) if rec.status in ("succeeded", "cached") else ""),
         ]
         cells = "".join(
             f"<tr><th style='text-align:left'>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows if v

@@ -222,10 +222,11 @@ class RunPanel(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         state = "pending" if rec is None else rec.status
         attempts = 0 if rec is None else rec.attempts
         duration = "" if rec is None else format_duration(rec.duration)
-        result = preview(rec.result) if rec is not None and state == "succeeded" else ""
+        result = preview(rec.result) if rec is not None and state in ("succeeded", "cached") else ""
         error = (rec.error or rec.reason or "") if rec is not None else ""
+        cache = f" title='cache: {escape(rec.cache, quote=True)}'" if rec is not None and rec.cache else ""
         return (
-            f"<tr><td>{escape(name)}</td><td style='color:{status_color(state)};font-weight:600'>"
+            f"<tr><td>{escape(name)}</td><td style='color:{status_color(state)};font-weight:600'{cache}>"
             f"{escape(state)}</td><td>{attempts}</td><td>{duration}</td>"
             f"<td><code>{escape(result)}</code></td><td>{escape(error)}</td></tr>"
         )

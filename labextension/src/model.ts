@@ -48,6 +48,8 @@ export interface IDagNode {
   started: string | null;
   ended: string | null;
   error: string | null;
+  /** The step cache's answer: "hit", the miss reason, or null when not cached. */
+  cache: string | null;
 }
 
 /** A dependency: `target` depends on `source` (indexes into `nodes`). */
@@ -200,7 +202,8 @@ function readNode(item: Json, id: string, index: number): IDagNode {
     attempts: optNum(item.attempts),
     started: optStr(item.started),
     ended: optStr(item.ended),
-    error: optStr(item.error)
+    error: optStr(item.error),
+    cache: optStr(item.cache)
   };
 }
 
@@ -425,6 +428,9 @@ export function detailRows(node: IDagNode): IDetailRow[] {
   const rows: IDetailRow[] = [{ key: 'status', label: 'Status', value: node.state }];
   if (node.error !== null) {
     rows.push({ key: 'error', label: 'Error', value: node.error });
+  }
+  if (node.cache !== null) {
+    rows.push({ key: 'cache', label: 'Cache', value: node.cache });
   }
   rows.push(
     { key: 'duration', label: 'Duration', value: formatDuration(node.duration) },

@@ -82,3 +82,27 @@ def test_dag_display_for_execution(manager: WorkflowManager) -> None:
     ex = manager.run_workflow("b")
     doc = DagDisplay.for_execution(ex).doc
     assert doc["counts"] == {"succeeded": 1, "failed": 1, "skipped": 1}
+
+
+def test_cached_steps_show_their_state_and_cache_column(manager: WorkflowManager) -> None:
+    def one() -> int:
+        return 1
+
+    def two(one: int) -> int:
+        return one + 1
+
+    steps = [WorkflowStep("one", "notebook.c", "one", cache=True), WorkflowStep("two", "notebook.c", "two", dependencies=["one"])]
+    assert manager.create_workflow("c", steps, callables={"one": one, "two": two})
+    manager.run_workflow("c")
+    ex = manager.run_workflow("c")
+    bundle = execution_bundle(ex)
+    doc = bundle[MIME_TYPE]
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    assert (nodes["one"]["state"], nodes["one"]["cache"]) == ("cached", "hit")
+    assert (nodes["two"]["state"], nodes["two"]["cache"]) == ("succeeded", None)
+    assert doc["counts"] == {"succeeded": 1, "cached": 1}
+    html = bundle["text/html"]
+    assert "<th>cache</th>" in html and "<td>hit</td>" in html
+    assert f"fill=\"{STATE_COLORS['cached']}\"" in html or STATE_COLORS["cached"] in html
+    assert "cache: hit" in html  # the node's tooltip
+    assert "1 cached" in bundle["text/plain"]

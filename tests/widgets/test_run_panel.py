@@ -189,3 +189,17 @@ def test_a_new_run_drops_the_tracebacks_of_the_previous_one(manager: WorkflowMan
     assert panel.errors.children == () and panel.errors.titles == ()
     panel.refresh()
     assert panel.progress.value == 0 and panel.counts.value == "0/4 done (4 pending)"
+
+
+def test_cached_steps_show_their_result_and_cache_answer(manager: WorkflowManager) -> None:
+    _define_ok(manager, "ok_cached")
+    manager.run_workflow("ok_cached", cache=True)
+    view = RunView.for_workflow(manager, "ok_cached")
+    manager.run_workflow("ok_cached", cache=True, listeners=[view.listener])
+    view.refresh()
+    table = view.panel.table.value
+    assert table.count(">cached</td>") == 3 and "title='cache: hit'" in table
+    assert view.panel.counts.value.endswith("(3 cached)")
+    name = manager.get_graph("ok_cached").names[0]
+    details = view.dag._details_html(name)
+    assert "<th style='text-align:left'>cache</th><td>hit</td>" in details
