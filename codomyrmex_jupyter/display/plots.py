@@ -230,8 +230,8 @@ def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
                     color=STATE_COLORS["cached"], zorder=3)
     present = list(dict.fromkeys(s[3] for s in spans))
     if len(present) > 1 or taken:
-        top.legend(handles=[Patch(color=STATE_COLORS.get(s, STATE_COLORS["pending"]), label=s) for s in present],
-                   fontsize=7, loc="lower right", frameon=False)
+        handles = [Patch(color=STATE_COLORS.get(s, STATE_COLORS["pending"]), label=s) for s in present]
+        top.legend(handles=handles, fontsize=7, loc="lower right", frameon=False)
     top.set_ylim(n - 0.5, -0.5)
     top.set_xlim(0.0, max((s[2] - t0 for s in spans), default=1.0) or 1.0)
     if len(spans) <= 60:
