@@ -41,6 +41,7 @@ ENTRY_SUFFIX = ".entry"
 _SIGNATURE_SIZE = hashlib.sha256().digest_size
 _HEADER = len(MAGIC) + _SIGNATURE_SIZE
 _KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+_ONE_SHOT = 1 << 16
 
 EntryStatus = Literal["found", "absent", "unsigned", "bad signature", "unreadable"]
 # What a step's ``cache`` says when its entry exists but cannot be used.
@@ -99,9 +100,11 @@ class SignedEntries:
 
     def __init__(self, directory: Path | None, secret: bytes) -> None:
         self.directory = directory
+        self._root = None if directory is None else os.fspath(directory)
         self._secret = secret
         self._memory: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._made: set[str] = set()  # sub-folders known to exist (one mkdir each, not per entry)
 
     def path(self, key: str) -> Path:
         """The file of entry ``key``."""
@@ -110,6 +113,8 @@ class SignedEntries:
         return self.directory / key[:2] / f"{key}{ENTRY_SUFFIX}"
 
     def _sign(self, key: str, payload: bytes | memoryview) -> bytes:
+        if len(payload) <= _ONE_SHOT:  # one C call; copying a small payload costs less than three
+            return hmac.digest(self._secret, key.encode() + b"\0" + payload, "sha256")
         mac = hmac.new(self._secret, key.encode(), hashlib.sha256)
         mac.update(b"\0")
         mac.update(payload)
@@ -133,10 +138,16 @@ class SignedEntries:
                 self._memory[key] = blob
             return len(blob)
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if key[:2] not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(key[:2])
         tmp = target.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            tmp.write_bytes(blob)
+            try:
+                tmp.write_bytes(blob)
+            except FileNotFoundError:  # the folder was deleted by hand since
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(blob)
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -145,10 +156,13 @@ class SignedEntries:
         return len(blob)
 
     def _blob(self, key: str) -> bytes | None:
-        if self.directory is None:
+        if self._root is None:
             return self._memory.get(key)
-        try:
-            return self.path(key).read_bytes()
+        if not _KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"no file for cache key {key!r}")
+        try:  # plain strings and open(): a Path per read costs more than the read
+            with open(f"{self._root}/{key[:2]}/{key}{ENTRY_SUFFIX}", "rb") as fh:
+                return fh.read()
         except FileNotFoundError:
             return None
 
@@ -195,6 +209,7 @@ class SignedEntries:
             return 0
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when empty
+            self._made.discard(key[:2])
         return size
 
     def clear(self) -> tuple[int, int]:

@@ -63,6 +63,9 @@ _short.maxlevel = 2
 
 def short_repr(value: Any, limit: int = 60) -> str:
     """A bounded ``repr`` for messages (never raises)."""
+    if type(value) in _PLAIN:  # the common parameter values: repr is short and cannot fail
+        text = repr(value)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
     try:
         text = _short.repr(value)
     except Exception:  # noqa: BLE001 - a broken __repr__ must not break a message
@@ -78,6 +81,12 @@ def digest(value: Any) -> str:
     UnhashableValue
         The value (or something inside it) has no stable content.
     """
+    simple = _SIMPLE.get(type(value))
+    if simple is not None:  # the common case, without a writer object
+        tag, encode = simple
+        data = encode(value)
+        return hashlib.blake2b(tag + str(len(data)).encode() + b":" + data,
+                               digest_size=DIGEST_SIZE).hexdigest()
     h = hashlib.blake2b(digest_size=DIGEST_SIZE)
     _Writer(h).write(value)
     return h.hexdigest()
@@ -214,6 +223,8 @@ def _canonical_text(value: Any) -> str | None:
 def _int_bytes(value: int) -> bytes:
     return str(value).encode()
 
+
+_PLAIN = frozenset({type(None), bool, int, float})
 
 _SIMPLE: dict[type, tuple[bytes, Callable[[Any], bytes]]] = {
     type(None): (b"n", lambda v: b""),

@@ -59,15 +59,14 @@ class KeyParts:
 
     def key(self) -> str:
         """The cache key: 32 hex digits."""
-        h = hashlib.blake2b(digest_size=DIGEST_SIZE)
-        h.update(self.code.encode())
-        for name in sorted(self.params):
-            h.update(f"\0p{name}={self.params[name][0]}".encode())
-        for name in sorted(self.upstream):
-            h.update(f"\0u{name}={self.upstream[name]}".encode())
-        if self.version is not None:
-            h.update(f"\0v{self.version}".encode())
-        return h.hexdigest()
+        params, upstream = self.params, self.upstream
+        text = "\0".join([
+            self.code,
+            *(f"p{name}={params[name][0]}" for name in sorted(params)),
+            *(f"u{name}={upstream[name]}" for name in sorted(upstream)),
+            *(() if self.version is None else (f"v{self.version}",)),
+        ])
+        return hashlib.blake2b(text.encode(), digest_size=DIGEST_SIZE).hexdigest()
 
     def to_json(self) -> str:
         """The parts as JSON (stored with the entry)."""
