@@ -14,18 +14,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AmbiguousRunError",
+    "ArgumentError",
+    "ArgumentTypeError",
     "CodomyrmexError",
     "ContainmentError",
     "CycleError",
     "NotStorableError",
+    "ProjectError",
     "ReproducibilityError",
     "ResourceUnavailable",
     "RunCancelled",
     "SessionError",
     "StepFailed",
     "StepTimeout",
+    "StepTypeError",
     "StoreError",
     "TaskError",
+    "TaskTypeError",
     "UnknownActionError",
     "UnknownWorkflowError",
     "WorkflowValidationError",
@@ -50,6 +56,47 @@ class WorkflowValidationError(CodomyrmexError, ValueError):
     def __init__(self, message: str, *, step: str | None = None) -> None:
         super().__init__(message)
         self.step = step
+
+
+class StepTypeError(WorkflowValidationError, TypeError):
+    """A field of a step has the wrong type (a timeout given as text, a name as a number)."""
+
+
+class ArgumentError(CodomyrmexError, ValueError):
+    """A value passed to a public call is out of range; nothing was stored or started.
+
+    Parameters
+    ----------
+    message:
+        One line naming the value and what to pass instead.
+    argument:
+        The name of the argument, when there is one.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """A value passed to a public call has the wrong type; nothing was stored or started."""
+
+
+class AmbiguousRunError(CodomyrmexError, LookupError):
+    """A run id prefix matches several runs; ``matches`` lists them."""
+
+    def __init__(self, prefix: str, matches: Sequence[str]) -> None:
+        self.prefix = prefix
+        self.matches = list(matches)
+        shown = ", ".join(self.matches[:5]) + (", ..." if len(self.matches) > 5 else "")
+        self.message = (
+            f"run id prefix {prefix!r} matches {len(self.matches)} runs ({shown}); "
+            "give more characters of the run id"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # LookupError would not repr() it, but keep it explicit
+        return self.message
 
 
 class CycleError(WorkflowValidationError):
@@ -188,6 +235,10 @@ class TaskError(CodomyrmexError, ValueError):
     def __init__(self, message: str, *, task_id: str | None = None) -> None:
         self.task_id = task_id
         super().__init__(message)
+
+
+class TaskTypeError(TaskError, TypeError):
+    """A field of a task has the wrong type."""
 
 
 class ProjectError(CodomyrmexError, ValueError):

@@ -38,6 +38,7 @@ __all__ = [
     "LoopMode",
     "WorkerPool",
     "background_loop",
+    "every",
     "get_loop_mode",
     "in_loop_thread",
     "process_pool",
@@ -86,7 +87,10 @@ class Inbox:
             items, self._items = self._items, deque()
             self._scheduled = False
         for callback, ok, value in items:
-            callback(ok, value)
+            try:
+                callback(ok, value)
+            except Exception:  # one broken completion must not drop the rest of the batch
+                log.exception("a step completion callback failed")
 
 
 class _Job:
@@ -306,6 +310,25 @@ def process_pool() -> concurrent.futures.ProcessPoolExecutor:
         if _process_pool is None:
             _process_pool = concurrent.futures.ProcessPoolExecutor()
         return _process_pool
+
+
+def every(interval: float, fn: Callable[[], Any], *, name: str = "codomyrmex-ticker") -> Callable[[], None]:
+    """Call ``fn()`` every ``interval`` seconds on a daemon thread; return the function that stops it.
+
+    ``fn`` may block (a database write waiting for a lock) without delaying
+    any event loop. An exception is logged and the ticking goes on.
+    """
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(interval):
+            try:
+                fn()
+            except Exception:  # logged; the next tick tries again
+                log.exception("periodic call %r failed", fn)
+
+    threading.Thread(target=tick, name=name, daemon=True).start()
+    return stop.set
 
 
 def spawn(coro: Coroutine[Any, Any, T]) -> BackgroundTask:

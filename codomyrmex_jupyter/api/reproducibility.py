@@ -17,7 +17,8 @@ from ..engine.cache.entries import KEY_FILENAME
 from ..engine.cache.step_cache import DEFAULT_MAX_BYTES, RunCache, StepCache
 from ..engine.provenance import load_record
 from ..engine.store import Store, encode_json_lenient
-from ..errors import WorkflowValidationError
+from ..engine.validation import show
+from ..errors import ArgumentTypeError, WorkflowValidationError
 from .provenance_recorder import ProvenanceRecorder
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ __all__ = [
     "CACHE_DIRNAME",
     "CONFIG_KIND",
     "apply_record",
-    "check_cache_fields",
     "check_max_bytes",
     "explain",
     "make_cache",
@@ -53,19 +53,6 @@ def check_max_bytes(value: int | None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"cache_max_bytes must be a whole number of bytes >= 0, got {value!r}")
     return value
-
-
-def check_cache_fields(step: WorkflowStep) -> None:
-    """``cache`` must be a bool and ``version`` a string or ``None``."""
-    if not isinstance(step.cache, bool):
-        raise WorkflowValidationError(
-            f"step {step.name!r}: cache must be True or False, got {step.cache!r}", step=step.name
-        )
-    if step.version is not None and not isinstance(step.version, str):
-        raise WorkflowValidationError(
-            f"step {step.name!r}: version must be a string, got {type(step.version).__name__}",
-            step=step.name,
-        )
 
 
 def stored_max_bytes(store: Store) -> int | None:
@@ -100,6 +87,12 @@ def run_cache(
     rerun: RerunPlan | None,
 ) -> RunCache | None:
     """The run's cache side, or ``None`` when no step uses the cache and nothing is kept."""
+    if cache is not None and not isinstance(cache, bool):
+        raise ArgumentTypeError(f"cache {show(cache)} is a {type(cache).__name__}; give True, False "
+                                "or None (each step's own setting)", argument="cache")
+    if not isinstance(force, bool):
+        raise ArgumentTypeError(f"force {show(force)} is a {type(force).__name__}; give True or False",
+                                argument="force")
     kept = rerun.kept if rerun is not None else {}
     if cache is None:
         if not kept and not any(map(_cached, steps)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import statistics
 import threading
 import uuid
@@ -19,7 +20,25 @@ from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
 from ..engine.runner import Run
 from ..engine.store import Store, default_config_dir
-from ..errors import CodomyrmexError, UnknownWorkflowError, WorkflowValidationError
+from ..engine.validation import (
+    check_count,
+    check_delay,
+    check_mapping,
+    check_name,
+    check_run_id,
+    check_run_prefix,
+    check_seconds,
+    check_step,
+    check_steps,
+)
+from ..errors import (
+    AmbiguousRunError,
+    ArgumentError,
+    ArgumentTypeError,
+    CodomyrmexError,
+    StepTypeError,
+    UnknownWorkflowError,
+)
 from . import reproducibility
 from .recorder import RunRecorder
 from .run_handle import RunHandle
@@ -76,7 +95,9 @@ class WorkflowManager:
         allow_imports: Sequence[str] = (),
         cache_max_bytes: int | None = None,
     ) -> None:
-        self.config_dir = Path(config_dir) if config_dir is not None else default_config_dir()
+        max_concurrency = check_count(max_concurrency, "max_concurrency", minimum=1)
+        retry_backoff = check_delay(retry_backoff, "retry_backoff")
+        self.config_dir = check_directory(config_dir, "config_dir") or default_config_dir()
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
         if allow_imports:
@@ -106,21 +127,7 @@ class WorkflowManager:
         CycleError
             The dependencies form a cycle (``err.cycle`` names it).
         """
-        for i, step in enumerate(steps):
-            if not isinstance(step, WorkflowStep):
-                raise WorkflowValidationError(
-                    f"step #{i + 1} is a {type(step).__name__}; use WorkflowStep(...)"
-                )
-            if step.max_retries < 0:
-                raise WorkflowValidationError(
-                    f"step {step.name!r}: max_retries must be >= 0", step=step.name
-                )
-            if step.timeout is not None and step.timeout <= 0:
-                raise WorkflowValidationError(
-                    f"step {step.name!r}: timeout must be positive seconds", step=step.name
-                )
-            if step.cache is not False or step.version is not None:
-                reproducibility.check_cache_fields(step)
+        check_steps(steps, _check_workflow_step)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -169,8 +176,7 @@ class WorkflowManager:
         source: str | None,
         callables: Mapping[str, Callable[..., Any]] | None,
     ) -> int | None:
-        if not isinstance(name, str) or not name.strip():
-            raise WorkflowValidationError("a workflow needs a non-empty name")
+        check_name(name, "workflow name")
         graph = self.validate(steps)
         if callables:
             self.registry.unregister(NOTEBOOK_MODULE_PREFIX + name)
@@ -201,7 +207,7 @@ class WorkflowManager:
         row = self.store.load_workflow(name)
         if row is None:
             return None
-        steps = [step_from_dict(d) for d in row["definition"]]
+        steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
         entry = (steps, compile_graph(steps), row["version"])
         with self._lock:
             self._workflows[name] = entry
@@ -233,7 +239,12 @@ class WorkflowManager:
         """
         out: dict[str, dict[str, Any]] = {}
         for row in self.store.list_workflows():
-            steps = [step_from_dict(d) for d in row["definition"]]
+            try:
+                steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
+            except CodomyrmexError as exc:  # written by an older version that checked less
+                log.warning("stored workflow %r is not valid: %s", row["name"], exc)
+                out[row["name"]] = {**self._describe(row["name"], [], row), "error": str(exc)}
+                continue
             out[row["name"]] = self._describe(row["name"], steps, row)
         with self._lock:
             unsaved = {n: e for n, e in self._workflows.items() if n not in out}
@@ -290,17 +301,17 @@ class WorkflowManager:
         are those of :meth:`execute_workflow`; ``rerun`` runs a recorded
         run's definition instead of the current one (see :meth:`rerun`).
         """
+        parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         if rerun is not None:
             steps, graph, version = rerun.steps, rerun.graph, rerun.version
         else:
             steps, graph, version = self._require(name)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
-        run_id = run_id or uuid.uuid4().hex
         execution = WorkflowExecution(
             workflow_name=name,
             execution_id=run_id,
-            parameters=dict(parameters or {}),
+            parameters=dict(parameters),
             version=version,
             session_id=session_id,
         )
@@ -327,12 +338,36 @@ class WorkflowManager:
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
-        for factory in self.listener_factories:
-            extra = factory(run, execution)
+        for factory in list(self.listener_factories):
+            try:
+                extra = factory(run, execution)
+            except Exception:  # a broken display must not stop the run: drop it, say so once
+                log.exception("listener factory %r failed and was removed", factory)
+                self.listener_factories.remove(factory)
+                continue
             if extra is not None:
                 run.add_listener(extra)
         self._remember(execution)
         return run, execution
+
+    def _check_run_inputs(
+        self, name: Any, parameters: Any, timeout: Any, run_id: Any
+    ) -> tuple[dict[str, Any], float | None, str]:
+        """Check what a run is started with, before anything is stored or started."""
+        check_name(name, "workflow name")
+        params = check_mapping(parameters, "parameters")
+        seconds = check_seconds(timeout, "timeout")
+        if run_id is None:
+            return params, seconds, uuid.uuid4().hex
+        check_run_id(run_id)
+        with self._lock:
+            taken = run_id in self._executions
+        if taken or self.store.get_run(run_id, with_steps=False, exact=True) is not None:
+            raise ArgumentError(
+                f"run_id {run_id!r} is already used by another run; pass a new id or none",
+                argument="run_id",
+            )
+        return params, seconds, run_id
 
     def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
         if not any(s.resources for s in steps):
@@ -353,7 +388,7 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         *,
         executor: Executor | str | None = None,
         listeners: Sequence[RunListener] = (),
@@ -405,7 +440,7 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> WorkflowExecution:
         """Synchronous :meth:`execute_workflow`, usable inside a running event loop.
@@ -420,25 +455,54 @@ class WorkflowManager:
         self,
         name: str,
         parameters: dict[str, Any] | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> RunHandle:
         """Start a run on the background loop and return its handle at once."""
+        # Checked here, not only in the coroutine: a refused run must fail now,
+        # not later in a handle nobody may ever wait on.
+        parameters, timeout, run_id = self._check_run_inputs(
+            name, parameters, timeout, kwargs.pop("run_id", None)
+        )
         self._require(name)
-        run_id = kwargs.pop("run_id", None) or uuid.uuid4().hex
         coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
         return RunHandle(self, run_id, name, runtime.spawn(coro))
 
     def cancel_execution(self, run_id: str) -> bool:
-        """Cancel an active run (any thread); True if it was running here."""
+        """Cancel an active run (any thread); True if it was running here.
+
+        ``run_id`` is a run id or a prefix of at least 4 characters that
+        matches one run.
+
+        Raises
+        ------
+        ArgumentError
+            The prefix is shorter than 4 characters.
+        AmbiguousRunError
+            The prefix matches several runs (``err.matches`` lists them).
+        """
+        full = self._resolve_run_id(run_id)
         with self._lock:
-            run = self._active.get(run_id) or next(
-                (r for k, r in self._active.items() if k.startswith(run_id)), None
-            )
+            run = self._active.get(full) if full is not None else None
         if run is None:
             return False
         run.cancel()
         return True
+
+    def _resolve_run_id(self, run_id: str) -> str | None:
+        """The one run id ``run_id`` names (itself, or the run it is a prefix of), or ``None``."""
+        with self._lock:
+            if run_id in self._executions or run_id in self._active:
+                return run_id
+        check_run_prefix(run_id)
+        if self.store.get_run(run_id, with_steps=False, exact=True) is not None:
+            return run_id
+        with self._lock:
+            found = {k for k in (*self._executions, *self._active) if k.startswith(run_id)}
+        found.update(self.store.find_run_ids(run_id, limit=10))
+        if len(found) > 1:
+            raise AmbiguousRunError(run_id, sorted(found))
+        return found.pop() if found else None
 
     def active_runs(self) -> list[WorkflowExecution]:
         """Executions still running in this process."""
@@ -448,14 +512,27 @@ class WorkflowManager:
 
     # -- history ----------------------------------------------------------------------------
     def get_execution(self, run_id: str) -> WorkflowExecution | None:
-        """An execution by id (or unique prefix), from memory or the store."""
+        """An execution by id (or a prefix of at least 4 characters), from memory or the store.
+
+        Raises
+        ------
+        ArgumentError
+            The prefix is shorter than 4 characters.
+        AmbiguousRunError
+            The prefix matches several runs (``err.matches`` lists them).
+        """
         with self._lock:
-            ex = self._executions.get(run_id) or next(
-                (e for k, e in reversed(self._executions.items()) if k.startswith(run_id)), None
-            )
+            ex = self._executions.get(run_id)
         if ex is not None:
             return ex
-        row = self.store.get_run(run_id)
+        full = self._resolve_run_id(run_id)
+        if full is None:
+            return None
+        with self._lock:
+            ex = self._executions.get(full)
+        if ex is not None:
+            return ex
+        row = self.store.get_run(full, exact=True)
         if row is None:
             return None
         ex = _execution_from_row(row)
@@ -658,6 +735,26 @@ class WorkflowManager:
         for run_id in list(self._active):
             self.cancel_execution(run_id)
         self.store.close()
+
+
+def _check_workflow_step(step: Any, position: int) -> None:
+    if not isinstance(step, WorkflowStep):
+        raise StepTypeError(
+            f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
+        )
+    check_step(step, position)
+
+
+def check_directory(value: Any, what: str) -> Path | None:
+    """``None``, or a ``str``/``PathLike`` as a ``Path``."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not os.fspath(value):
+        raise ArgumentTypeError(
+            f"{what} {value!r:.40} is not a path; give a directory as a str or pathlib.Path",
+            argument=what,
+        )
+    return Path(value)
 
 
 def _p95(values: list[float]) -> float:

@@ -8,7 +8,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..engine.state import StepRecord, epoch_to_datetime
-from ..errors import WorkflowValidationError
+from ..engine.validation import check_step_fully
+from ..errors import StepTypeError, WorkflowValidationError
 
 if TYPE_CHECKING:
     from ..engine.runner import Run
@@ -99,10 +100,15 @@ _STEP_KEYS = frozenset(
 )
 
 
-def step_from_dict(data: dict[str, Any]) -> WorkflowStep:
-    """Build a :class:`WorkflowStep` from a dict, naming any unknown or missing key."""
+def step_from_dict(data: dict[str, Any], position: int = 0) -> WorkflowStep:
+    """Build a :class:`WorkflowStep` from a dict, naming any unknown, missing or bad value.
+
+    Names, modules, actions and dependencies written as numbers in YAML are
+    taken as text; every other field must have its type (see
+    :func:`~codomyrmex_jupyter.engine.validation.check_step`).
+    """
     if not isinstance(data, dict):
-        raise WorkflowValidationError(f"a step must be a mapping, got {type(data).__name__}")
+        raise StepTypeError(f"a step must be a mapping, got {type(data).__name__}")
     unknown = set(data) - _STEP_KEYS
     if unknown:
         raise WorkflowValidationError(
@@ -115,29 +121,27 @@ def step_from_dict(data: dict[str, Any]) -> WorkflowStep:
         raise WorkflowValidationError(
             f"step {data.get('name', '?')!r} is missing {', '.join(missing)}", step=data.get("name")
         )
-    return WorkflowStep(
-        name=str(data["name"]),
-        module=str(data["module"]),
-        action=str(data["action"]),
-        parameters=dict(data.get("parameters") or {}),
-        dependencies=[str(d) for d in data.get("dependencies") or []],
+    deps = data.get("dependencies") or []
+    step = WorkflowStep(
+        name=_text(data["name"]),
+        module=_text(data["module"]),
+        action=_text(data["action"]),
+        parameters=data.get("parameters") or {},
+        dependencies=[_text(d) for d in deps] if isinstance(deps, list | tuple) else deps,
         timeout=data.get("timeout"),
-        max_retries=int(data.get("max_retries", 3)),
-        retry_count=int(data.get("retry_count", 0)),
-        resources={str(k): float(v) for k, v in (data.get("resources") or {}).items()},
-        cache=_flag(data, "cache"),
-        version=None if data.get("version") is None else str(data["version"]),
+        max_retries=data.get("max_retries", 3),
+        retry_count=data.get("retry_count", 0),
+        resources=data.get("resources") or {},
+        cache=data.get("cache", False),
+        version=None if data.get("version") is None else _text(data["version"]),
     )
+    check_step_fully(step, position)
+    return step
 
 
-def _flag(data: dict[str, Any], key: str) -> bool:
-    value = data.get(key, False)
-    if not isinstance(value, bool):
-        raise WorkflowValidationError(
-            f"step {data.get('name', '?')!r}: {key} must be true or false, got {value!r}",
-            step=data.get("name"),
-        )
-    return value
+def _text(value: Any) -> Any:
+    """A YAML scalar written as a number (``name: 42``) as text; anything else unchanged."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 @dataclass(repr=False)

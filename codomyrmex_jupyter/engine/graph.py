@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import CycleError, WorkflowValidationError
+from ..errors import CycleError, StepTypeError, WorkflowValidationError
 
 __all__ = ["Graph", "HasDependencies", "compile_graph", "find_cycle"]
 
@@ -94,7 +94,12 @@ def _index_names(nodes: Sequence[HasDependencies]) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, node in enumerate(nodes):
         name = node.name
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str):
+            raise StepTypeError(
+                f"step #{i + 1} name {name!r:.40} is a {type(name).__name__}, not a string; "
+                "give every step a text name"
+            )
+        if not name.strip():
             raise WorkflowValidationError(f"step #{i + 1} has an empty name; give every step a name")
         if name in index:
             raise WorkflowValidationError(
@@ -111,8 +116,18 @@ def _resolve_parents(
     for node in nodes:
         deps = node.dependencies
         try:
+            if isinstance(deps, str):  # iterating it would take each letter for a step name
+                raise TypeError(deps)
             parents.append(tuple(map(index.__getitem__, deps)) if deps else ())
-        except KeyError:
+        except (KeyError, TypeError):
+            wrong = next((d for d in deps if not isinstance(d, str)), None)
+            if wrong is not None or isinstance(deps, str):
+                shown = deps if isinstance(deps, str) else wrong
+                raise StepTypeError(
+                    f"step {node.name!r}: dependency {shown!r:.40} is a {type(shown).__name__}; "
+                    "give a list of step names",
+                    step=node.name,
+                ) from None
             missing = next(d for d in deps if d not in index)
             raise WorkflowValidationError(
                 f"step {node.name!r} depends on unknown step {missing!r}; "

@@ -32,13 +32,20 @@ The run is driven by completion callbacks, all on one event-loop thread:
   *cancelled*. A cancelled awaiting task still sees ``CancelledError``.
 
 Listeners (:class:`~.events.RunListener`) see every transition; the runner
-knows nothing about what they do with it.
+knows nothing about what they do with it. A listener that raises is logged
+once, with its name, and detached; the run goes on and is recorded.
+
+Every transition is one of :data:`~.state.TRANSITIONS`. With
+``check_transitions=True`` (the debug mode, used by the property tests) each
+one is checked as it happens, and a run that made an illegal one raises
+``AssertionError`` once it has ended and been recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import threading
 import time
 import traceback
@@ -54,9 +61,12 @@ from .binding import bind_arguments
 from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
-from .state import StepRecord
+from .state import StepRecord, check_transition
+from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
 __all__ = ["ResultSource", "Run", "StepLike", "format_error"]
+
+log = logging.getLogger(__name__)
 
 _UNFINISHED = frozenset({"pending", "ready", "running", "retrying"})
 
@@ -144,10 +154,14 @@ class Run:
     retry_backoff, max_backoff:
         First retry delay in seconds and the cap of the exponential backoff.
     resources:
-        The pool steps with ``resources`` acquire from.
+        The pool that steps with ``resources`` acquire from.
     results_from:
         Asked before each step's first attempt whether its result is known
         already (the step cache); ``None`` runs every step.
+    check_transitions:
+        Check every state transition against :data:`~.state.TRANSITIONS`
+        (debug mode); an illegal one makes :meth:`execute` raise
+        ``AssertionError`` after the run has ended.
     """
 
     def __init__(
@@ -168,20 +182,22 @@ class Run:
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
         results_from: ResultSource | None = None,
+        check_transitions: bool = False,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
+        check_count(max_concurrency, "max_concurrency", minimum=1)
+        self.timeout = check_seconds(timeout, "run timeout")
+        self.parameters: dict[str, Any] = check_mapping(parameters, "run parameters")
+        self.retry_backoff, self.max_backoff = _delays(retry_backoff, max_backoff)
         self.steps = list(steps)
-        self.graph = graph if graph is not None else compile_graph(self.steps)
+        if graph is None:  # a given graph was compiled from checked steps
+            check_steps(self.steps)
+            graph = compile_graph(self.steps)
+        self.graph = graph
         self.workflow = workflow
         self.run_id = run_id or uuid.uuid4().hex
-        self.parameters: dict[str, Any] = dict(parameters or {})
-        self.timeout = timeout
         self.executor: Executor = executor if executor is not None else LocalExecutor()
         self.listeners = list(listeners)
         self.max_concurrency = max_concurrency
-        self.retry_backoff = retry_backoff
-        self.max_backoff = max_backoff
         self.registry = registry if registry is not None else default_registry()
         self.status = "pending"
         self.start: float | None = None
@@ -196,21 +212,7 @@ class Run:
         if specs:
             for name, spec in specs.items():
                 self._specs[self.graph.index[name]] = spec
-        self._remaining = [len(p) for p in self.graph.parents]
-        self._ready: deque[int] = deque()
-        self._deferred: deque[tuple[int, BaseException]] = deque()
-        self._handles: dict[int, Cancellable] = {}
-        self._retry_timers: dict[int, asyncio.TimerHandle] = {}
-        self._deadlines: list[tuple[float, int, int]] = []
-        self._deadline_timer: asyncio.TimerHandle | None = None
-        self._run_timer: asyncio.TimerHandle | None = None
-        self._running = 0
-        self._finished_count = 0
-        self._launching = False
-        self._cancel_reason: str | None = None
-        self._timed_out = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._finished: asyncio.Future[None] | None = None
+        self._init_scheduler()
         self._step_callbacks = [
             lst.step_changed for lst in self.listeners if _observes_steps(lst)
         ]
@@ -225,6 +227,28 @@ class Run:
         self._blocked: deque[int] = deque()
         self._holding: set[int] = set()
         self._unsubscribe: Any = None
+        self.illegal_transitions: list[str] = []
+        if check_transitions:  # an instance attribute: the normal path pays nothing
+            self._set = self._set_checked  # type: ignore[method-assign]
+
+    def _init_scheduler(self) -> None:
+        """The scheduler's private state (see the module docstring)."""
+        self._remaining = [len(p) for p in self.graph.parents]
+        self._ready: deque[int] = deque()
+        self._deferred: deque[tuple[int, BaseException]] = deque()
+        self._handles: dict[int, Cancellable] = {}
+        self._retry_timers: dict[int, asyncio.TimerHandle] = {}
+        self._deadlines: list[tuple[float, int, int]] = []
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._run_timer: asyncio.TimerHandle | None = None
+        self._running = 0
+        self._finished_count = 0
+        self._launching = False
+        self._cancel_reason: str | None = None
+        self._timed_out = False
+        self._crashed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._finished: asyncio.Future[None] | None = None
 
     # -- public ------------------------------------------------------------------
     @property
@@ -282,24 +306,35 @@ class Run:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._finished = loop.create_future()
-        self._begin(loop)
         try:
+            self._begin(loop)
             await self._finished
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._abort("cancelled")
-            await self._settle()
-            self._close()
+            await self._end()
             raise
-        await self._settle()
-        self._close()
+        except Exception as exc:  # an error of the engine itself: the run still ends, recorded
+            self.errors.append(f"run stopped by an internal error: {format_error(exc)}")
+            self._crashed = True
+            self._abort(f"internal error: {format_error(exc)}")
+            await self._end()
+            raise
+        await self._end()
+        if self.illegal_transitions:
+            raise AssertionError("illegal step transitions: " + "; ".join(self.illegal_transitions))
         return self
+
+    async def _end(self) -> None:
+        try:
+            await self._settle()
+        finally:
+            self._close()
 
     # -- lifecycle ----------------------------------------------------------------
     def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
         self.status = "running"
         self.start = time.time()
-        for lst in self.listeners:
-            lst.run_started(self)
+        self._notify("run_started")
         run_events.publish(RunEvent("run_started", self.run_id, self.workflow, "running"))
         if self._cancel_reason is not None:
             self._abort(self._cancel_reason)
@@ -326,14 +361,15 @@ class Run:
 
     def _close(self) -> None:
         self.end = time.time()
-        if self._cancel_reason is not None:
+        if self._crashed:
+            self.status = "failed"
+        elif self._cancel_reason is not None:
             self.status = "cancelled"
         elif self._timed_out or any(r.status == "failed" for r in self.records):
             self.status = "failed"
         else:
             self.status = "completed"
-        for lst in self.listeners:
-            lst.run_finished(self)
+        self._notify("run_finished")
         counts = tuple(sorted(self.counts().items()))
         run_events.publish(RunEvent("run_finished", self.run_id, self.workflow, self.status, counts))
 
@@ -342,13 +378,45 @@ class Run:
         if self._finished_count >= len(self.records) and fut is not None and not fut.done():
             fut.set_result(None)
 
+    # -- listeners ----------------------------------------------------------------
+    def _notify(self, event: str) -> None:
+        for lst in list(self.listeners):
+            try:
+                getattr(lst, event)(self)
+            except Exception as exc:  # noqa: BLE001 - a broken listener must not break the run
+                self._detach(lst, event, exc)
+
+    def _detach(self, listener: Any, event: str, exc: BaseException) -> None:
+        """Log a listener's failure once, with its name, and stop calling it."""
+        owner = getattr(listener, "__self__", listener)  # a bound step_changed -> its listener
+        name = getattr(type(owner), "__qualname__", repr(owner))
+        log.error(
+            "run %s: listener %s raised in %s and was detached; the run goes on: %s",
+            self.run_id[:8], name, event, format_error(exc), exc_info=exc,
+        )
+        self.listeners = [x for x in self.listeners if x is not owner]
+        self._step_callbacks = [
+            cb for cb in self._step_callbacks if getattr(cb, "__self__", None) is not owner
+        ]
+
     # -- scheduling ---------------------------------------------------------------
     def _set(self, i: int, rec: StepRecord, state: str) -> None:
         rec.status = state
         if i in self._holding and state not in ("running", "retrying"):
             self._release(i)
         for cb in self._step_callbacks:
-            cb(self, i, state)
+            try:
+                cb(self, i, state)
+            except Exception as exc:  # noqa: BLE001 - a broken listener must not break the run
+                self._detach(cb, f"step_changed({self.graph.names[i]!r}, {state!r})", exc)
+
+    def _set_checked(self, i: int, rec: StepRecord, state: str) -> None:
+        try:
+            check_transition(rec.status, state)
+        except ValueError as exc:
+            self.illegal_transitions.append(f"step {self.graph.names[i]!r}: {exc}")
+            log.error("run %s: step %r: %s", self.run_id[:8], self.graph.names[i], exc)
+        Run._set(self, i, rec, state)
 
     def _launch(self) -> None:
         if self._launching:
@@ -484,6 +552,10 @@ class Run:
         timer = self._retry_timers.pop(i, None)
         if timer is not None:
             timer.cancel()
+        if state == "skipped" and rec.status == "retrying":
+            # It ran and failed; the retry it was waiting for will not happen.
+            state = "failed"
+            self.errors.append(f"Step {rec.name} failed: {rec.error} (no retry: {reason})")
         rec.reason = reason
         rec.end = time.time() if rec.start is not None else None
         self._finished_count += 1
@@ -600,6 +672,10 @@ class Run:
                 self._finish_unrun(i, "cancelled", reason)
         self._running = 0
         self._check_done()
+
+
+def _delays(retry_backoff: Any, max_backoff: Any) -> tuple[float, float]:
+    return check_delay(retry_backoff, "retry_backoff"), check_delay(max_backoff, "max_backoff")
 
 
 def _observes_steps(listener: RunListener) -> bool:

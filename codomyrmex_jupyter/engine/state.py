@@ -13,7 +13,10 @@ Step states
 ``cached``     its result was taken from an earlier run (no execution)
 
 The last five are terminal. :data:`TRANSITIONS` is the whole state machine;
-:func:`check_transition` is used by tests and by the debug mode of the runner.
+:func:`check_transition` checks one move. ``Run(check_transitions=True)``
+(the runner's debug mode, which the property tests use) checks every move a
+run makes. A step waiting to retry when the run times out has run and failed:
+it ends ``failed``, never ``skipped``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,12 @@ in-memory twin used by tests; it runs the very same code.
 The file is recognised by SQLite's ``application_id`` header field. A file that
 is not SQLite, or SQLite written by another program, raises
 :class:`~codomyrmex_jupyter.errors.StoreError` naming the file, and is never
-written to. Values are stored as JSON (bytes as base64); there is no pickle.
+written to; a new store is created in one transaction, so several processes
+may open it at once (see ``store_open``). Values are stored as JSON (bytes as
+base64); there is no pickle.
+
+A run row holds the host, pid and heartbeat of its process; opening the
+store ends the runs whose process is gone (see ``liveness``).
 
 Tables
 ------
@@ -27,10 +32,6 @@ Tables
 ``code_sources``       source text by code fingerprint, shared by runs and cache
 ``cache_entries``      the step cache's index: key, size, last use, key parts
 ``cache_stats``        cache hits and misses per workflow
-
-Schema changes are an ordered chain of small migrations (:data:`MIGRATIONS`),
-each idempotent, so a file of any earlier version is brought up to date
-inside the transaction that opens it.
 """
 
 from __future__ import annotations
@@ -51,12 +52,14 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from .. import runtime
 from ..errors import NotStorableError, StoreError
+from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
 from .step_table import pack_steps, unpack_steps
+from .store_open import open_database, prepare_directory
 
 __all__ = [
     "APPLICATION_ID",
-    "MIGRATIONS",
     "SCHEMA_VERSION",
     "Store",
     "decode_json",
@@ -66,7 +69,9 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-# SCHEMA_VERSION is the last step of MIGRATIONS (at the end of this module).
+# 3: a heartbeat per run; 4: run records, code sources, the step cache's index
+# (new tables only: _SCHEMA creates them in older files too, no conversion)
+SCHEMA_VERSION = 4
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -80,7 +85,7 @@ CREATE TABLE IF NOT EXISTS workflow_versions(
 CREATE TABLE IF NOT EXISTS runs(
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER,
     status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT,
-    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB);
+    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, start);
 CREATE TABLE IF NOT EXISTS steps(
@@ -91,6 +96,18 @@ CREATE TABLE IF NOT EXISTS steps(
 CREATE TABLE IF NOT EXISTS documents(
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY(kind, key));
+CREATE TABLE IF NOT EXISTS run_records(
+    run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS code_sources(
+    fingerprint TEXT PRIMARY KEY, source TEXT NOT NULL, created_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cache_entries(
+    key TEXT PRIMARY KEY, workflow TEXT NOT NULL, step TEXT NOT NULL, parts TEXT NOT NULL,
+    size INTEGER NOT NULL, created_at REAL NOT NULL, last_used REAL NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS cache_by_step ON cache_entries(workflow, step, created_at);
+CREATE INDEX IF NOT EXISTS cache_by_use ON cache_entries(last_used);
+CREATE TABLE IF NOT EXISTS cache_stats(
+    workflow TEXT PRIMARY KEY, hits INTEGER NOT NULL, misses INTEGER NOT NULL);
 """
 _CURRENT = (
     "SELECT w.name AS name, w.version AS version, v.definition AS definition, "
@@ -100,10 +117,6 @@ _CURRENT = (
 _RUN_COLUMNS = (
     "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
 )
-_OUR_TABLES = frozenset({
-    "workflows", "workflow_versions", "runs", "steps", "documents",
-    "run_records", "code_sources", "cache_entries", "cache_stats",
-})
 
 
 def default_config_dir() -> Path:
@@ -166,11 +179,25 @@ class Store:
         it), or ``":memory:"``.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        lease: float = LEASE,
+        heartbeat: float = HEARTBEAT_INTERVAL,
+    ) -> None:
         self.path = self._resolve_path(path)
-        self._lock = threading.RLock()
-        self._conn = self._open()
+        self.lease = lease
+        self.heartbeat = heartbeat
         self.host = socket.gethostname()
+        self._lock = threading.RLock()
+        self._live: set[str] = set()  # runs of this process still going: they get heartbeats
+        self._stop_beating: Callable[[], None] | None = None
+        self._conn = open_database(
+            self.path, application_id=APPLICATION_ID, schema_version=SCHEMA_VERSION, init=_init_schema
+        )
+        # runs a dead process left 'running', ended when this store was opened
+        self.recovered = self.end_dead_runs() if self.path != ":memory:" else []
 
     @staticmethod
     def _resolve_path(path: str | os.PathLike[str]) -> str:
@@ -179,75 +206,11 @@ class Store:
             return text
         p = Path(text).expanduser()
         if p.is_dir() or (not p.suffix and not p.exists()):
-            p.mkdir(parents=True, exist_ok=True)
+            prepare_directory(p)
             p = p / DB_FILENAME
         else:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            prepare_directory(p.parent)
         return str(p)
-
-    # -- opening -------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        existing = self.path != ":memory:" and Path(self.path).exists() and os.path.getsize(self.path) > 0
-        uri = f"file:{self.path}?mode=rw" if existing else self.path
-        try:
-            conn = sqlite3.connect(
-                uri, uri=existing, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}", path=self.path) from exc
-        try:
-            self._check_identity(conn, existing)
-            self._init(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(
-                f"{self.path} is not a readable codomyrmex database ({exc}); it was left "
-                "untouched: move it away or choose another config_dir",
-                path=self.path,
-            ) from exc
-        except StoreError:
-            conn.close()
-            raise
-        return conn
-
-    def _check_identity(self, conn: sqlite3.Connection, existing: bool) -> None:
-        if not existing:
-            return
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if app_id == APPLICATION_ID:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer codomyrmex_jupyter (schema {version}); "
-                    "upgrade the package to read it",
-                    path=self.path,
-                )
-            return
-        if app_id != 0 or (tables - _OUR_TABLES) or (tables and not tables <= _OUR_TABLES):
-            raise StoreError(
-                f"{self.path} is a database of another program; it was left untouched: "
-                "choose another config_dir",
-                path=self.path,
-            )
-
-    def _init(self, conn: sqlite3.Connection) -> None:
-        if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            _migrate(conn)
-            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # -- plumbing --------------------------------------------------------------------
     @contextmanager
@@ -260,6 +223,9 @@ class Store:
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
             try:
                 yield conn
+            except sqlite3.Error as exc:  # a constraint, a full disk, a file gone read-only
+                conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -289,7 +255,61 @@ class Store:
     def close(self) -> None:
         """Close the connection (further calls fail)."""
         with self._lock:
+            self._live.clear()
+            self._beat_when_live()
             self._conn.close()
+
+    # -- liveness ----------------------------------------------------------------------
+    def end_dead_runs(self) -> list[tuple[str, str]]:
+        """Mark ``failed`` every run left ``running`` by a process that is gone.
+
+        Returns ``(run_id, reason)`` of each run ended. Called when the store
+        is opened; see :mod:`.liveness` for how a gone process is told.
+        """
+        rows = self._read(
+            "SELECT run_id, host, pid, start, heartbeat FROM runs WHERE status='running'"
+        )
+        now = time.time()
+        dead = [
+            (r["run_id"], reason, r["heartbeat"] or r["start"])
+            for r in rows
+            if r["run_id"] not in self._live
+            and (reason := dead_run_reason(r, host=self.host, now=now, lease=self.lease))
+        ]
+        if not dead:
+            return []
+        found = f"found by process {os.getpid()} on {self.host}"
+        with self._write() as conn:
+            for run_id, reason, last in dead:
+                error = f"run ended without finishing: {reason}; {found}"
+                conn.execute(
+                    "UPDATE runs SET status='failed', end=?, errors=?, metrics=? "
+                    "WHERE run_id=? AND status='running'",
+                    (last, encode_json([error]), encode_json({"ended_by": found, "reason": reason}),
+                     run_id),
+                )
+        return [(run_id, reason) for run_id, reason, _ in dead]
+
+    def _beat_when_live(self) -> None:
+        """Start the heartbeat while runs of this process go on; stop it when none does."""
+        if self._live and self._stop_beating is None and self.path != ":memory:":
+            self._stop_beating = runtime.every(self.heartbeat, self.beat, name="codomyrmex-heartbeat")
+        elif not self._live and self._stop_beating is not None:
+            self._stop_beating()
+            self._stop_beating = None
+
+    def beat(self) -> None:
+        """Write the heartbeat of every run this process is running."""
+        with self._lock:  # one hold: close() cannot come between the check and the write
+            live = list(self._live)
+            if not live:
+                return
+            marks = ",".join("?" * len(live))
+            with self._write() as conn:
+                conn.execute(
+                    f"UPDATE runs SET heartbeat=? WHERE run_id IN ({marks})",  # noqa: S608 - placeholders only
+                    (time.time(), *live),
+                )
 
     # -- workflows ---------------------------------------------------------------------
     def save_workflow(
@@ -354,9 +374,12 @@ class Store:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs(run_id, workflow, version, status, start, parameters, "
-                "session_id, host, pid) VALUES(?,?,?,?,?,?,?,?,?)",
-                (run_id, workflow, version, "running", start, params, session_id, self.host, os.getpid()),
+                "session_id, host, pid, heartbeat) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (run_id, workflow, version, "running", start, params, session_id, self.host,
+                 os.getpid(), start),
             )
+            self._live.add(run_id)
+            self._beat_when_live()
 
     def finish_run(
         self,
@@ -387,11 +410,14 @@ class Store:
                 f"INSERT OR REPLACE INTO steps VALUES('{_safe_id(run_id)}',?,?,?,?,?,?,?,?,?,?,?)",
                 details,
             )
+            self._live.discard(run_id)
+            self._beat_when_live()
 
     def _run_row(self, row: dict[str, Any]) -> dict[str, Any]:
         for key in ("parameters", "errors", "metrics"):
             row[key] = decode_json(row[key])
         row.pop("steps_packed", None)
+        row.pop("heartbeat", None)
         return row
 
     def _steps_of(self, run_id: str, packed: bytes | None) -> list[dict[str, Any]]:
@@ -407,15 +433,21 @@ class Store:
                 rows[s["idx"]] = s
         return rows
 
-    def get_run(self, run_id: str, *, with_steps: bool = True) -> dict[str, Any] | None:
-        """One run (with its step rows), or ``None``. A unique id prefix works too."""
+    def get_run(
+        self, run_id: str, *, with_steps: bool = True, exact: bool = False
+    ) -> dict[str, Any] | None:
+        """One run (with its step rows), or ``None``.
+
+        Unless ``exact``, a prefix of at least 4 characters that matches
+        exactly one run works too (several matches give ``None``; see
+        :meth:`find_run_ids`).
+        """
         rows = self._read("SELECT * FROM runs WHERE run_id=?", (run_id,))
-        if not rows and len(run_id) >= 4:
-            rows = self._read(
-                "SELECT * FROM runs WHERE run_id LIKE ? LIMIT 2", (run_id.replace("%", "") + "%",)
-            )
-            if len(rows) != 1:
+        if not rows and not exact and len(run_id) >= 4:
+            ids = self.find_run_ids(run_id, limit=2)
+            if len(ids) != 1:
                 return None
+            rows = self._read("SELECT * FROM runs WHERE run_id=?", (ids[0],))
         if not rows:
             return None
         packed = rows[0].get("steps_packed")
@@ -423,6 +455,15 @@ class Store:
         if with_steps:
             run["steps"] = self._steps_of(run["run_id"], packed)
         return run
+
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of runs that start with ``prefix`` (at most ``limit``, in id order)."""
+        # A range on the primary key: no LIKE, so '_' and '%' in a prefix are plain text.
+        rows = self._read(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", int(limit)),
+        )
+        return [r["run_id"] for r in rows if r["run_id"].startswith(prefix)]
 
     def list_runs(
         self, workflow: str | None = None, *, limit: int | None = 50, status: str | None = None
@@ -509,14 +550,27 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _add_packed_steps(conn: sqlite3.Connection) -> None:
-    """Schema 2: every step's state, times and attempts packed on the run's row."""
+def _init_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Create the schema of a new file (``version`` 0) or migrate an older one.
+
+    Runs inside the transaction that opened the file; the migrations are an
+    ordered chain, each bringing the file to its version.
+    """
+    for statement in _SCHEMA.split(";"):  # creates what a new or an old file lacks
+        if statement.strip():
+            conn.execute(statement)
+    if version:
+        for target, migrate in _MIGRATIONS:
+            if version < target:
+                migrate(conn)
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Schema 2: step records packed into the run row; one copy of each definition."""
     if "steps_packed" not in _columns(conn, "runs"):
         conn.execute("ALTER TABLE runs ADD COLUMN steps_packed BLOB")
-
-
-def _single_definition_copy(conn: sqlite3.Connection) -> None:
-    """Schema 2: the current definition lives once, in ``workflow_versions``."""
     if "definition" in _columns(conn, "workflows"):
         # Schema 1 kept a second copy of the current definition here.
         conn.execute("ALTER TABLE workflows RENAME TO workflows_v1")
@@ -530,50 +584,17 @@ def _single_definition_copy(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TABLE workflows_v1")
 
 
-def _add_reproducibility(conn: sqlite3.Connection) -> None:
-    """Run records, code sources and the step cache's index."""
-    conn.execute(
-        # Deleting a run deletes its record.
-        "CREATE TABLE IF NOT EXISTS run_records(run_id TEXT PRIMARY KEY "
-        "REFERENCES runs(run_id) ON DELETE CASCADE, record TEXT NOT NULL)"
-    )
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS code_sources(fingerprint TEXT PRIMARY KEY, "
-        "source TEXT NOT NULL, created_at REAL NOT NULL) WITHOUT ROWID"
-    )
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS cache_entries(key TEXT PRIMARY KEY, workflow TEXT NOT NULL, "
-        "step TEXT NOT NULL, parts TEXT NOT NULL, size INTEGER NOT NULL, created_at REAL NOT NULL, "
-        "last_used REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"
-    )
-    conn.execute(
-        "CREATE INDEX IF NOT EXISTS cache_by_step ON cache_entries(workflow, step, created_at)"
-    )
-    conn.execute("CREATE INDEX IF NOT EXISTS cache_by_use ON cache_entries(last_used)")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS cache_stats(workflow TEXT PRIMARY KEY, "
-        "hits INTEGER NOT NULL, misses INTEGER NOT NULL)"
-    )
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    """Schema 3: each run row holds a heartbeat of its process (see ``liveness``)."""
+    if "heartbeat" not in _columns(conn, "runs"):
+        conn.execute("ALTER TABLE runs ADD COLUMN heartbeat REAL")
 
 
-# (schema version the file has after the step, step). Applied in order to a
-# file whose ``user_version`` is below the step's version; every step checks
-# before it changes anything, so a chain merged from several branches, or run
-# on a file another step already changed, stays safe.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
-    (2, _add_packed_steps),
-    (2, _single_definition_copy),
-    (3, _add_reproducibility),
+# (version reached, migration): applied in order to files older than each version
+_MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
+    (2, _migrate_to_2),
+    (3, _migrate_to_3),
 )
-SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the file up to :data:`SCHEMA_VERSION` (inside the opening transaction)."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    for version, step in MIGRATIONS:
-        if current < version:
-            step(conn)
 
 
 def _safe_id(run_id: str) -> str:

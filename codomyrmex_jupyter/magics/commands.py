@@ -186,7 +186,7 @@ def run(
         options["executor"] = made
     parameters = dict(params or {})
     if background:
-        return manager.start_workflow(name, parameters, timeout, **options)  # type: ignore[arg-type]
+        return manager.start_workflow(name, parameters, timeout, **options)
     return _run_blocking(manager, name, parameters, timeout, options)
 
 
@@ -199,7 +199,7 @@ def _run_blocking(
 ) -> WorkflowExecution:
     run_id = options["run_id"]
     try:
-        return manager.run_workflow(name, parameters, timeout, **options)  # type: ignore[arg-type]
+        return manager.run_workflow(name, parameters, timeout, **options)
     except KeyboardInterrupt:
         log.info("run %s of %s interrupted; cancelling it", run_id, name)
         manager.cancel_execution(run_id)

@@ -16,6 +16,7 @@ from IPython.core.error import UsageError
 
 from ..api.run_handle import RunHandle
 from ..api.workflow_models import WorkflowStatus
+from ..engine.validation import check_seconds
 from ..errors import CodomyrmexError
 from . import commands
 from .arguments import cache_options, command, one_line, option, parse, run_options, usage_line
@@ -59,8 +60,9 @@ def run_parameters(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
 def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
     """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
     params = run_parameters(shell, args)
-    try:
-        commands.check_executor(args.executor)  # before anything is displayed
+    try:  # before anything is displayed, stored or started
+        check_seconds(args.timeout, "--timeout")
+        commands.check_executor(args.executor)
         commands.check_runnable(manager, name)
     except CodomyrmexError as exc:
         raise usage_error(exc) from None

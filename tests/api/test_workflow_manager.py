@@ -71,7 +71,7 @@ def test_seed_create_list_execute_summary() -> None:
         ([WorkflowStep("a", "m", "x", dependencies=["b"])], "unknown step 'b'"),
         ([WorkflowStep("a", "m", "x", dependencies=["b"]), WorkflowStep("b", "m", "x", dependencies=["a"])],
          "dependency cycle: b -> a -> b"),
-        ([WorkflowStep("a", "m", "x", timeout=0)], "timeout must be positive"),
+        ([WorkflowStep("a", "m", "x", timeout=0)], "timeout 0 is not positive"),
     ],
 )
 def test_invalid_workflows_return_false_and_log(
@@ -249,3 +249,218 @@ def test_retry_count_is_recorded_on_the_step(manager: WorkflowManager) -> None:
     assert ex.status == WorkflowStatus.COMPLETED
     assert manager.get_workflow("f")[0].retry_count == 2
     assert ex.step_records["a"].attempts == 3
+
+
+# -- bad input found by a hostile tester: refused before anything is stored ------------------
+def _one_step(manager: WorkflowManager, **fields) -> None:
+    @manager.registry.action("bad", "quick")
+    async def quick() -> int:
+        return 1
+
+    manager.create_workflow("one", [WorkflowStep("only", "bad", "quick", **fields)])
+
+
+def test_nan_step_timeout_is_refused_and_other_timeouts_keep_time(manager: WorkflowManager) -> None:
+    from codomyrmex_jupyter.errors import StepTypeError
+
+    with pytest.raises(WorkflowValidationError, match=r"step 'a': timeout nan is not a finite number"):
+        manager.validate([WorkflowStep("a", "m", "x", timeout=float("nan"))])
+    with pytest.raises(StepTypeError, match=r"step 'a': timeout '5' is a str, not a number") as info:
+        manager.validate([WorkflowStep("a", "m", "x", timeout="5")])  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError) and info.value.step == "a"
+    assert manager.create_workflow("nan", [WorkflowStep("a", "m", "x", timeout=float("nan"))]) is False
+    assert manager.store.list_workflows() == []
+
+
+def test_step_named_with_a_number_says_so(manager: WorkflowManager) -> None:
+    from codomyrmex_jupyter.errors import StepTypeError
+
+    with pytest.raises(StepTypeError, match=r"step #1 name 42 is a int, not a string"):
+        manager.validate([WorkflowStep(42, "m", "x")])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error", "fragment"),
+    [
+        (-1, "ArgumentError", "timeout -1 is not positive"),
+        (float("nan"), "ArgumentError", "timeout nan is not a finite number"),
+        (float("inf"), "ArgumentError", "timeout inf is not a finite number"),
+        ("5", "ArgumentTypeError", "timeout '5' is a str, not a number"),
+        (True, "ArgumentTypeError", "timeout True is a bool, not a number"),
+    ],
+)
+def test_bad_run_timeout_is_refused_before_the_run_row(
+    manager: WorkflowManager, timeout, error: str, fragment: str
+) -> None:
+    from codomyrmex_jupyter import errors
+
+    _one_step(manager)
+    cls = getattr(errors, error)
+    with pytest.raises(cls, match=fragment):
+        asyncio.run(manager.execute_workflow("one", timeout=timeout))
+    with pytest.raises(cls, match=fragment):
+        manager.run_workflow("one", timeout=timeout)
+    with pytest.raises(cls, match=fragment):
+        manager.start_workflow("one", timeout=timeout)  # refused now, not in the handle
+    assert manager.store.list_runs() == []
+    assert manager.history() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"parameters": [1, 2]}, r"parameters \[1, 2\] is a list, not a mapping"),
+        ({"parameters": {1: "x"}}, "parameters key 1 is a int, not a string"),
+        ({"run_id": "has space"}, "run_id 'has space' may only hold"),
+        ({"run_id": 7}, "run_id 7 is a int, not a string"),
+    ],
+)
+def test_bad_run_inputs_are_refused_before_the_run_row(
+    manager: WorkflowManager, kwargs, fragment: str
+) -> None:
+    from codomyrmex_jupyter.errors import ArgumentError
+
+    _one_step(manager)
+    with pytest.raises(ArgumentError, match=fragment):
+        manager.run_workflow("one", **kwargs)
+    assert manager.store.list_runs() == []
+
+
+def test_a_run_id_cannot_be_used_twice(manager: WorkflowManager) -> None:
+    from codomyrmex_jupyter.errors import ArgumentError
+
+    _one_step(manager)
+    manager.run_workflow("one", run_id="first-run")
+    with pytest.raises(ArgumentError, match="run_id 'first-run' is already used"):
+        manager.run_workflow("one", run_id="first-run")
+    assert [r["run_id"] for r in manager.store.list_runs()] == ["first-run"]
+
+
+def test_run_id_prefixes_need_four_characters_and_one_match(tmp_path: Path) -> None:
+    from codomyrmex_jupyter.errors import AmbiguousRunError, ArgumentError
+
+    manager = WorkflowManager(config_dir=tmp_path / "wm")
+    _one_step(manager)
+    for run_id in ("abcd0001", "abcd0002", "abce0003"):
+        manager.run_workflow("one", run_id=run_id)
+    for call in (manager.get_execution, manager.cancel_execution):
+        for short in ("", "a", "abc"):
+            with pytest.raises(ArgumentError, match=f"run id {short!r} is too short: give at least 4"):
+                call(short)
+        with pytest.raises(AmbiguousRunError, match=r"'abcd' matches 2 runs \(abcd0001, abcd0002\)") as info:
+            call("abcd")
+        assert info.value.matches == ["abcd0001", "abcd0002"]
+    assert manager.get_execution("abce").execution_id == "abce0003"
+    assert manager.get_execution("zzzz") is None
+    assert manager.cancel_execution("abce") is False  # found, but not running
+    manager.close()
+    # a new process (no executions in memory) reads the same answers from the store
+    fresh = WorkflowManager(config_dir=tmp_path / "wm")
+    with pytest.raises(AmbiguousRunError):
+        fresh.get_execution("abcd")
+    assert fresh.get_execution("abcd0002").execution_id == "abcd0002"
+    assert fresh.get_execution("abce").execution_id == "abce0003"
+    # '_' is a plain character in a prefix, not a LIKE wildcard
+    assert fresh.get_execution("abc_") is None
+    fresh.close()
+
+
+def test_manager_options_are_checked(tmp_path: Path) -> None:
+    from codomyrmex_jupyter.errors import ArgumentError, ArgumentTypeError
+
+    with pytest.raises(ArgumentError, match="max_concurrency 0 is below 1"):
+        WorkflowManager(config_dir=tmp_path, max_concurrency=0)
+    with pytest.raises(ArgumentError, match="retry_backoff -1 is not positive"):
+        WorkflowManager(config_dir=tmp_path, retry_backoff=-1)
+    with pytest.raises(ArgumentTypeError, match="config_dir 5 is not a path"):
+        WorkflowManager(config_dir=5)  # type: ignore[arg-type]
+    assert not (tmp_path / "codomyrmex.sqlite3").exists()
+
+
+def test_raising_listeners_and_factories_never_leave_a_run_running(
+    manager: WorkflowManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codomyrmex_jupyter.engine.events import BaseListener
+
+    class Boom(BaseListener):
+        def __init__(self, at: str) -> None:
+            self.at = at
+
+        def run_started(self, run):
+            if self.at == "run_started":
+                raise RuntimeError("boom")
+
+        def step_changed(self, run, index, state):
+            if state == self.at:
+                raise RuntimeError("boom")
+
+        def run_finished(self, run):
+            if self.at == "run_finished":
+                raise RuntimeError("boom")
+
+    def broken_factory(run, execution):
+        raise RuntimeError("factory boom")
+
+    _one_step(manager)
+    manager.create_workflow("two", [WorkflowStep("a", "bad", "quick"),
+                                    WorkflowStep("b", "bad", "quick", dependencies=["a"])])
+    manager.add_listener_factory(broken_factory)
+    with caplog.at_level(logging.ERROR):
+        for at in ("run_started", "ready", "running", "succeeded", "run_finished"):
+            ex = manager.run_workflow("two", listeners=[Boom(at)], timeout=10)
+            assert ex.status is WorkflowStatus.COMPLETED, (at, ex.errors)
+            assert ex.results == {"a": 1, "b": 1}
+    assert [r["status"] for r in manager.store.list_runs()] == ["completed"] * 5
+    assert manager.listener_factories == []  # the broken factory was removed, once
+    factory_logs = [r for r in caplog.records if "listener factory" in r.getMessage()]
+    assert len(factory_logs) == 1 and "broken_factory" in factory_logs[0].getMessage()
+    detached = [r for r in caplog.records if "was detached" in r.getMessage()]
+    assert len(detached) == 5
+
+
+SWEEP = textwrap.dedent(
+    """
+    import sys
+    from codomyrmex_jupyter import WorkflowManager, WorkflowStep
+    manager = WorkflowManager(config_dir=sys.argv[1])
+    manager.register_action("sweep", "double", lambda x=1: 2 * x)
+    manager.register_action("sweep", "inc", lambda double: double + 1)
+    manager.create_workflow("sweep_" + sys.argv[2], [
+        WorkflowStep("double", "sweep", "double"),
+        WorkflowStep("inc", "sweep", "inc", dependencies=["double"]),
+    ])
+    statuses = [manager.run_workflow("sweep_" + sys.argv[2], {"x": i}).status.value for i in range(500)]
+    print(statuses.count("completed"))
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_processes_recording_500_runs_each_lose_none(tmp_path: Path) -> None:
+    home = tmp_path / "shared"
+    WorkflowManager(config_dir=home).close()
+    children = [
+        subprocess.Popen([sys.executable, "-c", SWEEP, str(home), tag], stdout=subprocess.PIPE, text=True)
+        for tag in ("a", "b")
+    ]
+    outs = [c.communicate(timeout=240)[0] for c in children]
+    assert [c.returncode for c in children] == [0, 0]
+    assert [int(o) for o in outs] == [500, 500]
+    manager = WorkflowManager(config_dir=home)
+    runs = manager.store.list_runs(limit=None)
+    assert len(runs) == 1000 and {r["status"] for r in runs} == {"completed"}
+    assert manager.store.runs_per_workflow() == {"sweep_a": 500, "sweep_b": 500}
+    results = {manager.get_execution(r["run_id"]).results["inc"] for r in runs[:50]}
+    assert results <= {2 * i + 1 for i in range(500)}
+    manager.close()
+
+
+def test_an_uncreatable_home_is_a_store_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from codomyrmex_jupyter.api.accessors import reset_singletons
+    from codomyrmex_jupyter.errors import StoreError
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("CODOMYRMEX_HOME", str(tmp_path / "file" / "home"))
+    reset_singletons()
+    with pytest.raises(StoreError, match=f"cannot create the directory {tmp_path / 'file' / 'home'}"):
+        get_workflow_manager()

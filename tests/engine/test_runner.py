@@ -342,3 +342,105 @@ def test_resource_gated_steps_never_exceed_capacity(registry: ActionRegistry) ->
     assert gate.peak == 2.0
     assert gate.held == {}
     assert "more than capacity" in r.errors[0]
+
+
+# -- listeners that raise: logged once, detached, the run goes on --------------------------------
+class Raising(BaseListener):
+    """Raises at one event (``run_started``, ``run_finished`` or a step state)."""
+
+    def __init__(self, at: str) -> None:
+        self.at = at
+        self.calls = 0
+
+    def run_started(self, run):
+        self.calls += 1
+        if self.at == "run_started":
+            raise RuntimeError("boom at run_started")
+
+    def step_changed(self, run, index, state):
+        self.calls += 1
+        if state == self.at:
+            raise RuntimeError(f"boom at {state}")
+
+    def run_finished(self, run):
+        self.calls += 1
+        if self.at == "run_finished":
+            raise RuntimeError("boom at run_finished")
+
+
+EVENTS = ["run_started", "ready", "running", "retrying", "succeeded", "failed", "skipped",
+          "cancelled", "run_finished"]
+
+
+@pytest.mark.parametrize("at", EVENTS)
+def test_a_listener_raising_at_any_event_is_detached_and_the_run_goes_on(
+    registry: ActionRegistry, at: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts: list[int] = []
+
+    def flaky() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("first attempt fails")
+        return 1
+
+    async def slow() -> None:
+        await asyncio.sleep(0.2)
+
+    registry.register("t", "flaky", flaky)
+    registry.register("t", "bad", lambda: 1 / 0)
+    registry.register("t", "slow", slow)
+    steps = [
+        S("a", action="flaky", max_retries=1), S("b", dependencies=["a"]),
+        S("c", action="bad"), S("d", dependencies=["c"]),
+        S("e", action="slow"),
+    ]
+    registry.register("t", "noop", lambda: None)
+    bad, good = Raising(at), Transitions()
+    r = Run(steps, workflow="w", registry=registry, retry_backoff=0.001,
+            listeners=[bad, good], check_transitions=True)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(r.execute())
+        while r.records[1].status != "succeeded":  # the flaky branch is done: cancel the slow one
+            await asyncio.sleep(0.005)
+        r.cancel("enough")
+        await asyncio.wait_for(task, 10)  # a hang here was the bug
+
+    with caplog.at_level("ERROR", logger="codomyrmex_jupyter.engine.runner"):
+        asyncio.run(main())
+    assert r.status == "cancelled" and r.done
+    assert good.finished == 1 and good.started == 1
+    assert [x for x in good.seen if x[0] == "b"][-1] == ("b", "succeeded")
+    assert r.record("c").status == "failed" and r.record("d").status == "skipped"
+    assert r.record("e").status == "cancelled"
+    detached = [rec for rec in caplog.records if "was detached" in rec.getMessage()]
+    assert len(detached) == 1, [rec.getMessage() for rec in caplog.records]
+    assert "listener Raising raised in" in detached[0].getMessage()
+    assert bad not in r.listeners
+
+
+def test_run_timeout_while_a_step_waits_to_retry_fails_it(registry: ActionRegistry) -> None:
+    registry.register("t", "bad", lambda: 1 / 0)
+    r = Run([S("a", action="bad", max_retries=5), S("b", dependencies=["a"])], workflow="w",
+            registry=registry, retry_backoff=10, timeout=0.2, check_transitions=True)
+    asyncio.run(asyncio.wait_for(r.execute(), 10))
+    assert r.illegal_transitions == []
+    assert r.record("a").status == "failed" and r.record("a").attempts == 1
+    assert r.record("a").reason == "workflow timed out after 0.2s"
+    assert r.record("b").status == "skipped" and r.status == "failed"
+    assert "Step a failed: ZeroDivisionError: division by zero (no retry: workflow timed out" in r.errors[-1]
+
+
+def test_debug_mode_asserts_every_transition(registry: ActionRegistry) -> None:
+    registry.register("t", "noop", lambda: None)
+
+    class Rewind(BaseListener):
+        def step_changed(self, run, index, state):
+            if state == "succeeded":
+                run._set(index, run.records[index], "running")  # succeeded -> running is illegal
+
+    r = Run([S("a")], workflow="w", registry=registry, listeners=[Rewind()], check_transitions=True)
+    with pytest.raises(AssertionError, match="illegal step transitions: step 'a': illegal step transition succeeded -> running"):
+        asyncio.run(r.execute())
+    assert r.done  # it ended (and would have been recorded) before the assertion

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codomyrmex_jupyter.engine.store import Store, decode_json, encode_json
+from codomyrmex_jupyter.engine.store import SCHEMA_VERSION, Store, decode_json, encode_json
 from codomyrmex_jupyter.errors import NotStorableError, StoreError
 
 
@@ -135,6 +135,154 @@ def test_packed_steps_keep_details_and_order(tmp_path: Path) -> None:
     assert [d["duration"] for d in store.step_durations("w")] == [1.0, 1.0, None, 1.0]
 
 
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "CREATE TABLE documents(kind TEXT, key TEXT, value TEXT, updated_at REAL)",  # our table names
+        "CREATE TABLE runs(x); CREATE TABLE workflows(y)",
+        "PRAGMA user_version=7",  # an empty database another program has begun
+        f"PRAGMA application_id={0x12345678}",
+    ],
+)
+def test_foreign_database_named_like_ours_is_never_converted(tmp_path: Path, script: str) -> None:
+    path = tmp_path / "codomyrmex.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(script)
+    conn.close()
+    before = _files(tmp_path)
+    with pytest.raises(StoreError, match=f"{path} is a database of another program") as info:
+        Store(tmp_path)
+    assert info.value.path == str(path) and "\n" not in str(info.value)
+    assert _files(tmp_path) == before  # byte for byte, and no -wal/-shm/-journal beside it
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # not switched to WAL
+    conn.close()
+
+
+def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "codomyrmex.sqlite3"
+    path.touch()
+    store = Store(tmp_path)
+    assert store.save_workflow("w", [{"name": "a"}]) == 1
+    assert store._read("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+
+
+OPENER = textwrap.dedent(
+    """
+    import os, sys, time
+    from codomyrmex_jupyter.engine.store import Store
+    from codomyrmex_jupyter.errors import StoreError
+    root, tag, start, rounds = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    failures = 0
+    for k in range(rounds):
+        time.sleep(max(0.0, start + 0.25 * k - time.time()))  # every process opens round k at once
+        try:
+            store = Store(os.path.join(root, f"round{k}"))
+            store.put_doc("opened", tag, {"round": k})
+            store.close()
+        except StoreError as exc:
+            failures += 1
+            print(exc, file=sys.stderr)
+    print(failures)
+    """
+)
+
+
+def test_eight_processes_opening_a_new_store_at_once(tmp_path: Path) -> None:
+    import time
+
+    rounds, procs = 10, 8
+    start = time.time() + 3.0  # after every interpreter has imported the package
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(tmp_path), f"p{i}", str(start), str(rounds)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(procs)
+    ]
+    outputs = [c.communicate(timeout=180) for c in children]
+    assert [c.returncode for c in children] == [0] * procs, outputs
+    assert [int(out.strip()) for out, _ in outputs] == [0] * procs, [err for _, err in outputs]
+    for k in range(rounds):
+        store = Store(tmp_path / f"round{k}")
+        assert sorted(store.list_docs("opened")) == sorted(f"p{i}" for i in range(procs))
+        store.close()
+
+
+def test_uncreatable_home_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    home = blocker / "home"
+    with pytest.raises(StoreError, match=f"cannot create the directory {home}: .*; set CODOMYRMEX_HOME") as info:
+        Store(home)
+    assert info.value.path == str(home)
+    assert blocker.read_text() == "not a directory"
+
+
+READ_ONLY = textwrap.dedent(
+    """
+    import sys
+    from codomyrmex_jupyter.engine.store import Store
+    from codomyrmex_jupyter.errors import StoreError
+    try:
+        Store(sys.argv[1])
+    except StoreError as exc:
+        print(type(exc).__name__, exc)
+    else:
+        print("opened")
+    """
+)
+
+
+def _read_only_run(home: Path, prepare: str) -> str:
+    """Run READ_ONLY against ``home`` on a file system mounted read-only (a private mount)."""
+    import os
+    import shlex
+    import shutil
+
+    if os.geteuid() != 0:
+        home.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["sh", "-c", prepare], check=True, cwd=home)
+        home.chmod(0o555)
+        try:
+            return subprocess.run([sys.executable, "-c", READ_ONLY, str(home)], capture_output=True,
+                                  text=True, check=True).stdout
+        finally:
+            home.chmod(0o755)
+    if shutil.which("unshare") is None:
+        pytest.skip("root without unshare: no way to make a read-only file system here")
+    home.mkdir(parents=True, exist_ok=True)
+    script = (
+        f"mount -t tmpfs tmpfs {shlex.quote(str(home))} && cd {shlex.quote(str(home))} && {prepare} && "
+        f"mount -o remount,ro {shlex.quote(str(home))} && "
+        f"{shlex.quote(sys.executable)} -c {shlex.quote(READ_ONLY)} {shlex.quote(str(home))}"
+    )
+    done = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+                          check=False, capture_output=True, text=True)
+    if done.returncode and "mount" in done.stderr:
+        pytest.skip(f"cannot mount a read-only file system here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_read_only_home_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    home = tmp_path / "ro-home"
+    out = _read_only_run(home, "true")
+    assert out.startswith(f"StoreError cannot open or write {home / 'codomyrmex.sqlite3'}"), out
+    assert "set CODOMYRMEX_HOME or pass config_dir= a writable directory" in out
+
+
+def test_read_only_home_holding_a_store_is_a_store_error(tmp_path: Path) -> None:
+    home = tmp_path / "ro-home"
+    make = f"{sys.executable} -c 'from codomyrmex_jupyter.engine.store import Store; Store(\".\").close()'"
+    out = _read_only_run(home, make)
+    assert out.startswith(f"StoreError cannot open or write {home / 'codomyrmex.sqlite3'}"), out
+
+
 def test_schema_1_file_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
@@ -153,35 +301,25 @@ def test_schema_1_file_is_migrated(tmp_path: Path) -> None:
     store = Store(path)
     assert store.load_workflow("w")["definition"] == [{"name": "a"}]
     assert store.save_workflow("w", [{"name": "b"}]) == 2
+    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION
+    assert "heartbeat" in {r["name"] for r in store._read("PRAGMA table_info(runs)")}
 
 
-def test_schema_2_file_is_migrated_to_the_current_schema(tmp_path: Path) -> None:
-    from codomyrmex_jupyter.engine.store import SCHEMA_VERSION
-
-    path = tmp_path / "v2.sqlite3"
+def test_schema_3_file_gets_the_run_record_and_cache_tables(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
     store = Store(path)
     store.save_workflow("w", [{"name": "a"}])
     store.start_run("r1", "w", version=1, start=1.0, parameters={"n": 1})
     store.finish_run("r1", status="completed", end=2.0, errors=[], metrics={})
     store.close()
-    conn = sqlite3.connect(path)  # back to a schema-2 file, as written before run records
+    conn = sqlite3.connect(path)  # back to a schema-3 file, as written before run records
     for table in ("run_records", "code_sources", "cache_entries", "cache_stats"):
         conn.execute(f"DROP TABLE {table}")
-    conn.execute("PRAGMA user_version=2")
+    conn.execute("PRAGMA user_version=3")
     conn.commit()
     conn.close()
     store = Store(path)
     assert store.get_run("r1")["parameters"] == {"n": 1}
     tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"run_records", "code_sources", "cache_entries", "cache_stats"} <= tables
-    assert store.query("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 3
-
-
-def test_every_migration_is_idempotent(tmp_path: Path) -> None:
-    from codomyrmex_jupyter.engine.store import MIGRATIONS
-
-    store = Store(tmp_path)
-    with store.transaction() as conn:
-        for _, step in MIGRATIONS:  # on a file that has every change already
-            step(conn)
-    assert [v for v, _ in MIGRATIONS] == sorted(v for v, _ in MIGRATIONS)
+    assert store.query("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 4

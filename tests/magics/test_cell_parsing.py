@@ -181,7 +181,7 @@ def test_spec_cell_yaml_and_json(source: str, lines: dict[str, int]) -> None:
         ("- {name: a, module: m, action: x}\n- {name: a, module: m, action: y}\n", 2,
          "defined twice (first on line 1)"),
         ("- {name: a, module: m, action: x, max_retries: many}\n", 1, "step 'a'"),
-        ("- {name: a, module: m, action: x, timeout: soon}\n", 1, "timeout must be a number"),
+        ("- {name: a, module: m, action: x, timeout: soon}\n", 1, "timeout 'soon' is a str, not a number"),
         ("- {name: a, module: m, action: x, parameters: [1]}\n", 1, "step 'a'"),
         ("!!python/object:os.system {}\n", 1, "invalid YAML"),
     ],

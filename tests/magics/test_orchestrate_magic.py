@@ -236,3 +236,28 @@ def test_commands_work_without_ipython(manager: Any) -> None:
     assert len(commands.history(manager=manager, name="env")) == 1
     handle = commands.run(manager=manager, name="env", background=True)
     assert handle.result(timeout=10).status is WorkflowStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("run etl --timeout -1", "--timeout -1.0 is not positive"),
+        ("run etl --timeout nan", "--timeout nan is not a finite number"),
+        ("show a", "run id 'a' is too short: give at least 4 characters"),
+        ("cancel a", "run id 'a' is too short: give at least 4 characters"),
+    ],
+)
+def test_bad_values_are_usage_errors_and_nothing_runs(
+    etl: Any, usage_error: Any, line: str, expected: str
+) -> None:
+    assert expected in usage_error(line)
+    assert get_workflow_manager().store.list_runs() == []
+
+
+def test_show_and_cancel_of_an_ambiguous_prefix(etl: Any, usage_error: Any) -> None:
+    manager = get_workflow_manager()
+    for run_id in ("feed0001", "feed0002"):
+        manager.run_workflow("etl", run_id=run_id)
+    for sub in ("show", "cancel"):
+        message = usage_error(f"{sub} feed")
+        assert "run id prefix 'feed' matches 2 runs (feed0001, feed0002)" in message
