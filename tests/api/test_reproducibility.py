@@ -274,7 +274,7 @@ def test_steps_carry_cache_and_version_through_the_store() -> None:
     assert step.to_dict() == {"name": "a", "module": "m", "action": "f", "cache": True, "version": "3"}
     assert step_from_dict(step.to_dict()) == step
     assert "cache" not in WorkflowStep("a", "m", "f").to_dict()
-    with pytest.raises(WorkflowValidationError, match="cache must be true or false"):
+    with pytest.raises(TypeError, match="cache .yes. is a str; give True or False"):
         step_from_dict({"name": "a", "module": "m", "action": "f", "cache": "yes"})
 
 
@@ -282,7 +282,7 @@ def test_bad_cache_fields_and_bound(tmp_path: Path, caplog: pytest.LogCaptureFix
     m = WorkflowManager(config_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
         assert not m.create_workflow("w", [WorkflowStep("a", "m", "f", version=3)])  # type: ignore[arg-type]
-    assert "version must be a string" in caplog.text
+    assert "version 3 is a int; give a string such as" in caplog.text
     with pytest.raises(ValueError, match="cache_max_bytes must be a whole number"):
         WorkflowManager(config_dir=tmp_path, cache_max_bytes=-1)
     m.cache_max_bytes = 1000
