@@ -9,16 +9,17 @@ what would have kept it.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..engine.actions import ActionSpec
 from ..engine.binding import bind_arguments
 from ..engine.cache.fingerprint import code_identity
 from ..errors import ReproducibilityError
 from .recorded_runs import RecordedRun, recorded_run
 
 if TYPE_CHECKING:
-    from ..engine.actions import ActionSpec
     from .workflow_manager import WorkflowManager
 
 __all__ = ["StepCall", "step_call", "step_exception"]
@@ -80,7 +81,17 @@ def step_call(manager: WorkflowManager, run_id: str, step: str) -> StepCall:
         raise ReproducibilityError(str(exc), run_id=source.run_id, step=step) from None
     recorded = source.fingerprint(index)
     changed = recorded is not None and code_identity(spec.fn).fingerprint != recorded
-    return StepCall(source, step, spec, dict(kwargs), changed)
+    return StepCall(source, step, spec, _in_signature_order(spec, kwargs), changed)
+
+
+def _in_signature_order(spec: ActionSpec, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments in the order the callable declares them (then any extra, sorted)."""
+    try:
+        order = list(inspect.signature(spec.fn).parameters)
+    except (TypeError, ValueError):
+        order = []
+    known = [name for name in order if name in kwargs]
+    return {name: kwargs[name] for name in [*known, *sorted(set(kwargs) - set(known))]}
 
 
 def step_exception(manager: WorkflowManager, run_id: str, step: str) -> BaseException:

@@ -129,7 +129,7 @@ def test_cache_and_history_survive_a_kernel_restart(tmp_path: Path) -> None:
         assert run_a[:8] in history and run_b[:8] in history
         assert second.out("w = %orchestrate why etl\nprint(w)").splitlines()[0].endswith("compute 0")
         loaded = second.out(f"t = %orchestrate load {run_b[:8]} summarize\nprint(inputs, clean)")
-        assert loaded.strip() == "{'divisor': 0, 'clean': [0, 2, 4, 6]} [0, 2, 4, 6]"
+        assert loaded.strip() == "{'clean': [0, 2, 4, 6], 'divisor': 0} [0, 2, 4, 6]"  # signature order
         diff = second.out(f"d = %orchestrate diff {run_a[:8]} {run_b[:8]}\nprint(d)")
         assert "run parameter 'divisor': (unset) -> 0" in diff and "state succeeded -> failed" in diff
         fixed = second.out(f"r = %orchestrate rerun {run_b[:8]} --from-failed\n"

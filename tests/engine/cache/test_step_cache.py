@@ -251,3 +251,25 @@ def test_the_outcomes_for_the_run_record(cache: StepCache, registry: ActionRegis
     asyncio.run(run.execute())
     out = RunCache.outcomes(source, run)
     assert list(out) == ["load"] and out["load"]["outcome"] == "miss: no entry" and len(out["load"]["key"]) == 32
+
+
+def test_a_tampered_entry_in_a_run_is_a_miss_and_never_unpickled(
+    cache: StepCache, registry: ActionRegistry, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codomyrmex_jupyter.engine.cache import entries as entries_module
+
+    first = go(cache, registry, pipeline())
+    key = first.test_keys[0]  # type: ignore[attr-defined]
+    path = cache.entries.path(key)
+    blob = bytearray(path.read_bytes())
+    blob[-4] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    unpickled: list[object] = []
+    real = entries_module._unpickle
+    monkeypatch.setattr(entries_module, "_unpickle", lambda data: unpickled.append(1) or real(data))
+    calls.clear()
+    run = go(cache, registry, pipeline())
+    assert outcomes(run)["load"] == ("succeeded", "miss: entry signature does not match (ignored)")
+    assert calls == ["load"]  # recomputed; double's entry (same key as before) still hits
+    assert len(unpickled) == 1  # only double's entry, whose signature holds
+    assert cache.get(key)[0] == "found"  # the bad entry was replaced by a good one
