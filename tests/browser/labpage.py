@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import time
+import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,17 @@ def wait_status(page: Any, text: str) -> None:
 
 
 def saved_outputs(server: LabServer, notebook: str) -> list[dict[str, Any]]:
-    """Every output of the notebook as saved on the server."""
-    model = server.api("GET", f"/api/contents/{notebook}?content=1")
+    """Every output of the notebook as saved on the server (none while it is being saved).
+
+    Reading a notebook while Lab saves it can make jupyter_server answer 500
+    (its atomic-save temporary file is renamed under the reader); pollers ask again.
+    """
+    try:
+        model = server.api("GET", f"/api/contents/{notebook}?content=1")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 500:
+            raise
+        return []
     return [out for cell in model["content"]["cells"] for out in cell.get("outputs", [])]
 
 
