@@ -93,11 +93,14 @@ def run_diff_html(diff: RunDiff) -> str:
 
 
 def _explanation_row(s: StepExplanation) -> list[str]:
-    state = "cached" if s.hit else ("pending" if s.outcome.startswith("miss") else "skipped")
+    # cached colour for a hit, amber (as a retry) for a step that will compute, grey otherwise
+    state = "cached" if s.hit else ("retrying" if s.outcome.startswith("miss") else "skipped")
     details = [escape(f"{n} = {b} → {a}") for n, b, a in s.parameters]
     details += [escape(f"upstream {u!r} changed") for u in s.upstream]
     if s.version is not None:
         details.append(escape(f"version {s.version[0]!r} → {s.version[1]!r}"))
+    if len(details) == 1 and not s.code_diff:
+        details = []  # the outcome already says it
     body = "<br>".join(details) + code_diff_html(s.code_diff)
     outcome = f"<span style='color:{status_color(state)};font-weight:600'>{escape(s.outcome)}</span>"
     return [escape(s.step), outcome, body]
