@@ -29,6 +29,7 @@ from ..engine.validation import (
     check_run_prefix,
     check_seconds,
     check_step,
+    check_step_fully,
     check_steps,
 )
 from ..errors import (
@@ -743,6 +744,9 @@ def _check_workflow_step(step: Any, position: int) -> None:
             f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
         )
     check_step(step, position)
+    cache, version = step.cache, step.version
+    if (cache is not False and cache is not True) or (version is not None and version.__class__ is not str):
+        check_step_fully(step, position)  # names the bad cache option
 
 
 def check_directory(value: Any, what: str) -> Path | None:

@@ -52,7 +52,6 @@ __all__ = [
 MIN_RUN_ID_PREFIX = 4
 _PLAIN_NUMBERS = (int, float)
 _PLAIN_SEQUENCES = (list, tuple)
-_VERSION_TYPES = (type(None), str)
 _INF = math.inf
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _shown = reprlib.Repr()
@@ -248,9 +247,6 @@ def check_step(step: Any, position: int) -> None:
             _check_step_slowly(step, position)
         if resources:
             _check_resources(resources, _label(step, position), _step_error(step.name))
-        if (getattr(step, "cache", False).__class__ is not bool
-                or getattr(step, "version", None).__class__ not in _VERSION_TYPES):
-            _check_step_slowly(step, position)
         return
     _check_step_slowly(step, position)
 

@@ -59,16 +59,22 @@ class NotCacheable(TypeError):
 def load_secret(path: Path) -> bytes:
     """The signing key in ``path``, created (mode 0600) if there is none yet.
 
-    Two kernels creating it at once agree: ``O_EXCL`` lets one write it and
-    the other reads what was written.
+    Two kernels creating it at once agree: the key is written whole to a
+    private temporary file, then hard-linked into place, which fails for all
+    but the first; the others read the first one's key.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read_secret(path)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink()
     return _read_secret(path)
 
 
@@ -80,6 +86,12 @@ def _read_secret(path: Path) -> bytes:
     if len(text) < 32:  # being written by another kernel right now, or emptied by hand
         raise OSError(f"{path} holds no signing key; delete it and a new one is made")
     return text.encode()
+
+
+def _private_folder(directory: Path) -> None:
+    """Make the cache folder readable by its owner only (results may be private data)."""
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _unpickle(data: bytes | memoryview) -> Any:
@@ -139,14 +151,16 @@ class SignedEntries:
             return len(blob)
         target = self.path(key)
         if key[:2] not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _private_folder(target.parent.parent)
+            target.parent.mkdir(exist_ok=True)
             self._made.add(key[:2])
         tmp = target.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             try:
                 tmp.write_bytes(blob)
             except FileNotFoundError:  # the folder was deleted by hand since
-                target.parent.mkdir(parents=True, exist_ok=True)
+                _private_folder(target.parent.parent)
+                target.parent.mkdir(exist_ok=True)
                 tmp.write_bytes(blob)
             os.replace(tmp, target)
         except BaseException:

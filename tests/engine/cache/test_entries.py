@@ -124,3 +124,19 @@ def test_in_memory_entries_are_signed_too(unpickled: list[bytes]) -> None:
     assert memory.get(KEY) == ("bad signature", None)
     assert len(unpickled) == 1
     assert memory.clear()[0] == 1
+
+
+def test_many_kernels_making_the_key_at_once_agree(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    path = tmp_path / "race" / "cache.key"
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_secret(path), range(16)))
+    assert len(keys) == 1
+    assert sorted(p.name for p in path.parent.iterdir()) == ["cache.key"]  # no temporary file left
+
+
+def test_the_cache_folder_is_private(store: SignedEntries) -> None:
+    store.put(KEY, 1)
+    assert store.directory is not None
+    assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
