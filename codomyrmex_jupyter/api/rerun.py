@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.cache.fingerprint import code_identity
 from ..engine.graph import Graph, compile_graph
-from ..errors import ReproducibilityError
+from ..engine.validation import show
+from ..errors import ArgumentTypeError, ReproducibilityError
 from .recorded_runs import RecordedRun, recorded_run
 from .workflow_models import WorkflowStep
 
@@ -74,6 +75,9 @@ def plan_rerun(manager: WorkflowManager, run_id: str, *, from_failed: bool = Fal
         Unknown run, a run still going on, no stored definition or
         parameters, or code that is not in this kernel.
     """
+    if not isinstance(from_failed, bool):
+        raise ArgumentTypeError(f"from_failed {show(from_failed)} is a {type(from_failed).__name__}; "
+                                "give True or False", argument="from_failed")
     source = recorded_run(manager, run_id)
     if source.row["status"] == "running" and source.live is not None:
         raise ReproducibilityError(f"run {source.short} is still running; wait for it to end",

@@ -676,8 +676,11 @@ class WorkflowManager:
         new_run_id: str | None = None,
     ) -> WorkflowExecution:
         """Async :meth:`rerun`."""
-        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
+        plan = self._plan(run_id, from_failed)
         return await self._execute_plan(plan, timeout, executor, listeners, new_run_id)
+
+    def _plan(self, run: str | RerunPlan, from_failed: bool) -> RerunPlan:
+        return self.plan_rerun(run, from_failed) if isinstance(run, str) else run
 
     async def _execute_plan(
         self, plan: RerunPlan, timeout: float | None, executor: Executor | str | None,
@@ -704,8 +707,7 @@ class WorkflowManager:
         ReproducibilityError
             The run cannot be repeated here (the message says why).
         """
-        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
-        return runtime.run_sync(self.execute_rerun(plan, **kwargs))
+        return runtime.run_sync(self.execute_rerun(self._plan(run_id, from_failed), **kwargs))
 
     def start_rerun(
         self,
@@ -718,7 +720,7 @@ class WorkflowManager:
         new_run_id: str | None = None,
     ) -> RunHandle:
         """:meth:`rerun` in the background: returns a run handle at once."""
-        plan = run_id if not isinstance(run_id, str) else self.plan_rerun(run_id, from_failed)
+        plan = self._plan(run_id, from_failed)  # errors before anything starts
         new_run_id = new_run_id or uuid.uuid4().hex
         coro = self._execute_plan(plan, timeout, executor, listeners, new_run_id)
         return RunHandle(self, new_run_id, plan.workflow, runtime.spawn(coro))
