@@ -205,7 +205,9 @@ class Store:
         if text == ":memory:":
             return text
         p = Path(text).expanduser()
-        if p.is_dir() or (not p.suffix and not p.exists()):
+        # "No such path" first: another process may create the directory between the
+        # two checks, and it must still be taken as a directory, not as the file.
+        if (not p.suffix and not p.exists()) or p.is_dir():
             prepare_directory(p)
             p = p / DB_FILENAME
         else:
