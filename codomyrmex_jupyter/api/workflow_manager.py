@@ -321,7 +321,9 @@ class WorkflowManager:
         provenance = reproducibility.provenance_recorder(
             self, steps, version, parameters, run_cache, cache=cache, force=force, rerun=rerun
         )
-        own = [recorder, run_cache, provenance] if run_cache is not None else [recorder, provenance]
+        # The run's own record and the cache's index are written after the caller's
+        # listeners have seen the end of the run (a live view settles first).
+        after = [run_cache, provenance] if run_cache is not None else [provenance]
         run = Run(
             steps,
             workflow=name,
@@ -331,7 +333,7 @@ class WorkflowManager:
             parameters=parameters,
             timeout=timeout,
             executor=executor,
-            listeners=[*own, *listeners],
+            listeners=[recorder, *listeners, *after],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
