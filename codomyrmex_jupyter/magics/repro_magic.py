@@ -34,8 +34,12 @@ Handler = Callable[[Any, "WorkflowManager", argparse.Namespace], Any]
 @option("--cache", dest="run_cache", action="store_const", const=True, default=None,
         help="as for a run with --cache (every step cached)")
 def _why(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Would the next run take each step from the cache? If not, what changed (code diff,
-    parameters, upstream steps, version)."""
+    """Would the next run take each step from the cache, and if not, what changed.
+
+    A miss names the part of the key that changed against the step's newest
+    entry: the code (with a unified diff), a parameter (from what to what), an
+    upstream step, or the version.
+    """
     from .orchestrate_magic import run_parameters
 
     params = run_parameters(shell, args)
@@ -47,8 +51,7 @@ def _why(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
 @option("run_a", help="run id or unique prefix")
 @option("run_b", help="run id or unique prefix")
 def _diff(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Compare two runs: steps added/removed/rewired, code, parameters, states, durations,
-    results, environment."""
+    """Compare two runs: steps, code, parameters, states, durations, results, environment."""
     return repro_commands.diff(manager=manager, a=args.run_a, b=args.run_b)
 
 
@@ -85,8 +88,10 @@ def _rerun(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> An
 @option("run_id", help="run id or unique prefix")
 @option("step", help="the step whose inputs to load")
 def _load(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Put the keyword arguments a step received into the notebook: a dict named `inputs`,
-    and each as a variable."""
+    """Put the keyword arguments a step received into the notebook (as `inputs`).
+
+    Each argument whose name is an identifier also becomes a variable.
+    """
     return repro_commands.load(manager=manager, run_id=args.run_id, step=args.step,
                                namespace=shell.user_ns)
 
@@ -97,8 +102,7 @@ def _load(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any
 @option("--rerun", action="store_true",
         help="call the step with the inputs it received, under the debugger (works in any kernel)")
 def _debug(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Post-mortem debugger on a failed step (in the kernel where it failed), or with --rerun
-    its call again under the debugger."""
+    """Debug a step: post-mortem where it failed, or with --rerun called again with its inputs."""
     from IPython.core.debugger import Pdb
 
     result = repro_commands.debug(manager=manager, run_id=args.run_id, step=args.step,
