@@ -25,13 +25,19 @@ Tables
 ``steps``              a row for each step that has an error, a traceback, a
                        skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
-                       sessions, resources, tasks
+                       sessions, resources, tasks, cancel requests
 ``run_records``        per run, what comparing and repeating it needs: code
                        fingerprints, environment, cache keys, result summaries
                        (``engine/provenance.py``)
 ``code_sources``       source text by code fingerprint, shared by runs and cache
 ``cache_entries``      the step cache's index: key, size, last use, key parts
 ``cache_stats``        cache hits and misses per workflow
+
+A run's row also says where it runs: ``host`` and ``pid`` of the process,
+and, in a Jupyter kernel, the ``notebook`` that started it and the
+``kernel`` id. A cancel request from outside the process (the Runs panel)
+is a ``cancel_request`` document keyed by run id; the owning process
+watches for it (``api/cancel_watch.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from typing import Any
 
 from .. import runtime
 from ..errors import NotStorableError, StoreError
+from .home import locate_config_dir
 from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
 from .step_table import pack_steps, unpack_steps
 from .store_open import open_database, prepare_directory
@@ -69,9 +76,9 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-# 3: a heartbeat per run; 4: run records, code sources, the step cache's index
-# (new tables only: _SCHEMA creates them in older files too, no conversion)
-SCHEMA_VERSION = 4
+# 2: packed step records; 3: a heartbeat per run; 4: the notebook and kernel of a
+# run; 5: run records, code sources and the step cache's index (_RECORD_TABLES)
+SCHEMA_VERSION = 5
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -85,7 +92,8 @@ CREATE TABLE IF NOT EXISTS workflow_versions(
 CREATE TABLE IF NOT EXISTS runs(
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER,
     status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT,
-    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL);
+    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL,
+    notebook TEXT, kernel TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, start);
 CREATE TABLE IF NOT EXISTS steps(
@@ -96,6 +104,9 @@ CREATE TABLE IF NOT EXISTS steps(
 CREATE TABLE IF NOT EXISTS documents(
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY(kind, key));
+"""
+# Schema 5's tables (``_migrate_to_5``): what comparing, repeating and caching runs needs.
+_RECORD_TABLES = """
 CREATE TABLE IF NOT EXISTS run_records(
     run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS code_sources(
@@ -115,14 +126,17 @@ _CURRENT = (
     "FROM workflows w JOIN workflow_versions v ON v.name = w.name AND v.version = w.version"
 )
 _RUN_COLUMNS = (
-    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
+    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid, "
+    "notebook, kernel"
 )
+CANCEL_REQUEST = "cancel_request"  # documents kind of a cancel asked from outside the run's process
 
 
 def default_config_dir() -> Path:
-    """``$CODOMYRMEX_HOME`` if set, else ``~/.codomyrmex``."""
-    env = os.environ.get("CODOMYRMEX_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".codomyrmex"
+    """The config dir when none is given: ``$CODOMYRMEX_HOME``, else the nearest
+    ``.codomyrmex/`` in the working directory or its parents, else ``~/.codomyrmex``
+    (:func:`~.home.locate_config_dir` also says why)."""
+    return locate_config_dir().path
 
 
 def _default(value: Any) -> Any:  # noqa: PLR0911 - one branch per convertible type
@@ -370,15 +384,17 @@ class Store:
         start: float,
         parameters: Any,
         session_id: str | None = None,
+        notebook: str | None = None,
+        kernel: str | None = None,
     ) -> None:
-        """Record that a run started."""
+        """Record that a run started (``notebook``, ``kernel``: where, in Jupyter)."""
         params = encode_json_lenient(parameters)[0]
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs(run_id, workflow, version, status, start, parameters, "
-                "session_id, host, pid, heartbeat) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                "session_id, host, pid, heartbeat, notebook, kernel) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, workflow, version, "running", start, params, session_id, self.host,
-                 os.getpid(), start),
+                 os.getpid(), start, notebook, kernel),
             )
             self._live.add(run_id)
             self._beat_when_live()
@@ -556,17 +572,22 @@ def _init_schema(conn: sqlite3.Connection, version: int) -> None:
     """Create the schema of a new file (``version`` 0) or migrate an older one.
 
     Runs inside the transaction that opened the file; the migrations are an
-    ordered chain, each bringing the file to its version.
+    ordered chain, each bringing the file to its version. A new file goes
+    through the chain as well: each migration does only what the file lacks.
     """
-    for statement in _SCHEMA.split(";"):  # creates what a new or an old file lacks
-        if statement.strip():
-            conn.execute(statement)
-    if version:
-        for target, migrate in _MIGRATIONS:
-            if version < target:
-                migrate(conn)
+    _execute_script(conn, _SCHEMA)  # the tables of schema 4 that a new or an old file lacks
+    for target, migrate in _MIGRATIONS:
+        if version < target:
+            migrate(conn)
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    # one statement at a time: executescript() would commit the open transaction
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _migrate_to_2(conn: sqlite3.Connection) -> None:
@@ -592,10 +613,25 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN heartbeat REAL")
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """Schema 4: which notebook and kernel started a run (additive; older readers ignore them)."""
+    have = _columns(conn, "runs")
+    for column in ("notebook", "kernel"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
+
+
+def _migrate_to_5(conn: sqlite3.Connection) -> None:
+    """Schema 5: run records, code sources and the step cache's index (new tables only)."""
+    _execute_script(conn, _RECORD_TABLES)
+
+
 # (version reached, migration): applied in order to files older than each version
 _MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _migrate_to_2),
     (3, _migrate_to_3),
+    (4, _migrate_to_4),
+    (5, _migrate_to_5),
 )
 
 

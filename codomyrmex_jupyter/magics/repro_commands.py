@@ -216,7 +216,6 @@ def set_cache_max_bytes(manager: WorkflowManager, value: str | int) -> int:
     return size
 
 
-
 def cache_usage(*, manager: WorkflowManager) -> Any:
     """Entries, bytes and hit rate of the step cache, per workflow and in total."""
     usage = manager.cache_usage()

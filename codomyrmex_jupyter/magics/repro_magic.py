@@ -88,7 +88,7 @@ def _rerun(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> An
 @option("run_id", help="run id or unique prefix")
 @option("step", help="the step whose inputs to load")
 def _load(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Put the keyword arguments a step received into the notebook (as `inputs`).
+    """Put the keyword arguments a step received into the notebook (as the variable inputs).
 
     Each argument whose name is an identifier also becomes a variable.
     """
@@ -114,7 +114,7 @@ def _debug(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> An
 @option("action", nargs="?", choices=["clear"], default=None, help="clear: remove entries")
 @option("name", nargs="?", default=None, help="with clear: only this workflow's entries")
 def _cache(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """The step cache: entries, size and hit rate; `cache clear [NAME]` removes entries."""
+    """The step cache: entries, size and hit rate; cache clear [NAME] removes entries."""
     if args.action == "clear":
         return repro_commands.cache_clear(manager=manager, name=args.name)
     return repro_commands.cache_usage(manager=manager)

@@ -128,3 +128,17 @@ def test_gantt_draws_cached_steps_as_diamonds_not_as_running(manager: WorkflowMa
     assert len(marks.get_offsets()) == 3 and to_hex(marks.get_facecolors()[0]) == STATE_COLORS["cached"]
     assert [t.get_text() for t in top.get_legend().get_texts()] == ["cached"]
     assert max(bottom.lines[0].get_ydata()) == 0  # nothing ran
+    assert [t.get_text() for t in top.texts] == ["cached"] * 3  # no duration: it took none
+
+
+def test_gantt_labels_read_and_short_steps_show() -> None:
+    from codomyrmex_jupyter.display.plots import plot_gantt
+    from codomyrmex_jupyter.engine.state import StepRecord
+
+    recs = [StepRecord("load", "succeeded", 1.0, 1.0002, 1), StepRecord("train", "succeeded", 1.0, 3.0, 1)]
+    fig = plot_gantt(recs, title="w")
+    top = fig.axes[0]
+    assert [t.get_fontsize() for t in top.get_yticklabels()] == [10, 10]
+    widths = [p.get_extents().width for p in top.collections[0].get_paths()]
+    assert min(widths) >= 2.0 / 250  # the sub-millisecond step is drawn at the minimum width
+    assert [t.get_text() for t in top.texts] == ["0.2 ms", "2.00 s"]

@@ -21,9 +21,12 @@ def _ran_cleanly(executed: Any) -> None:
     assert not report, f"error output in {executed.name}:\n{report}"
 
 
-def test_quickstart(run_notebook: Runner) -> None:
+def test_quickstart(run_notebook: Runner, examples: Path) -> None:
     nb = run_notebook("01_quickstart.ipynb")
     _ran_cleanly(nb)
+    assert (examples / "quickstart" / ".codomyrmex" / "codomyrmex.sqlite3").is_file()  # its own store
+    board = nb.data("application/vnd.codomyrmex.dashboard+json")[-1]
+    assert {r["workflow"] for r in board["runs"]} == {"etl"} and len(board["runs"]) == 3  # its runs only
     docs = nb.data(DAG_MIME)
     assert {d["kind"] for d in docs} == {"workflow", "run"}
     assert all(d["workflow"] == "etl" for d in docs)
@@ -31,14 +34,15 @@ def test_quickstart(run_notebook: Runner) -> None:
     assert run_doc["status"] == "completed"
     assert {n["state"] for n in run_doc["nodes"]} == {"succeeded"}
     assert any("<svg" in html for html in nb.data("text/html"))
-    assert nb.data(WIDGET_MIME), "no live widget view was displayed"
+    assert not nb.data(WIDGET_MIME), "an output needs a live widget: it would not reopen without a kernel"
+    assert all("live" not in d for d in docs), "a run output did not settle into its final document"
     text = nb.text()
     assert "66 rows, total 3267, starting [1, 2, 4, 5, 7]" in text  # n=100
     assert "666 rows, total 332667" in text  # the background run, n=1000
     assert "6 rows, total 27" in text  # the plain-Python run, n=10
 
 
-def test_seed_api_tour(run_notebook: Runner, kernel_env: Path) -> None:
+def test_seed_api_tour(run_notebook: Runner, examples: Path) -> None:
     nb = run_notebook("02_seed_api_tour.ipynb")
     _ran_cleanly(nb)
     text = nb.text()
@@ -59,8 +63,9 @@ def test_seed_api_tour(run_notebook: Runner, kernel_env: Path) -> None:
         assert line in text, f"{line!r} not printed by the tour"
     assert re.search(r"setup_task\s+completed", text)
     assert re.search(r"task session_task1: cancelled", text)
-    # the tour wrote into the home the test gave it, not a scratch directory of its own
-    assert (kernel_env / "projects" / "my_project" / "README.md").is_file()
+    # the tour kept its projects in its own store, in its own folder
+    assert (examples / "seed-api-tour" / ".codomyrmex" / "projects" / "my_project" / "README.md").is_file()
+    assert (examples / "seed-api-tour" / "shop" / "orders" / "cart.py").is_file()
 
 
 def test_resources_and_failures(run_notebook: Runner) -> None:
@@ -86,7 +91,7 @@ def test_resources_and_failures(run_notebook: Runner) -> None:
     assert ("long_job", "cancelled") in statuses
 
 
-def test_reproducible_analysis(run_notebook: Runner, kernel_env: Path) -> None:
+def test_reproducible_analysis(run_notebook: Runner, examples: Path, kernel_env: Path) -> None:
     nb = run_notebook("04_reproducible_analysis.ipynb")
     _ran_cleanly(nb)
     text = nb.text()
@@ -106,12 +111,17 @@ def test_reproducible_analysis(run_notebook: Runner, kernel_env: Path) -> None:
     assert re.search(r"completed in [0-9.]+s; ran: \['report'\]; from the cache: "
                      r"\['load', 'clean', 'by_region', 'summary', 'outliers'\]", text)
     fresh = text[text.index("read by a fresh process from") :]
-    assert str(kernel_env) in fresh.splitlines()[0]
+    store = examples / "reproducible-analysis" / ".codomyrmex"
+    assert str(store) in fresh.splitlines()[0]  # the notebook's own store, found from its folder
+    assert not (kernel_env / ".codomyrmex").exists()  # the home folder was left alone
+    assert any((store / "cache").iterdir())  # the cache's entries beside the store
     assert len(re.findall(r"^  [0-9a-f]{8}  (completed|failed)", fresh, re.MULTILINE)) == 5
     assert re.search(r"^cache: \d+ entries", fresh, re.MULTILINE)
     runs = [d for d in nb.data(DAG_MIME) if d["kind"] == "run"]
     edited = [d for d in runs if sorted(n["state"] for n in d["nodes"]).count("cached") == 4]
     assert edited, "no run drawing shows the four cached steps"
+    assert {n["cache"] for n in edited[0]["nodes"] if n["state"] == "cached"} == {"hit"}
+    assert all("live" not in d for d in runs), "a run output did not settle into its final document"
     assert any("cached" in html and "diff" in html for html in nb.data("text/html"))
 
 
