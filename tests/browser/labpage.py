@@ -138,14 +138,16 @@ def saved_outputs(server: LabServer, notebook: str) -> list[dict[str, Any]]:
     """Every output of the notebook as saved on the server (none while it is being saved).
 
     Reading a notebook while Lab saves it can make jupyter_server answer 500
-    (its atomic-save temporary file is renamed under the reader); pollers ask again.
+    (its atomic-save temporary file is renamed under the reader) or 400
+    "Unreadable Notebook" (the file is read half written, after the saver
+    removed its intermediate copy); pollers ask again.
     """
     try:
         model = server.api("GET", f"/api/contents/{notebook}?content=1")
     except urllib.error.HTTPError as exc:
-        if exc.code != 500:
-            raise
-        return []
+        if exc.code == 500 or (exc.code == 400 and b"Unreadable Notebook" in exc.read()):
+            return []
+        raise
     return [out for cell in model["content"]["cells"] for out in cell.get("outputs", [])]
 
 
