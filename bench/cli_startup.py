@@ -79,7 +79,7 @@ def run_section(quick: bool) -> Section:
     """Measure section 8."""
     sec = Section(
         "cli",
-        "9. Command line start-up",
+        "10. Command line start-up",
         "Wall time of a fresh `codomyrmex-jupyter` process (the console script) on a store of "
         "20 workflows and 500 runs, interleaved with the baseline `python -c pass`. Target: "
         f"`list` under {TARGET_SECONDS} s.",

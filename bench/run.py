@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import (
+    cache,
     cli_startup,
     engine_overhead,
     load_time,
@@ -48,6 +49,7 @@ SECTIONS: dict[str, Callable[[bool], Section]] = {
     "store": store.run_section,
     "runs_api": runs_api.run_section,
     "memory": memory.run_section,
+    "cache": cache.run_section,
     "cli": cli_startup.run_section,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"

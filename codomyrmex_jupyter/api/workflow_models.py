@@ -53,6 +53,11 @@ class WorkflowStep:
     resources:
         Resource id to amount, acquired from the manager's resource pool
         before the step starts and released when it ends.
+    cache:
+        Keep the step's result in the step cache and reuse it while its code,
+        parameters and dependencies are unchanged (see docs/cache.md).
+    version:
+        Set or change it to force a new cache key without changing the code.
     """
 
     name: str
@@ -64,6 +69,8 @@ class WorkflowStep:
     retry_count: int = 0
     max_retries: int = 3
     resources: dict[str, float] = field(default_factory=dict)
+    cache: bool = False
+    version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (what the store keeps); default values are left out."""
@@ -78,13 +85,17 @@ class WorkflowStep:
             out["max_retries"] = self.max_retries
         if self.resources:
             out["resources"] = dict(self.resources)
+        if self.cache:
+            out["cache"] = True
+        if self.version is not None:
+            out["version"] = self.version
         return out
 
 
 _STEP_KEYS = frozenset(
     {
         "name", "module", "action", "parameters", "dependencies", "timeout", "max_retries",
-        "retry_count", "resources",
+        "retry_count", "resources", "cache", "version",
     }
 )
 
@@ -121,6 +132,8 @@ def step_from_dict(data: dict[str, Any], position: int = 0) -> WorkflowStep:
         max_retries=data.get("max_retries", 3),
         retry_count=data.get("retry_count", 0),
         resources=data.get("resources") or {},
+        cache=data.get("cache", False),
+        version=None if data.get("version") is None else _text(data["version"]),
     )
     check_step_fully(step, position)
     return step

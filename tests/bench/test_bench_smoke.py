@@ -21,7 +21,8 @@ HEADINGS = (
     "## 5. DAG rendering",
     "## 6. Store throughput",
     "## 7. Peak memory",
-    "## 9. Command line start-up",
+    "## 8. Step cache",
+    "## 10. Command line start-up",
 )
 
 
