@@ -19,6 +19,9 @@ from ..engine.validation import check_count
 from ..errors import StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..engine.cache.step_cache import StepCache
     from ..engine.runner import Run
     from ..engine.store import Store
 
@@ -42,17 +45,21 @@ class HistoryLimit(BaseListener):
     """After a run is recorded, prune its workflow's runs beyond the newest ``keep``.
 
     Attach it after the run recorder, so the run that just ended counts.
-    A store error is logged; it never breaks the run.
+    The step-cache entries only the pruned runs used go with them (``cache``
+gives the cache). A store error is logged; it never breaks the run.
     """
 
-    def __init__(self, store: Store, keep: int) -> None:
+    def __init__(self, store: Store, keep: int, cache: Callable[[], StepCache] | None = None) -> None:
         self.store = store
         self.keep = keep
+        self.cache = cache
 
     def run_finished(self, run: Run) -> None:
         """Prune ``run.workflow`` (without ``VACUUM``: that rewrites the file)."""
         try:
-            report = prune_runs(self.store, keep=self.keep, workflow=run.workflow, vacuum=False)
+            report = prune_runs(
+                self.store, keep=self.keep, workflow=run.workflow, vacuum=False, cache=self.cache
+            )
         except StoreError as exc:
             log.error("could not apply history_limit=%s to %r: %s", self.keep, run.workflow, exc)
             return

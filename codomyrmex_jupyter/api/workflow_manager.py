@@ -356,7 +356,7 @@ class WorkflowManager(WorkflowManagerCompat):
     def _upkeep_listeners(self) -> list[RunListener]:
         # last: after the run and its record are written, so the run that just ended counts
         limit = check_history_limit(self.history_limit)
-        return [] if limit is None else [HistoryLimit(self.store, limit)]
+        return [] if limit is None else [HistoryLimit(self.store, limit, cache=lambda: self.cache)]
 
     def _check_run_inputs(
         self, name: Any, parameters: Any, timeout: Any, run_id: Any

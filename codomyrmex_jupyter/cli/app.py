@@ -37,7 +37,7 @@ __all__ = ["cli", "main"]
 # runs (or for --help), so `list` does not pay for `run` or `doctor`.
 _COMMANDS = {
     "list": "read_commands", "show": "read_commands", "history": "read_commands",
-    "dag": "read_commands", "run": "run_command", "prune": "upkeep_commands",
+    "dag": "read_commands", "diff": "read_commands", "run": "run_command", "prune": "upkeep_commands",
     "gc": "upkeep_commands", "doctor": "doctor",
 }
 _ATTRIBUTES = {"list": "list_workflows"}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..engine.graph import Graph
     from ..engine.store import Store
 
-__all__ = ["dag", "history", "list_workflows", "run_document", "show"]
+__all__ = ["dag", "diff", "history", "list_workflows", "run_document", "show"]
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -180,6 +180,26 @@ def _note(step: dict[str, Any]) -> str:
     text = step["error"] or step["reason"] or ""
     text = " ".join(str(text).split())
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# -- diff -------------------------------------------------------------------------------------
+@click.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, run_a: str, run_b: str, as_json: bool) -> None:
+    """What differs between two runs: steps, code, parameters, states, results, environment."""
+    import dataclasses
+
+    result = state(ctx).manager().diff_runs(run_a, run_b)
+    if as_json:
+        data = {**dataclasses.asdict(result), "identical": result.identical}
+        for side in ("a", "b"):
+            data[side]["start"] = iso(data[side]["start"])
+        echo_json(data)
+        return
+    click.echo(result.text())
 
 
 # -- dag ----------------------------------------------------------------------------------------

@@ -42,6 +42,12 @@ def _space_line(data: dict[str, Any]) -> str:
     )
 
 
+def _step_cache(store: Any) -> Any:
+    from ..api.reproducibility import make_cache
+
+    return make_cache(store, None)
+
+
 def _finish(store: Any, report: retention.SpaceReport, summary: str, *, as_json: bool) -> None:
     """Reclaim the space (unless a dry run), then print the report."""
     if not report.dry_run:
@@ -85,10 +91,14 @@ def prune(
     store = state(ctx).store()
     report = retention.prune_runs(
         store, keep=keep, older_than=None if older_than is None else retention.days(older_than),
-        workflow=workflow, dry_run=dry_run, vacuum=False,
+        workflow=workflow, dry_run=dry_run, vacuum=False, cache=lambda: _step_cache(store),
     )
     per = ", ".join(f"{n} of {name!r}" for name, n in sorted(report.by_workflow.items()))
-    summary = f"{report.runs} run(s) and {report.step_rows} step record(s)" + (f": {per}" if per else "")
+    summary = f"{report.runs} run(s) and {report.step_rows} step record(s)"
+    if report.cache_entries:
+        summary += f", {report.cache_entries} cache entr{'y' if report.cache_entries == 1 else 'ies'} " \
+                   f"({_size(report.cache_bytes)})"
+    summary += f": {per}" if per else ""
     _finish(store, report, summary, as_json=as_json)
 
 

@@ -1,7 +1,8 @@
 """Store upkeep: prune old runs, collect orphans, give the space back.
 
-Pruning removes runs and everything recorded for them (their ``steps`` rows)
-in one transaction. Which runs go:
+Pruning removes runs and everything recorded for them (their ``steps`` rows
+and run records) in one transaction, then the step-cache entries that only
+those runs used. Which runs go:
 
 * ``keep=N`` counts per workflow: the newest ``N`` runs of each workflow stay
   (newest by start time);
@@ -25,17 +26,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from .store import Store
+
+if TYPE_CHECKING:
+    from .cache.step_cache import StepCache
 
 __all__ = [
     "GcReport",
     "PruneReport",
     "SpaceReport",
+    "cache_keys_only_of",
     "collect_garbage",
     "days",
     "file_bytes",
@@ -47,6 +52,11 @@ __all__ = [
 _ACTIVE = ("running", "pending")
 _CHUNK = 500  # ids per DELETE, well under SQLite's limit on bound variables
 _DAY = 86400.0
+# (run, cache key) for every step of every recorded run that consulted the step cache
+_CACHE_USES = (
+    "SELECT r.run_id AS run_id, json_extract(c.value, '$.key') AS key "
+    "FROM run_records AS r, json_each(r.record, '$.cache') AS c WHERE json_valid(r.record)"
+)
 
 
 @dataclass
@@ -91,12 +101,16 @@ class PruneReport(SpaceReport):
     payload_bytes:
         Bytes of recorded data in the removed rows (what a ``VACUUM`` can
         give back at most).
+    cache_entries, cache_bytes:
+        Step-cache entries that only removed runs used, and their size.
     """
 
     runs: int = 0
     step_rows: int = 0
     by_workflow: dict[str, int] = field(default_factory=dict)
     payload_bytes: int = 0
+    cache_entries: int = 0
+    cache_bytes: int = 0
 
 
 @dataclass
@@ -179,6 +193,26 @@ def _measure(store: Store, ids: Sequence[str]) -> tuple[int, int]:
     return rows, payload
 
 
+def cache_keys_only_of(store: Store, run_ids: Sequence[str]) -> dict[str, int]:
+    """Step-cache entries (key -> size) that these runs used and no other recorded run did.
+
+    A run's record lists the cache key of every step that consulted the cache
+    (``run_records``, see :mod:`.provenance`).
+    """
+    if not run_ids:
+        return {}
+    victims = set(run_ids)
+    mine: set[str] = set()
+    shared: set[str] = set()
+    for row in store._read(_CACHE_USES):
+        if row["key"]:
+            (mine if row["run_id"] in victims else shared).add(row["key"])
+    if not mine - shared:
+        return {}
+    sizes = {r["key"]: int(r["size"]) for r in store._read("SELECT key, size FROM cache_entries")}
+    return {k: sizes[k] for k in sorted(mine - shared) if k in sizes}
+
+
 def prune_runs(
     store: Store,
     *,
@@ -188,6 +222,7 @@ def prune_runs(
     dry_run: bool = False,
     vacuum: bool = True,
     now: float | None = None,
+    cache: Callable[[], StepCache] | None = None,
 ) -> PruneReport:
     """Remove old runs (see the module docstring for which) and their step rows.
 
@@ -207,6 +242,10 @@ def prune_runs(
         Give the freed space back to the file system afterwards (:func:`reclaim`).
     now:
         The time ``older_than`` counts back from (default: now).
+    cache:
+        Gives the store's step cache: the entries only the removed runs used
+        are removed too (:func:`cache_keys_only_of`). Without it they stay
+        until the cache's own bound evicts them.
     """
     victims = runs_to_prune(store, keep=keep, older_than=older_than, workflow=workflow, now=now)
     ids = [run_id for run_id, _ in victims]
@@ -215,6 +254,8 @@ def prune_runs(
         report.by_workflow[name] = report.by_workflow.get(name, 0) + 1
     report.runs = len(ids)
     report.step_rows, report.payload_bytes = _measure(store, ids)
+    entries = cache_keys_only_of(store, ids) if cache is not None else {}
+    report.cache_entries, report.cache_bytes = len(entries), sum(entries.values())
     if dry_run or not ids:
         return report
     with store._write() as conn:
@@ -222,6 +263,8 @@ def prune_runs(
             marks = ",".join("?" * len(chunk))
             conn.execute(f"DELETE FROM steps WHERE run_id IN ({marks})", chunk)  # noqa: S608
             conn.execute(f"DELETE FROM runs WHERE run_id IN ({marks})", chunk)  # noqa: S608
+    if entries and cache is not None:
+        report.cache_entries, report.cache_bytes = cache().remove(list(entries))
     if vacuum:
         report.bytes_after = reclaim(store)
     return report

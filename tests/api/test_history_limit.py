@@ -66,3 +66,17 @@ def test_a_store_error_while_pruning_does_not_break_the_run(
     assert ex.status.value == "completed"
     assert "could not apply history_limit=1 to 'a': disk full" in caplog.text
     m.close()
+
+
+def test_the_cache_entries_of_pruned_runs_go_with_them(tmp_path: Path) -> None:
+    m = WorkflowManager(config_dir=tmp_path / "h", history_limit=1)
+    m.register_action("hl", "double", lambda n=1: n * 2)
+    m.create_workflow("c", [WorkflowStep("s", "hl", "double", max_retries=0, cache=True)])
+    for n in (1, 2, 3):
+        m.run_workflow("c", {"n": n})
+    # only the newest run is kept, and only the entry it used
+    assert m.store.count_runs("c") == 1
+    assert len(m.store._read("SELECT key FROM cache_entries")) == 1
+    assert m.run_workflow("c", {"n": 3}).step_records["s"].cache == "hit"
+    assert m.run_workflow("c", {"n": 1}).step_records["s"].cache.startswith("miss")  # its entry is gone
+    m.close()

@@ -11,7 +11,7 @@ from cli_helpers import SCRIPT, Cli, cli_env
 
 from codomyrmex_jupyter import __version__
 
-COMMANDS = ("list", "show", "history", "dag", "run", "prune", "gc", "doctor")
+COMMANDS = ("list", "show", "history", "dag", "diff", "run", "prune", "gc", "doctor")
 
 
 def test_help_lists_every_command(cli: Cli) -> None:

@@ -129,3 +129,21 @@ def test_show_names_an_ambiguous_prefix(cli: Cli, _isolated_home: Path) -> None:
     assert "run id prefix 'run0' matches 3 runs (run000000" in line
     assert cli("show", "run000001", "--json").json()["run_id"].startswith("run000001")
 
+
+
+def test_diff(cli: Cli, recorded: dict[str, str]) -> None:
+    text = cli("diff", recorded["first"][:8], recorded["second"][:8])
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert lines[0] == (f"diff etl [{recorded['first'][:8]}] v1 completed -> "
+                        f"etl [{recorded['second'][:8]}] v1 completed")
+    assert "  run parameter 'n': 3 -> 4" in lines
+    data = cli("diff", recorded["first"], recorded["bad"], "--json").json()
+    assert (data["a"]["workflow"], data["b"]["workflow"], data["identical"]) == ("etl", "broken", False)
+    datetime.fromisoformat(data["a"]["start"])
+    assert {s["step"]: s["change"] for s in data["steps"]} == {
+        "load": "removed", "clean": "removed", "a": "added", "b": "added",
+    }
+    missing = cli("diff", recorded["first"], "ffffffff")
+    assert missing.code == 2
+    assert len(missing.err.splitlines()) == 1 and "ffffffff" in missing.err

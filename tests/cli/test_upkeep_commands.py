@@ -94,3 +94,32 @@ def test_gc_removes_orphans_and_unused_versions(cli: Cli, big: Path) -> None:
     assert report["bytes_after"] is not None and report["bytes_after"] <= report["bytes_before"]
     text = cli("gc")
     assert text.out.splitlines()[0] == "removed 0 orphan step record(s) and 0 unused definition version(s)"
+
+
+def test_prune_removes_the_cache_entries_only_pruned_runs_used(cli: Cli, _isolated_home: Path) -> None:
+    from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
+    from codomyrmex_jupyter.api.workflow_models import WorkflowStep
+
+    m = WorkflowManager(config_dir=_isolated_home)
+    m.register_action("pc", "double", lambda n=1: n * 2)
+    m.create_workflow("w", [WorkflowStep("a", "pc", "double", max_retries=0, cache=True)])
+    first = m.run_workflow("w", {"n": 1})  # makes the n=1 entry
+    m.run_workflow("w", {"n": 2})  # makes the n=2 entry
+    last = m.run_workflow("w", {"n": 2})  # uses it
+    assert last.step_records["a"].cache == "hit"
+    keys = {r["key"]: r for r in m.store._read("SELECT key FROM cache_entries")}
+    files = sorted(p for p in (_isolated_home / "cache").rglob("*") if p.is_file())
+    assert len(keys) == 2 and len(files) == 2
+    m.close()
+    dry = cli("prune", "--keep", "1", "--dry-run", "--json").json()
+    assert (dry["runs"], dry["cache_entries"]) == (2, 1)
+    assert len([p for p in (_isolated_home / "cache").rglob("*") if p.is_file()]) == 2
+    text = cli("prune", "--keep", "1")
+    assert text.code == 0
+    assert text.out.startswith("removed 2 run(s) and 2 step record(s), 1 cache entry (")
+    left = [p for p in (_isolated_home / "cache").rglob("*") if p.is_file()]
+    assert len(left) == 1  # the entry the newest run still uses
+    store = Store(_isolated_home)
+    assert len(store._read("SELECT key FROM cache_entries")) == 1
+    assert store.get_run(first.execution_id) is None
+    store.close()
