@@ -28,6 +28,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Literal, TypeVar
@@ -93,7 +94,13 @@ class Inbox:
 
 
 class _Job:
-    __slots__ = ("callback", "cancelled", "fn", "inbox", "kwargs")
+    """One call on a worker thread; its handle for the caller.
+
+    ``started`` is the ``time.monotonic()`` at which a worker began the call
+    (``None`` while it waits in the queue): step timeouts count from it.
+    """
+
+    __slots__ = ("_after", "_lock", "callback", "cancelled", "fn", "inbox", "kwargs", "returned", "started")
 
     def __init__(
         self,
@@ -101,17 +108,34 @@ class _Job:
         kwargs: dict[str, Any],
         inbox: Inbox,
         callback: Callable[[bool, Any], None],
+        lock: threading.Lock,
     ) -> None:
         self.fn = fn
         self.kwargs = kwargs
         self.inbox = inbox
         self.callback = callback
         self.cancelled = False
+        self.started: float | None = None
+        self.returned = False
+        self._lock = lock
+        self._after: list[Callable[[], Any]] = []
 
     def cancel(self) -> bool:
         """Drop the job if it has not started; a started call runs to its end."""
         self.cancelled = True
         return True
+
+    def when_returned(self, fn: Callable[[], Any]) -> bool:
+        """Call ``fn()`` (on the worker thread) once a call that has started returns.
+
+        Returns False, without calling ``fn``, when the call never started
+        (and never will, if it was cancelled) or has already returned.
+        """
+        with self._lock:
+            if self.started is None or self.returned:
+                return False
+            self._after.append(fn)
+            return True
 
 
 class WorkerPool:
@@ -141,7 +165,7 @@ class WorkerPool:
         """Run ``fn(**kwargs)`` on a worker; ``callback(ok, value)`` runs on the inbox's loop."""
         if self._closed:
             raise RuntimeError("the worker pool is shut down")
-        job = _Job(fn, kwargs, inbox, callback)
+        job = _Job(fn, kwargs, inbox, callback, self._lock)
         self._queue.put(job)
         self._grow()
         return job
@@ -160,19 +184,30 @@ class WorkerPool:
         t.start()
 
     def _work(self) -> None:
-        get = self._queue.get
+        get, lock, monotonic = self._queue.get, self._lock, time.monotonic
         while True:
             job = get()
             if job is None:
                 return
-            if not job.cancelled:
+            with lock:  # against when_returned: a job is either skipped or seen started
+                run = not job.cancelled
+                if run:
+                    job.started = monotonic()
+            if run:
                 try:
                     value, ok = job.fn(**job.kwargs), True
                 except BaseException as exc:  # noqa: BLE001 - reported to the run as the step's failure
                     value, ok = exc, False
                 job.inbox.put(job.callback, ok, value)
-            with self._lock:
+            with lock:
                 self._idle += 1
+                job.returned = True
+                after, job._after = job._after, []
+            for fn in after:  # e.g. the resources of a timed-out step, released only now
+                try:
+                    fn()
+                except Exception:  # the worker must survive whatever a hook does
+                    log.exception("a hook after a returned call failed")
 
     @property
     def threads(self) -> int:

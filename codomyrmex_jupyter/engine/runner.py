@@ -20,7 +20,11 @@ The run is driven by completion callbacks, all on one event-loop thread:
   timer for the earliest deadline, instead of an ``asyncio.timeout`` per step.
   A step past its deadline is cancelled and fails with :class:`StepTimeout`;
   a late completion of the same attempt is ignored (each completion carries
-  its attempt number).
+  its attempt number). The time of a call on a worker thread counts from
+  when a thread takes it, not from its submission (a deadline that comes
+  while it still waits in the queue is moved). A thread cannot be stopped:
+  a timed-out or cancelled sync step keeps its resources booked until its
+  thread returns.
 * The run timeout is one more timer: running steps fail with
   :class:`StepTimeout`, the rest are skipped, the run fails.
 * Cancellation (``cancel()``, cancelling the awaiting task, or an interrupt)
@@ -64,6 +68,9 @@ from .validation import check_count, check_delay, check_mapping, check_seconds, 
 __all__ = ["Run", "StepLike", "format_error"]
 
 log = logging.getLogger(__name__)
+
+_AT_SUBMIT = object()  # a call whose start is its submission (asyncio, process pool, Dask)
+_HELD = "its thread still runs and keeps the step's resources booked until it returns"
 
 _UNFINISHED = frozenset({"pending", "ready", "running", "retrying"})
 
@@ -581,20 +588,54 @@ class Run:
         assert self._loop is not None
         now = self._loop.time()
         heap = self._deadlines
+        later: list[tuple[float, int, int]] = []
         while heap and heap[0][0] <= now:
-            _, i, attempt = heapq.heappop(heap)
+            entry = heapq.heappop(heap)
+            i, attempt = entry[1], entry[2]
             rec = self.records[i]
-            if rec.status == "running" and rec.attempts == attempt:
-                self._time_out(i, float(self.steps[i].timeout or 0))
+            if rec.status != "running" or rec.attempts != attempt:
+                continue
+            seconds = float(self.steps[i].timeout or 0)
+            # A call on a worker thread may have waited in the queue: its time
+            # counts from when a thread took it (not known yet: not before now).
+            started: Any = getattr(self._handles.get(i), "started", _AT_SUBMIT)
+            if started is None:
+                later.append((now + seconds, i, attempt))
+            elif started is not _AT_SUBMIT and started + seconds > now:
+                later.append((started + seconds, i, attempt))
+            else:
+                self._time_out(i, seconds)
+        for entry in later:
+            heapq.heappush(heap, entry)
         self._arm_deadline()
         self._launch()
 
     def _time_out(self, i: int, seconds: float) -> None:
-        handle = self._handles.pop(i, None)
-        if handle is not None:
-            handle.cancel()
+        held = self._stop_call(i)
         self._running -= 1
+        if held:
+            self.records[i].reason = _HELD
         self._fail(i, StepTimeout(self.graph.names[i], seconds, run_id=self.run_id))
+
+    def _stop_call(self, i: int) -> bool:
+        """Cancel step ``i``'s call. A thread cannot be stopped: if the step
+        holds resources, they stay booked (to it) until its thread returns.
+        Returns True when they do."""
+        handle = self._handles.pop(i, None)
+        if handle is None:
+            return False
+        handle.cancel()
+        when_returned = getattr(handle, "when_returned", None)
+        if i not in self._holding or when_returned is None:
+            return False
+        if not when_returned(partial(self._release_late, self._holder(i))):
+            return False  # it never started, or has returned: release as usual
+        self._holding.discard(i)
+        return True
+
+    def _release_late(self, holder: str) -> None:
+        if self._gate is not None:  # on the worker thread, once the call has returned
+            self._gate.release(holder)
 
     def _on_run_timeout(self) -> None:
         self._timed_out = True
@@ -617,11 +658,9 @@ class Run:
         self._ready.clear()
         for i, rec in enumerate(self.records):
             if rec.status == "running":
-                handle = self._handles.pop(i, None)
-                if handle is not None:
-                    handle.cancel()
+                held = self._stop_call(i)
                 rec.end = time.time()
-                rec.reason = reason
+                rec.reason = f"{reason}; {_HELD}" if held else reason
                 self._finished_count += 1
                 self._set(i, rec, "cancelled")
             else:
