@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from ..engine.store import Store, default_config_dir
 from ..errors import CodomyrmexError, ContainmentError, ProjectError, WorkflowValidationError
+from .owned_dirs import claim_directory, remove_owned_directory
 from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
 
 __all__ = ["Project", "ProjectManager", "ProjectStatus", "ProjectTemplate", "ProjectType"]
@@ -314,8 +315,8 @@ class ProjectManager:
             template = self._template_or_error(template_name) if template_name else None
             project = self._new_project(name, description, template, kwargs)
             root = Path(project.path or "")
-            owns = self._scaffold(root, template, project)
-            self._save(project, owns_directory=owns)
+            owned = self._scaffold(root, template, project)
+            self._save(project, owned=owned)
         return project
 
     def get_project(self, name: str) -> Project | None:
@@ -351,15 +352,17 @@ class ProjectManager:
                 setattr(project, key, value)
             project.__post_init__()
             project.updated_at = _now()
-            self._save(project, owns_directory=bool(doc.get("_owns_directory")))
+            self._save(project, owned=doc.get("_owned"))
         return project
 
     def delete_project(self, name: str, *, remove_files: bool = False) -> bool:
         """Forget a project; False if unknown.
 
         ``remove_files=True`` also deletes its directory, but only when
-        :meth:`create_project` created that directory (a directory the user
-        pointed ``path`` at is never removed).
+        :meth:`create_project` created that very directory at that path: a
+        directory the user pointed ``path`` at, a path changed since with
+        :meth:`update_project`, or a directory swapped in at the path is
+        never removed (see :mod:`.owned_dirs`); a warning says why.
         """
         with self._lock:
             doc = self._projects.get(name)
@@ -432,8 +435,14 @@ class ProjectManager:
             metadata=dict(options.get("metadata") or {}),
         )
 
-    def _scaffold(self, root: Path, template: ProjectTemplate | None, project: Project) -> bool:
-        """Create the directory and the template's entries; return whether ``root`` is new."""
+    def _scaffold(
+        self, root: Path, template: ProjectTemplate | None, project: Project
+    ) -> dict[str, Any] | None:
+        """Create the directory and the template's entries.
+
+        Returns the identity of ``root`` when this call created it (see
+        :func:`.owned_dirs.claim_directory`), else ``None``.
+        """
         base = root.resolve()
         dirs = [_contained(base, d) for d in template.directory_structure] if template else []
         files = [(f, _contained(base, f)) for f in template.files()] if template else []
@@ -446,6 +455,7 @@ class ProjectManager:
                 directory.mkdir(parents=True, exist_ok=True)
             for entry, target in files:
                 self._write_file(entry, target, template, project)
+            owned = None if existed else claim_directory(root, project.id)
         except OSError as exc:
             if not existed:
                 shutil.rmtree(root, ignore_errors=True)  # leave nothing half-made
@@ -453,7 +463,7 @@ class ProjectManager:
                 f"cannot create project files in {root}: {exc.strerror or exc}; "
                 "pass path= a writable directory"
             ) from exc
-        return not existed
+        return owned
 
     @staticmethod
     def _write_file(
@@ -479,16 +489,17 @@ class ProjectManager:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
-    def _save(self, project: Project, *, owns_directory: bool) -> None:
-        self._projects.put(project.name, {**project.to_dict(), "_owns_directory": owns_directory})
+    def _save(self, project: Project, *, owned: dict[str, Any] | None) -> None:
+        doc = {**project.to_dict(), "_owns_directory": owned is not None}
+        if owned is not None:
+            doc["_owned"] = owned
+        self._projects.put(project.name, doc)
 
     @staticmethod
     def _remove_directory(doc: dict[str, Any]) -> None:
-        path = doc.get("path")
-        if not path or not doc.get("_owns_directory"):
-            log.warning("project directory %s was not created by this manager; left in place", path)
-            return
-        shutil.rmtree(path, ignore_errors=False)
+        why = remove_owned_directory(doc.get("path"), doc.get("_owned"), str(doc.get("id")))
+        if why is not None:
+            log.warning("project %r: directory left in place: %s", doc.get("name"), why)
 
     def _load_templates_dir(self) -> dict[str, ProjectTemplate]:
         if self.templates_dir is None:

@@ -70,7 +70,8 @@ class WorkflowManager:
     retry_backoff:
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
-        Module prefixes whose ``module:function`` actions may be imported.
+        Module prefixes whose ``module:function`` actions this manager (and
+        no other) may import.
     """
 
     def __init__(
@@ -89,8 +90,8 @@ class WorkflowManager:
         self.config_dir = check_directory(config_dir, "config_dir") or default_config_dir()
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
-        if allow_imports:
-            self.registry.allow(*allow_imports)
+        if check_prefixes(allow_imports):  # for this manager only, never the shared registry
+            self.registry = self.registry.scoped(allow_imports)
         self.enable_performance_monitoring = enable_performance_monitoring
         self.max_concurrency = max_concurrency
         self.retry_backoff = retry_backoff
@@ -575,6 +576,19 @@ def _check_workflow_step(step: Any, position: int) -> None:
             f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
         )
     check_step(step, position)
+
+
+def check_prefixes(value: Any) -> list[str]:
+    """``allow_imports``: a list of module prefixes (a single string is refused: it is iterable)."""
+    if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
+        raise ArgumentTypeError(
+            f"allow_imports {value!r:.40} is a {type(value).__name__}; give a list of module "
+            "prefixes such as ['mypkg.']",
+            argument="allow_imports",
+        )
+    for prefix in value:
+        check_name(prefix, "allow_imports entry")
+    return list(value)
 
 
 def check_directory(value: Any, what: str) -> Path | None:

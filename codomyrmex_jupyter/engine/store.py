@@ -184,7 +184,10 @@ class Store:
         if text == ":memory:":
             return text
         p = Path(text).expanduser()
-        if p.is_dir() or (not p.suffix and not p.exists()):
+        # A name without a suffix is a directory unless a file already has it; asked in
+        # this order, another process creating that directory meanwhile cannot mislead it.
+        directory = p.is_dir() if p.suffix else not (p.exists() and not p.is_dir())
+        if directory:
             prepare_directory(p)
             p = p / DB_FILENAME
         else:

@@ -128,7 +128,7 @@ def test_default_path_is_under_the_config_dir(tmp_path: Path) -> None:
     project = pm.create_project("plain")
     assert project.path == str(tmp_path / "cfg" / "projects" / "plain")
     assert Path(project.path).is_dir()
-    assert tree(Path(project.path)) == []
+    assert tree(Path(project.path)) == [".codomyrmex-project"]  # the marker of a directory we made
     assert project.template_name is None
     assert project.project_type is ProjectType.GENERAL
 
@@ -218,7 +218,9 @@ def test_file_contents_are_written_with_substitution(pm: ProjectManager, tmp_pat
     pm.create_project("tiny_proj", "hello", "tiny", path=str(root))
     assert (root / "src" / "main.py").read_text() == "print('tiny_proj: hello')\n"
     assert (root / "cfg" / "{x}.txt").read_text() == "{x}"
-    assert tree(root) == ["README.md", "cfg/", "cfg/{x}.txt", "src/", "src/main.py"]
+    assert tree(root) == [
+        ".codomyrmex-project", "README.md", "cfg/", "cfg/{x}.txt", "src/", "src/main.py",
+    ]
 
 
 # -- containment ----------------------------------------------------------------------------
@@ -440,3 +442,79 @@ def test_starter_tests_check_the_project_and_pass(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "broken.py" in bad.stdout
+
+
+# -- delete_project(remove_files=True) removes only what it created, where it created it -----
+def _made(pm: ProjectManager, tmp_path: Path, name: str = "made") -> Path:
+    root = tmp_path / name
+    pm.create_project(name, template_name="research", path=str(root))
+    return root
+
+
+def test_a_path_changed_since_creation_is_never_followed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    other = tmp_path / "OTHER"
+    (other / "data").mkdir(parents=True)
+    (other / "data" / "precious.csv").write_text("1,2\n")
+    pm.update_project("made", path=str(other))
+    with caplog.at_level(logging.WARNING):
+        assert pm.delete_project("made", remove_files=True) is True
+    assert (other / "data" / "precious.csv").read_text() == "1,2\n"
+    assert ours.is_dir()  # not the new path, and not the old one either: the record moved on
+    assert f"the project path changed to {other}" in caplog.text
+
+
+def test_a_directory_swapped_in_at_the_path_is_never_removed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    ours.rename(tmp_path / "moved")
+    ours.mkdir()
+    (ours / "theirs.txt").write_text("keep me")
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert (ours / "theirs.txt").read_text() == "keep me"
+    assert "is no longer the directory that was created there" in caplog.text
+    assert (tmp_path / "moved" / "README.md").is_file()
+
+
+def test_a_symlink_swapped_in_at_the_path_is_never_followed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "file").write_text("keep")
+    ours.rename(tmp_path / "moved")
+    ours.symlink_to(target, target_is_directory=True)
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert (target / "file").read_text() == "keep" and ours.is_symlink()
+
+
+def test_a_directory_without_our_marker_is_never_removed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codomyrmex_jupyter.api.owned_dirs import MARKER
+
+    ours = _made(pm, tmp_path)
+    (ours / MARKER).unlink()
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert ours.is_dir() and "does not hold this project's marker file" in caplog.text
+
+
+def test_a_created_directory_is_marked_and_removed_whole(pm: ProjectManager, tmp_path: Path) -> None:
+    from codomyrmex_jupyter.api.owned_dirs import MARKER
+
+    ours = _made(pm, tmp_path)
+    assert (ours / MARKER).is_file()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    (ours / "link").symlink_to(outside, target_is_directory=True)  # rmtree must not follow it
+    assert pm.delete_project("made", remove_files=True) is True
+    assert not ours.exists() and (outside / "keep").read_text() == "x"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".made.")] == []
