@@ -299,6 +299,10 @@ class Run:
             await self._settle()
         finally:
             self._close()
+            # An ended run notifies nobody: let its listeners (views, recorders) go,
+            # so a finished run kept in a manager's recent executions keeps none alive.
+            self.listeners = []
+            self._step_callbacks = []
 
     # -- lifecycle ----------------------------------------------------------------
     def _begin(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -22,6 +22,7 @@ from ..display.bundles import document_bundle
 from ..display.dag_json import LiveDocument, status_color
 from ..display.svg import dag_svg, format_duration
 from ..engine.state import STEP_STATES, TERMINAL_STATES
+from .closing import close_tree
 from .coalesce import LiveListener, TwinDisplay, defer
 from .dag_view import DagView, model_for_execution, model_for_run, preview, widget_bundle
 
@@ -406,12 +407,27 @@ class RunView(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         ``settle`` set, the view's outputs become its static twin: the live
         widget has done its job, and the final DAG then renders the same in
         a live session, a saved notebook without a kernel, and nbconvert.
+        Its widgets are then closed (see :meth:`close_widgets`).
         """
         if self.settle:
             self.update_displays(static=True)
+            self.close_widgets()
             return
         self.update_displays()
         self.panel.schedule_timeline()
+
+    def close_widgets(self) -> int:
+        """Close every widget of this view (kernel and browser side); return how many.
+
+        The view is not drawn again: its outputs must already show the static
+        twin. The run no longer reaches the view through its listener, so a
+        finished run kept in the manager's recent executions keeps no widget
+        alive either.
+        """
+        if self._listener is not None:
+            self._listener.renderers = []
+        self.handle = None
+        return close_tree(self)
 
     def _on_cancel(self, _button: Any = None) -> None:
         self.cancel()

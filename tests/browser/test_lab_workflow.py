@@ -341,6 +341,16 @@ def _save(page: Any, server: LabServer) -> None:
     run_outputs = model["content"]["cells"][3]["outputs"]
     twins = [o["data"][MIME] for o in run_outputs if MIME in o.get("data", {})]
     assert [t["status"] for t in twins] == ["failed"], run_outputs
+    check_saved_widget_state(model["content"])
+
+
+def check_saved_widget_state(notebook: dict[str, Any]) -> None:
+    """The browser dropped the settled run view's 44 widget models: only the gauges' are saved."""
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    names = sorted(m["model_name"] for m in state.values())
+    assert "ButtonModel" not in names and "IntProgressModel" not in names, names  # the run view's
+    assert "FloatProgressModel" in names, names  # the gauge, still live
+    assert len(state) <= 18, names  # the gauges' widgets (boxes, labels, their layouts and styles)
 
 
 def _shutdown_kernel(page: Any, server: LabServer) -> None:
