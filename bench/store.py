@@ -127,7 +127,8 @@ def _fill(path: Path, runs: int) -> None:
         run_id = uuid.uuid4().hex
         packed, details = pack_steps(_step_rows(_STEPS_PER_RUN, t + k))
         conn.execute(
-            "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO runs(run_id, workflow, version, status, start, end, parameters, errors, "
+            "metrics, session_id, host, pid, steps_packed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run_id, f"wf{k % 10}", 1, "completed", t + k, t + k + 0.01, '{"n": 1}', "[]",
              metrics, None, "bench", 1, packed))
         conn.executemany(

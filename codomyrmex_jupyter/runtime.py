@@ -8,15 +8,17 @@ Why a loop thread: inside a Jupyter kernel the main thread's loop is already
 running, so ``asyncio.run`` and ``run_until_complete`` fail there. A sync call
 therefore hands its coroutine to a private loop on a daemon thread and waits
 for the result (about 64 us per round trip: fine once per run, not per step).
-``nest_asyncio`` is the opt-in alternative (:func:`set_loop_mode`); it is never
-applied at import because it slows every asyncio task in the process.
+``nest-asyncio2`` (the maintained fork of ``nest_asyncio`` that ipykernel uses)
+is the opt-in alternative (:func:`set_loop_mode`); it is never applied at
+import because it slows every asyncio task in the process.
 
 Worker threads run synchronous step callables. Their completions are handed
 back to the event loop in batches: one ``call_soon_threadsafe`` wakes the loop
 for every completion that arrived since the last wake-up, instead of one per
 step, which is what keeps sync steps cheaper than a thread hand-off each.
 
-This module imports only the standard library.
+This module imports only the standard library (and the package's leaf
+``errors`` module).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Literal, TypeVar
+
+from .errors import ArgumentError
 
 __all__ = [
     "BackgroundTask",
@@ -374,11 +378,11 @@ def set_loop_mode(mode: LoopMode) -> None:
     """Choose how sync entry points run coroutines inside a running loop.
 
     ``"thread"`` (default) uses the background loop thread. ``"nested"``
-    applies ``nest_asyncio`` once and runs them on the caller's own loop.
+    applies ``nest_asyncio2`` once and runs them on the caller's own loop.
     """
     global _mode  # noqa: PLW0603 - process-wide by design
     if mode not in ("thread", "nested"):
-        raise ValueError(f"unknown loop mode {mode!r}; use 'thread' or 'nested'")
+        raise ArgumentError(f"unknown loop mode {mode!r}; use 'thread' or 'nested'", argument="mode")
     if mode == "nested":
         _apply_nest_asyncio()
     _mode = mode
@@ -391,12 +395,12 @@ def get_loop_mode() -> LoopMode:
 
 def _apply_nest_asyncio() -> None:
     try:
-        import nest_asyncio
-    except ImportError as exc:
+        import nest_asyncio2
+    except ImportError as exc:  # a declared dependency, but an environment may lack it
         raise RuntimeError(
-            "loop mode 'nested' needs nest_asyncio: pip install nest-asyncio"
+            "loop mode 'nested' needs nest-asyncio2: pip install nest-asyncio2"
         ) from exc
-    nest_asyncio.apply()
+    nest_asyncio2.apply()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -149,3 +149,30 @@ def test_every_calls_until_stopped() -> None:
     n = len(calls)
     time.sleep(0.05)
     assert len(calls) == n and not [t for t in threading.enumerate() if t.name == "test-ticker"]
+
+
+NESTED = """
+import asyncio, sys
+import codomyrmex_jupyter
+from codomyrmex_jupyter import WorkflowManager, WorkflowStep, runtime
+from codomyrmex_jupyter.engine.store import Store
+assert "nest_asyncio2" not in sys.modules and "nest_asyncio" not in sys.modules  # nothing at import
+m = WorkflowManager(store=Store(":memory:"))
+m.register_action("n", "one", lambda: 1)
+m.create_workflow("w", [WorkflowStep("a", "n", "one")])
+
+async def cell():  # a notebook cell: the loop is already running
+    runtime.set_loop_mode("nested")
+    return m.run_workflow("w").results  # a sync call that runs on this very loop
+
+print(asyncio.run(cell()), "nest_asyncio2" in sys.modules, "nest_asyncio" in sys.modules)
+"""
+
+
+def test_nested_mode_applies_nest_asyncio2_only_when_asked() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'a': 1} True False"

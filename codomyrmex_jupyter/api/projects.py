@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import shutil
 import string
 import threading
@@ -28,7 +29,14 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeVar
 
 from ..engine.store import Store, default_config_dir
-from ..errors import CodomyrmexError, ContainmentError, ProjectError, WorkflowValidationError
+from ..engine.validation import check_mapping
+from ..errors import (
+    ArgumentTypeError,
+    CodomyrmexError,
+    ContainmentError,
+    ProjectError,
+    WorkflowValidationError,
+)
 from .owned_dirs import claim_directory, remove_owned_directory
 from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
 
@@ -191,12 +199,33 @@ class ProjectTemplate:
 
 def _check_name(name: str, what: str = "project") -> None:
     if not isinstance(name, str) or not name.strip():
-        raise _project_error(f"{what} name must be a non-empty string")
+        raise _project_error(f"{what} name must be a non-empty string, got {name!r:.40}")
     if any(sep in name for sep in ("/", "\\", "\0")) or ".." in name or name in (".", "~"):
         raise ContainmentError(
             f"{what} name {name!r} may not contain path separators or '..'; use a plain name",
             path=name,
         )
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    """Types of the project fields given to create or update (before anything changes)."""
+    path = fields.get("path")
+    if path is not None and (not isinstance(path, str | os.PathLike) or not os.fspath(path)):
+        raise ArgumentTypeError(f"path {path!r:.40} is not a path; give a directory", argument="path")
+    description = fields.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ArgumentTypeError(
+            f"description {description!r:.40} is a {type(description).__name__}, not a string",
+            argument="description",
+        )
+    tags = fields.get("tags")
+    if tags is not None and (
+        isinstance(tags, str) or not isinstance(tags, list | tuple)
+        or not all(isinstance(t, str) for t in tags)
+    ):
+        raise ArgumentTypeError(f"tags {tags!r:.40} must be a list of strings", argument="tags")
+    if fields.get("metadata") is not None:
+        check_mapping(fields["metadata"], "metadata")
 
 
 def _check_entry(entry: str) -> PurePosixPath:
@@ -309,6 +338,7 @@ class ProjectManager:
             raise _project_error(
                 f"unknown option(s) {', '.join(sorted(unknown))}; use {', '.join(_CREATE_OPTIONS)}"
             )
+        _check_fields({**kwargs, "description": description})
         with self._lock:
             if self._projects.get(name) is not None:
                 raise _project_error(f"a project named {name!r} exists; pick another name")
@@ -343,6 +373,7 @@ class ProjectManager:
             raise _project_error(
                 f"cannot update {', '.join(sorted(unknown))}; updatable: {', '.join(_UPDATABLE)}"
             )
+        _check_fields(kwargs)
         with self._lock:
             doc = self._projects.get(name)
             if doc is None:
