@@ -129,6 +129,12 @@ class _Job:
         self.cancelled = True
         return True
 
+    def withdraw(self) -> bool:
+        """Cancel the job; True if it never started (and so never will)."""
+        with self._lock:
+            self.cancelled = True
+            return self.started is None
+
     def when_returned(self, fn: Callable[[], Any]) -> bool:
         """Call ``fn()`` (on the worker thread) once a call that has started returns.
 

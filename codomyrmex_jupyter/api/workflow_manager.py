@@ -28,7 +28,6 @@ from ..engine.validation import (
     check_run_id,
     check_run_prefix,
     check_seconds,
-    check_step,
     check_steps,
 )
 from ..errors import (
@@ -36,7 +35,6 @@ from ..errors import (
     ArgumentError,
     ArgumentTypeError,
     CodomyrmexError,
-    StepTypeError,
     UnknownWorkflowError,
 )
 from .recorder import RunRecorder
@@ -115,7 +113,7 @@ class WorkflowManager:
         CycleError
             The dependencies form a cycle (``err.cycle`` names it).
         """
-        check_steps(steps, _check_workflow_step)
+        check_steps(steps, WorkflowStep)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -568,14 +566,6 @@ class WorkflowManager:
         for run_id in list(self._active):
             self.cancel_execution(run_id)
         self.store.close()
-
-
-def _check_workflow_step(step: Any, position: int) -> None:
-    if not isinstance(step, WorkflowStep):
-        raise StepTypeError(
-            f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
-        )
-    check_step(step, position)
 
 
 def check_prefixes(value: Any) -> list[str]:

@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import os
 import threading
 import time
 import traceback
@@ -65,10 +66,12 @@ from .graph import Graph, compile_graph
 from .state import StepRecord, check_transition
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
-__all__ = ["Run", "StepLike", "format_error"]
+__all__ = ["CHECK_TRANSITIONS", "Run", "StepLike", "format_error"]
 
 log = logging.getLogger(__name__)
 
+# Debug mode for every run (see Run's check_transitions); tests may set it.
+CHECK_TRANSITIONS = os.environ.get("CODOMYRMEX_CHECK_TRANSITIONS") == "1"
 _AT_SUBMIT = object()  # a call whose start is its submission (asyncio, process pool, Dask)
 _HELD = "its thread still runs and keeps the step's resources booked until it returns"
 
@@ -151,7 +154,9 @@ class Run:
     check_transitions:
         Check every state transition against :data:`~.state.TRANSITIONS`
         (debug mode); an illegal one makes :meth:`execute` raise
-        ``AssertionError`` after the run has ended.
+        ``AssertionError`` after the run has ended. ``None`` (the default)
+        follows :data:`CHECK_TRANSITIONS`, which the environment variable
+        ``CODOMYRMEX_CHECK_TRANSITIONS=1`` turns on for every run.
     """
 
     def __init__(
@@ -171,7 +176,7 @@ class Run:
         retry_backoff: float = 0.1,
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
-        check_transitions: bool = False,
+        check_transitions: bool | None = None,
     ) -> None:
         check_count(max_concurrency, "max_concurrency", minimum=1)
         self.timeout = check_seconds(timeout, "run timeout")
@@ -215,7 +220,8 @@ class Run:
         self._holding: set[int] = set()
         self._unsubscribe: Any = None
         self.illegal_transitions: list[str] = []
-        if check_transitions:  # an instance attribute: the normal path pays nothing
+        if CHECK_TRANSITIONS if check_transitions is None else check_transitions:
+            # an instance attribute: the normal path pays nothing
             self._set = self._set_checked  # type: ignore[method-assign]
 
     def _init_scheduler(self) -> None:
@@ -615,19 +621,29 @@ class Run:
         self._launch()
 
     def _time_out(self, i: int, seconds: float) -> None:
-        held = self._stop_call(i)
+        held = self._stop_call(i) is True
         self._running -= 1
         if held:
             self.records[i].reason = _HELD
         self._fail(i, StepTimeout(self.graph.names[i], seconds, run_id=self.run_id))
 
-    def _stop_call(self, i: int) -> bool:
+    def _stop_call(self, i: int) -> bool | None:
         """Cancel step ``i``'s call. A thread cannot be stopped: if the step
         holds resources, they stay booked (to it) until its thread returns.
-        Returns True when they do."""
+
+        Returns True when they do; ``None`` when the call was still waiting
+        for a thread and never ran (the attempt is taken back).
+        """
         handle = self._handles.pop(i, None)
         if handle is None:
             return False
+        withdraw = getattr(handle, "withdraw", None)
+        if withdraw is not None and withdraw():
+            rec = self.records[i]
+            rec.attempts -= 1
+            if not rec.attempts:
+                rec.start = None
+            return None
         handle.cancel()
         when_returned = getattr(handle, "when_returned", None)
         if i not in self._holding or when_returned is None:
@@ -663,7 +679,7 @@ class Run:
         for i, rec in enumerate(self.records):
             if rec.status == "running":
                 held = self._stop_call(i)
-                rec.end = time.time()
+                rec.end = time.time() if rec.start is not None else None
                 rec.reason = f"{reason}; {_HELD}" if held else reason
                 self._finished_count += 1
                 self._set(i, rec, "cancelled")

@@ -21,7 +21,7 @@ import math
 import numbers
 import re
 import reprlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, Protocol
 
 from ..errors import (
@@ -327,11 +327,31 @@ def _check_resources(resources: Any, label: str, error: ErrorFactory) -> None:
             _fail(error, f"{what} {show(amount)} is not a positive finite number", wrong_type=False)
 
 
-def check_steps(steps: Any, check: Callable[[Any, int], None] = check_step) -> None:
-    """Check a workflow's step list: a list (or tuple) of step definitions, each well formed."""
+def check_steps(steps: Any, step_type: type[Any] | None = None) -> None:
+    """Check a workflow's step list: a list (or tuple) of step definitions, each well formed.
+
+    With ``step_type``, each item must be an instance of it. A well-typed
+    step costs a handful of comparisons, made here in the loop (a function
+    call per step would cost as much again); anything else goes through
+    :func:`check_step`, which names the problem.
+    """
     if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Sequence):
         raise StepTypeError(
             f"steps {show(steps)} is a {_type_name(steps)}; give a list of WorkflowStep(...)"
         )
+    numbers_, sequences, inf = _PLAIN_NUMBERS, _PLAIN_SEQUENCES, _INF
     for i, step in enumerate(steps):
-        check(step, i)
+        if step_type is not None and not isinstance(step, step_type):
+            raise StepTypeError(
+                f"step #{i + 1} is a {_type_name(step)}; use {step_type.__name__}(...)"
+            )
+        module, action, timeout, retries = step.module, step.action, step.timeout, step.max_retries
+        if (
+            module.__class__ is str and module and action.__class__ is str and action
+            and (timeout is None or (timeout.__class__ in numbers_ and 0 < timeout < inf))
+            and retries.__class__ is int and retries >= 0
+            and step.parameters.__class__ is dict and not step.parameters
+            and step.dependencies.__class__ in sequences and not getattr(step, "resources", None)
+        ):
+            continue
+        check_step(step, i)

@@ -502,3 +502,27 @@ def test_a_timed_out_sync_step_keeps_its_resource_until_its_thread_returns(regis
     assert started["user"] >= started["hog_returned"] - 0.01, started
     assert r.record("user").status == "succeeded"
     assert pool.holdings() == []
+
+
+def test_a_sync_step_cancelled_while_queued_never_counts_an_attempt(registry: ActionRegistry) -> None:
+    from codomyrmex_jupyter import runtime
+    from codomyrmex_jupyter.engine.executors import LocalExecutor
+
+    ran: list[str] = []
+    registry.register("t", "busy", lambda: time.sleep(0.3))
+    registry.register("t", "queued", lambda: ran.append("queued"))
+    pool = runtime.WorkerPool(max_workers=1)
+
+    async def main() -> Run:
+        r = Run([S("busy", action="busy"), S("queued", action="queued")], workflow="w", registry=registry,
+                executor=LocalExecutor(pool=pool), check_transitions=True)
+        asyncio.get_running_loop().call_later(0.1, r.cancel, "stop")
+        return await r.execute()
+
+    try:
+        r = asyncio.run(main())
+    finally:
+        pool.shutdown()
+    queued = r.record("queued")
+    assert (queued.status, queued.attempts, queued.start) == ("cancelled", 0, None)
+    assert r.record("busy").attempts == 1 and ran == []
