@@ -127,12 +127,13 @@ def _fill(path: Path, runs: int) -> None:
         run_id = uuid.uuid4().hex
         packed, details = pack_steps(_step_rows(_STEPS_PER_RUN, t + k))
         conn.execute(
-            "INSERT INTO runs(run_id, workflow, version, status, start, end, parameters, errors, "
-            "metrics, session_id, host, pid, steps_packed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO runs(run_id, workflow, version, status, start, end, parameters, errors,"
+            " metrics, session_id, host, pid, steps_packed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run_id, f"wf{k % 10}", 1, "completed", t + k, t + k + 0.01, '{"n": 1}', "[]",
              metrics, None, "bench", 1, packed))
         conn.executemany(
-            "INSERT INTO steps VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [(run_id, *r) for r in details])
+            "INSERT INTO steps(run_id, idx, name, status, start, end, attempts, error, traceback,"
+            " reason, result, result_note) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [(run_id, *r) for r in details])
     conn.execute("COMMIT")
     conn.close()
 

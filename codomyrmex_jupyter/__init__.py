@@ -86,6 +86,17 @@ _EXPORTS: dict[str, str] = {
     # notebook surface
     "step": "codomyrmex_jupyter.magics.cell_parsing",
     "dashboard": "codomyrmex_jupyter.widgets.dashboard",
+    # the original package's surface (docs/compatibility.md)
+    "DocumentationGenerator": "codomyrmex_jupyter.api.documentation",
+    "TaskQueue": "codomyrmex_jupyter.api.task_helpers",
+    "OrchestrationContext": "codomyrmex_jupyter.api.sessions",
+    "OrchestrationMode": "codomyrmex_jupyter.api.sessions",
+    "create_task": "codomyrmex_jupyter.api.original_helpers",
+    "create_project": "codomyrmex_jupyter.api.original_helpers",
+    "create_workflow_steps": "codomyrmex_jupyter.api.original_helpers",
+    "execute_workflow": "codomyrmex_jupyter.api.original_helpers",
+    "execute_task": "codomyrmex_jupyter.api.original_helpers",
+    "alias_original_package": "codomyrmex_jupyter.compat",
 }
 
 __all__ = [
@@ -96,8 +107,11 @@ __all__ = [
     "CodomyrmexError",
     "ContainmentError",
     "CycleError",
+    "DocumentationGenerator",
     "NotStorableError",
+    "OrchestrationContext",
     "OrchestrationEngine",
+    "OrchestrationMode",
     "OrchestrationSession",
     "Project",
     "ProjectError",
@@ -125,6 +139,7 @@ __all__ = [
     "TaskError",
     "TaskOrchestrator",
     "TaskPriority",
+    "TaskQueue",
     "TaskResource",
     "TaskResult",
     "TaskStatus",
@@ -138,8 +153,14 @@ __all__ = [
     "WorkflowValidationError",
     "__version__",
     "action",
+    "alias_original_package",
+    "create_project",
+    "create_task",
+    "create_workflow_steps",
     "dashboard",
     "default_registry",
+    "execute_task",
+    "execute_workflow",
     "get_loop_mode",
     "get_orchestration_engine",
     "get_project_manager",
@@ -194,9 +215,20 @@ if TYPE_CHECKING:
         get_workflow_manager,
         reset_singletons,
     )
+    from .api.documentation import DocumentationGenerator
+    from .api.original_helpers import (
+        create_project,
+        create_task,
+        create_workflow_steps,
+        execute_task,
+        execute_workflow,
+    )
     from .api.run_handle import RunHandle
+    from .api.sessions import OrchestrationContext, OrchestrationMode
+    from .api.task_helpers import TaskQueue
     from .api.workflow_manager import WorkflowManager
     from .api.workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep
+    from .compat import alias_original_package
     from .engine.actions import ActionRegistry, action, default_registry
     from .errors import (
         AmbiguousRunError,

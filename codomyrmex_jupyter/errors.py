@@ -114,13 +114,18 @@ class CycleError(WorkflowValidationError):
         )
 
 
-class UnknownWorkflowError(CodomyrmexError, KeyError):
-    """No workflow of that name is defined."""
+class UnknownWorkflowError(CodomyrmexError, KeyError, ValueError):
+    """No workflow of that name is defined.
+
+    A ``KeyError`` (a lookup by name failed) and a ``ValueError``, which is
+    what code written for the original orchestration package catches; the
+    message starts ``Workflow 'NAME' not found`` as it did there.
+    """
 
     def __init__(self, name: str, known: Sequence[str] = ()) -> None:
         self.name = name
         hint = f"; defined: {', '.join(sorted(known))}" if known else "; none is defined yet"
-        self.message = f"no workflow named {name!r}{hint}"
+        self.message = f"Workflow {name!r} not found{hint}"
         super().__init__(self.message)
 
     def __str__(self) -> str:  # KeyError would repr() the message

@@ -16,17 +16,14 @@ Built-in templates come from :mod:`.project_templates`; more can be read from
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import shutil
 import string
 import threading
-import uuid
-from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 from ..engine.store import Store, default_config_dir
 from ..engine.validation import check_mapping
@@ -38,7 +35,18 @@ from ..errors import (
     WorkflowValidationError,
 )
 from .owned_dirs import claim_directory, remove_owned_directory
+from .paths import check_entry as _check_entry
+from .paths import contained as _contained
+from .project_models import (
+    PROJECT_FILE,
+    Project,
+    ProjectStatus,
+    ProjectTemplate,
+    ProjectType,
+    _coerce,
+)
 from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
+from .projects_compat import ProjectManagerCompat
 
 __all__ = ["Project", "ProjectManager", "ProjectStatus", "ProjectTemplate", "ProjectType"]
 
@@ -47,47 +55,7 @@ log = logging.getLogger(__name__)
 PROJECT_KIND = "project"
 TEMPLATE_KIND = "template"
 _UPDATABLE = ("description", "project_type", "status", "path", "tags", "metadata", "template_name")
-_CREATE_OPTIONS = ("path", "project_type", "tags", "metadata", "status")
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-class ProjectStatus(enum.Enum):
-    """Lifecycle state of a project."""
-
-    PLANNING = "planning"
-    ACTIVE = "active"
-    ON_HOLD = "on_hold"
-    COMPLETED = "completed"
-    ARCHIVED = "archived"
-    CANCELLED = "cancelled"
-
-
-class ProjectType(enum.Enum):
-    """Kind of project (templates set it)."""
-
-    GENERAL = "general"
-    AI_ANALYSIS = "ai_analysis"
-    DATA_PIPELINE = "data_pipeline"
-    WEB_APPLICATION = "web_application"
-    ML_MODEL = "ml_model"
-    RESEARCH = "research"
-    LIBRARY = "library"
-
-
-def _coerce(cls: type[E], value: Any) -> E:
-    """An enum member from a member, its value or its name (any case)."""
-    if isinstance(value, cls):
-        return value
-    try:
-        return cls(value)
-    except ValueError:
-        member = cls.__members__.get(str(value).upper())
-        if member is not None:
-            return member
-    choices = ", ".join(m.value for m in cls)
-    raise WorkflowValidationError(f"{cls.__name__} {value!r} is not one of: {choices}")
-
+_CREATE_OPTIONS = ("path", "project_type", "tags", "metadata", "status", "author", "docs")
 
 def _project_error(message: str) -> CodomyrmexError:
     return ProjectError(message)
@@ -95,106 +63,6 @@ def _project_error(message: str) -> CodomyrmexError:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass
-class Project:
-    """A project: a named record with a directory."""
-
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    name: str = ""
-    description: str = ""
-    project_type: ProjectType = ProjectType.GENERAL
-    status: ProjectStatus = ProjectStatus.PLANNING
-    path: str | None = None
-    template_name: str | None = None
-    created_at: datetime = field(default_factory=_now)
-    updated_at: datetime | None = None
-    tags: list[str] = field(default_factory=list)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.project_type = _coerce(ProjectType, self.project_type)
-        self.status = _coerce(ProjectStatus, self.status)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (enum values, ISO times)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "project_type": self.project_type.value,
-            "status": self.status.value,
-            "path": self.path,
-            "template_name": self.template_name,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "tags": list(self.tags),
-            "metadata": dict(self.metadata),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Project:
-        """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for key in ("created_at", "updated_at"):
-            if isinstance(values.get(key), str):
-                values[key] = datetime.fromisoformat(values[key])
-        return cls(**values)
-
-
-@dataclass
-class ProjectTemplate:
-    """What a new project of some kind starts with.
-
-    ``directory_structure`` and ``files_to_create`` are paths relative to the
-    project directory; ``file_contents`` maps a path to its text (``$name`` and
-    ``$description`` are substituted), other files get starter content that
-    suits their extension. ``workflows`` names the workflows the template
-    suggests.
-    """
-
-    name: str
-    project_type: ProjectType = ProjectType.GENERAL
-    description: str = ""
-    directory_structure: list[str] = field(default_factory=list)
-    files_to_create: list[str] = field(default_factory=list)
-    dependencies: list[str] = field(default_factory=list)
-    workflows: list[str] = field(default_factory=list)
-    file_contents: dict[str, str] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.project_type = _coerce(ProjectType, self.project_type)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "name": self.name,
-            "project_type": self.project_type.value,
-            "description": self.description,
-            "directory_structure": list(self.directory_structure),
-            "files_to_create": list(self.files_to_create),
-            "dependencies": list(self.dependencies),
-            "workflows": list(self.workflows),
-            "file_contents": dict(self.file_contents),
-            "metadata": dict(self.metadata),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProjectTemplate:
-        """Inverse of :meth:`to_dict`; raises on unknown keys (a typo should not pass)."""
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise WorkflowValidationError(
-                f"unknown template field(s): {', '.join(sorted(unknown))}"
-            )
-        return cls(**data)
-
-    def files(self) -> list[str]:
-        """Every file the template creates (``files_to_create`` then ``file_contents``)."""
-        return list(dict.fromkeys([*self.files_to_create, *self.file_contents]))
 
 
 def _check_name(name: str, what: str = "project") -> None:
@@ -228,35 +96,6 @@ def _check_fields(fields: dict[str, Any]) -> None:
         check_mapping(fields["metadata"], "metadata")
 
 
-def _check_entry(entry: str) -> PurePosixPath:
-    """The entry as a relative path; raise if it is empty, absolute or climbs with ``..``."""
-    if not isinstance(entry, str) or not entry.strip():
-        raise ContainmentError("template entries must be non-empty relative paths", path=str(entry))
-    win = PureWindowsPath(entry)
-    pure = PurePosixPath(entry.replace("\\", "/"))
-    if pure.is_absolute() or win.is_absolute() or win.drive:
-        raise ContainmentError(
-            f"template entry {entry!r} is absolute; make it relative to the project", path=entry
-        )
-    if ".." in pure.parts:
-        raise ContainmentError(
-            f"template entry {entry!r} climbs out with '..'; keep it inside the project", path=entry
-        )
-    return pure
-
-
-def _contained(base: Path, entry: str) -> Path:
-    """Where ``entry`` lands under ``base`` (resolved), refusing symlinks that lead out."""
-    target = (base / _check_entry(entry)).resolve()
-    if target != base and base not in target.parents:
-        raise ContainmentError(
-            f"template entry {entry!r} resolves to {target}, outside the project {base} "
-            "(through a symlink); remove the link or change the entry",
-            path=entry,
-        )
-    return target
-
-
 class _Docs:
     """Documents of one kind: in the store, or in a dict when there is none."""
 
@@ -282,7 +121,7 @@ class _Docs:
         return dict(sorted(self._memory.items())) if self.store is None else self.store.list_docs(self.kind)
 
 
-class ProjectManager:
+class ProjectManager(ProjectManagerCompat):
     """Projects and templates.
 
     Parameters
@@ -321,7 +160,15 @@ class ProjectManager:
         """Create a project (and its directory, scaffolded from ``template_name``).
 
         Keyword arguments: ``path`` (default ``projects_dir/name``),
-        ``project_type`` (default: the template's), ``tags``, ``metadata``, ``status``.
+        ``project_type`` (default: the template's), ``tags``, ``metadata``,
+        ``status``, ``author``, and ``docs`` (default True: write README.md and
+        AGENTS.md for the project and its directories, never over an existing
+        file; see :mod:`~codomyrmex_jupyter.api.documentation`).
+
+        Every project gets ``<path>/.codomyrmex/project.json``
+        (:meth:`Project.save`, rewritten on each change; the store stays the
+        record). A template also brings its ``required_modules``,
+        ``workflows`` and ``default_config`` (as ``config``).
 
         Raises
         ------
@@ -341,11 +188,15 @@ class ProjectManager:
         _check_fields({**kwargs, "description": description})
         with self._lock:
             if self._projects.get(name) is not None:
-                raise _project_error(f"a project named {name!r} exists; pick another name")
+                raise _project_error(
+                    f"Project {name!r} already exists: a project named {name!r} exists; "
+                    "pick another name"
+                )
             template = self._template_or_error(template_name) if template_name else None
             project = self._new_project(name, description, template, kwargs)
             root = Path(project.path or "")
             owned = self._scaffold(root, template, project)
+            self._finish_scaffold(root, template, project, docs=kwargs.get("docs", True))
             self._save(project, owned=owned)
         return project
 
@@ -408,9 +259,7 @@ class ProjectManager:
     def create_template(self, template: ProjectTemplate) -> bool:
         """Add a custom template; False (with a warning) if the name exists or it is invalid."""
         try:
-            _check_name(template.name, "template")
-            for entry in [*template.directory_structure, *template.files()]:
-                _check_entry(entry)
+            self._validate_template(template)
         except CodomyrmexError as exc:
             log.warning("template %r not created: %s", template.name, exc)
             return False
@@ -427,23 +276,34 @@ class ProjectManager:
         return sorted(names)
 
     def get_template(self, name: str) -> ProjectTemplate | None:
-        """The template called ``name``, or ``None``."""
-        if name in BUILTIN_TEMPLATES:
-            return ProjectTemplate(name=name, **BUILTIN_TEMPLATES[name])
+        """The template called ``name`` (the user's first, then built-in), or ``None``."""
         doc = self._templates.get(name)
         if doc is not None:
             return ProjectTemplate.from_dict(doc)
-        return self._file_templates.get(name)
+        if name in self._file_templates:
+            return self._file_templates[name]
+        if name in BUILTIN_TEMPLATES:
+            return ProjectTemplate(name=name, **BUILTIN_TEMPLATES[name])
+        return None
 
     def shutdown(self) -> None:
         """Nothing to stop; present so every manager can be shut down alike."""
 
     # -- internals -----------------------------------------------------------------------
+    @staticmethod
+    def _validate_template(template: ProjectTemplate) -> None:
+        """Raise unless the name is plain and every entry stays inside the project."""
+        _check_name(template.name, "template")
+        for entry in [*template.directory_structure, *template.files(),
+                      *template.template_files.values()]:
+            _check_entry(entry)
+
     def _template_or_error(self, name: str) -> ProjectTemplate:
         template = self.get_template(name)
         if template is None:
             raise _project_error(
-                f"unknown template {name!r}; available: {', '.join(self.list_templates())}"
+                f"Template {name!r} not found: unknown template {name!r}; "
+                f"available: {', '.join(self.list_templates())}"
             )
         return template
 
@@ -464,6 +324,10 @@ class ProjectManager:
             template_name=template.name if template else None,
             tags=list(options.get("tags") or []),
             metadata=dict(options.get("metadata") or {}),
+            author=str(options.get("author") or ""),
+            required_modules=list(template.required_modules) if template else [],
+            workflows=list(template.workflows) if template else [],
+            config=dict(template.default_config) if template else {},
         )
 
     def _scaffold(
@@ -525,6 +389,11 @@ class ProjectManager:
         if owned is not None:
             doc["_owned"] = owned
         self._projects.put(project.name, doc)
+        if project.path and (Path(project.path) / PROJECT_FILE).parent.is_dir():
+            try:  # the project's own copy, for Project.load(path); the store stays the record
+                project.save()
+            except ProjectError as exc:
+                log.warning("%s", exc)
 
     @staticmethod
     def _remove_directory(doc: dict[str, Any]) -> None:

@@ -41,6 +41,7 @@ from ..engine.resources import (
 from ..engine.store import Store
 from ..engine.validation import check_amount, check_seconds, error_pair
 from ..errors import ResourceTypeError, ResourceUnavailable
+from .resources_compat import ResourceManagerCompat
 
 __all__ = [
     "Resource",
@@ -68,23 +69,39 @@ class ResourceType(enum.Enum):
     DATABASE = "database"
     API = "api"
     CUSTOM = "custom"
+    # The original package's other kinds.
+    FILE = "file"
+    EXTERNAL_API = "external_api"
+    QUEUE = "queue"
+    LOCK = "lock"
+    SEMAPHORE = "semaphore"
 
 
 class ResourceStatus(enum.Enum):
     """State of a resource.
 
     ``AVAILABLE`` and ``BUSY`` (nothing left) follow the allocations;
-    ``MAINTENANCE`` and ``OFFLINE`` are set by the user and refuse new
-    allocations through :meth:`ResourceManager.allocate_resource`.
+    ``MAINTENANCE``, ``OFFLINE``, ``RESERVED`` and ``UNAVAILABLE`` are set by
+    the user and refuse new allocations through
+    :meth:`ResourceManager.allocate_resource`. ``IN_USE`` is the original
+    package's status of an allocation (:attr:`ResourceAllocation.status`); set
+    on a resource, it is replaced by AVAILABLE/BUSY at the next allocation
+    change.
     """
 
     AVAILABLE = "available"
     BUSY = "busy"
     MAINTENANCE = "maintenance"
     OFFLINE = "offline"
+    IN_USE = "in_use"
+    RESERVED = "reserved"
+    UNAVAILABLE = "unavailable"
 
 
-_HELD_BACK = (ResourceStatus.MAINTENANCE, ResourceStatus.OFFLINE)
+_HELD_BACK = (
+    ResourceStatus.MAINTENANCE, ResourceStatus.OFFLINE, ResourceStatus.RESERVED,
+    ResourceStatus.UNAVAILABLE,
+)
 
 
 @dataclass
@@ -129,21 +146,69 @@ class Resource:
         )
 
 
-@dataclass
+@dataclass(init=False)
 class ResourceAllocation:
     """What one task holds of one resource.
 
     ``allocated_amount`` is the task's whole allocation of the resource (a
     second allocation for the same task adds to it); an exclusive allocation
     holds the full capacity.
+
+    ``expires_at`` releases the allocation by itself (lazily, at the next
+    pool operation). ``timeout`` is the original package's lease: seconds
+    after ``allocation_time`` (epoch seconds, another view of
+    ``allocated_at``) after which :meth:`ResourceManager.cleanup_expired_allocations`
+    releases it. ``status`` is ``ResourceStatus.IN_USE`` while it is held.
     """
 
     resource_id: str
     task_id: str
     allocated_amount: float
-    allocated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    expires_at: datetime | None = None
-    mode: str = "shared"
+    allocated_at: datetime
+    expires_at: datetime | None
+    mode: str
+    timeout: float | None
+    status: ResourceStatus
+
+    def __init__(  # noqa: PLR0917 - positional, as the original package's
+        self,
+        resource_id: str,
+        task_id: str,
+        allocated_amount: float,
+        allocated_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        mode: str = "shared",
+        timeout: float | None = None,
+        status: ResourceStatus = ResourceStatus.IN_USE,
+        *,
+        allocation_time: float | None = None,
+    ) -> None:
+        if allocated_at is None:
+            allocated_at = (
+                datetime.now(timezone.utc) if allocation_time is None
+                else datetime.fromtimestamp(allocation_time, timezone.utc)
+            )
+        self.resource_id = resource_id
+        self.task_id = task_id
+        self.allocated_amount = allocated_amount
+        self.allocated_at = allocated_at
+        self.expires_at = expires_at
+        self.mode = mode
+        self.timeout = timeout
+        self.status = ResourceStatus(status)
+
+    @property
+    def allocation_time(self) -> float:
+        """``allocated_at`` as epoch seconds (the original package's field)."""
+        return self.allocated_at.timestamp()
+
+    @allocation_time.setter
+    def allocation_time(self, value: float) -> None:
+        self.allocated_at = datetime.fromtimestamp(value, timezone.utc)
+
+    def lease_expired(self, now: float) -> bool:
+        """Its ``timeout`` lease ended before ``now`` (epoch seconds)."""
+        return self.timeout is not None and self.allocation_time + self.timeout < now
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (ISO times)."""
@@ -154,32 +219,44 @@ class ResourceAllocation:
             "allocated_at": self.allocated_at.isoformat(),
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "mode": self.mode,
+            "allocation_time": self.allocation_time,
+            "timeout": self.timeout,
+            "status": self.status.value,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceAllocation:
         """Inverse of :meth:`to_dict`."""
         expires = data.get("expires_at")
+        allocated = data.get("allocated_at")
+        timeout = data.get("timeout")
         return cls(
             resource_id=str(data["resource_id"]),
             task_id=str(data["task_id"]),
             allocated_amount=float(data["allocated_amount"]),
-            allocated_at=datetime.fromisoformat(data["allocated_at"]),
+            allocated_at=datetime.fromisoformat(allocated) if allocated else None,
             expires_at=datetime.fromisoformat(expires) if expires else None,
             mode=str(data.get("mode", "shared")),
+            timeout=None if timeout is None else float(timeout),
+            status=ResourceStatus(data.get("status", "in_use")),
+            allocation_time=data.get("allocation_time"),
         )
 
     @classmethod
-    def from_holding(cls, holding: Holding) -> ResourceAllocation:
-        """The allocation a pool :class:`Holding` describes."""
+    def from_holding(
+        cls, holding: Holding, lease: tuple[float, float | None] | None = None
+    ) -> ResourceAllocation:
+        """The allocation a pool :class:`Holding` describes (``lease``: its start and timeout)."""
         expires = holding.expires_at
+        start, timeout = lease if lease is not None else (holding.granted_at, None)
         return cls(
             resource_id=holding.resource_id,
             task_id=holding.holder,
             allocated_amount=holding.amount,
-            allocated_at=datetime.fromtimestamp(holding.granted_at, timezone.utc),
+            allocated_at=datetime.fromtimestamp(start, timezone.utc),
             expires_at=None if expires is None else datetime.fromtimestamp(expires, timezone.utc),
             mode=holding.mode,
+            timeout=timeout,
         )
 
 
@@ -187,17 +264,21 @@ class ResourceAllocation:
 class ResourceUsage:
     """Usage of one resource since it was added.
 
-    ``average_usage`` is time-weighted: the mean allocated amount over the
-    resource's lifetime in this process.
+    ``average_usage`` is the mean of the allocated amount as it stood after
+    each allocation or release (the original package's measure: it does not
+    depend on timing). ``time_weighted_average`` is the mean allocated
+    amount over the resource's lifetime in this process (what the gauges
+    show). ``last_updated`` is when this snapshot was taken.
     """
 
     resource_id: str
-    current_usage: float
-    peak_usage: float
-    average_usage: float
-    allocation_count: int
-    utilisation: float
-    last_updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    current_usage: float = 0.0
+    peak_usage: float = 0.0
+    average_usage: float = 0.0
+    allocation_count: int = 0
+    utilisation: float = 0.0
+    last_updated: datetime | float = field(default_factory=lambda: datetime.now(timezone.utc))
+    time_weighted_average: float = 0.0
 
 
 def _doc_key(resource_id: str, task_id: str) -> str:
@@ -222,7 +303,7 @@ def system_memory_mb() -> float | None:
         return None
 
 
-class ResourceManager:
+class ResourceManager(ResourceManagerCompat):
     """Resources, their allocations to tasks, and usage statistics.
 
     Parameters
@@ -237,6 +318,8 @@ class ResourceManager:
         self.pool = ResourcePool()
         self._resources: dict[str, Resource] = {}
         self._stored: set[tuple[str, str]] = set()  # (resource_id, task_id) with a document
+        # (holder, resource_id) -> (allocation_time, timeout): what the pool does not keep
+        self._leases: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._lock = threading.RLock()
         self._unsubscribe: Callable[[], None] | None = self.pool.subscribe(self._on_change)
         if store is not None:
@@ -268,6 +351,8 @@ class ResourceManager:
             if self._resources.pop(resource_id, None) is None:
                 return False
             self.pool.remove(resource_id)
+            for key in [k for k in self._leases if k[1] == resource_id]:
+                del self._leases[key]
             self._delete(RESOURCE_KIND, resource_id)
             for key in [k for k in self._stored if k[0] == resource_id]:
                 self._forget_doc(*key)
@@ -358,7 +443,11 @@ class ResourceManager:
 
     def list_allocations(self, task_id: str | None = None) -> list[ResourceAllocation]:
         """Active allocations (of one task), including holds of running workflow steps."""
-        return [ResourceAllocation.from_holding(h) for h in self.pool.holdings(task_id)]
+        leases = self._leases
+        return [
+            ResourceAllocation.from_holding(h, leases.get((h.holder, h.resource_id)))
+            for h in self.pool.holdings(task_id)
+        ]
 
     # -- reading ---------------------------------------------------------------------------
     def get_available_capacity(self, resource_id: str) -> float:
@@ -368,7 +457,7 @@ class ResourceManager:
         return self.pool.available(resource_id)
 
     def get_resource_usage(self, resource_id: str) -> ResourceUsage | None:
-        """Current, peak and time-weighted average usage, or ``None`` if unknown."""
+        """Current, peak and average usage, or ``None`` if the resource is unknown."""
         if resource_id not in self._resources:
             return None
         st = self.pool.statistics(resource_id)
@@ -376,9 +465,10 @@ class ResourceManager:
             resource_id=resource_id,
             current_usage=st.allocated,
             peak_usage=st.peak,
-            average_usage=st.average,
+            average_usage=st.mean_level,
             allocation_count=st.allocation_count,
             utilisation=st.utilisation,
+            time_weighted_average=st.average,
         )
 
     def statistics(self, resource_id: str) -> ResourceStatistics:
@@ -397,7 +487,10 @@ class ResourceManager:
         """Totals by type, every resource, and the active allocations.
 
         ``utilisation`` is the mean of the resources' utilisations (their units
-        differ, so capacities are not added across types).
+        differ, so capacities are not added across types). The original
+        package's plain sums are there too: ``total_capacity``,
+        ``total_allocated``, ``total_available``, and ``resource_types``
+        (resources per type).
         """
         snap = self.pool.snapshot()
         resources = {rid: r for rid, r in list(self._resources.items()) if rid in snap}
@@ -410,6 +503,7 @@ class ResourceManager:
             "active_allocations": len(allocations),
             "allocations": allocations,
             "utilisation": math.fsum(utils) / len(utils) if utils else 0.0,
+            **self._original_summary_keys(),
         }
 
     def shutdown(self) -> None:
@@ -448,6 +542,8 @@ class ResourceManager:
         resource = self._resources.get(change.resource_id)
         if resource is not None and resource.status not in _HELD_BACK:
             resource.status = _status_for(change.allocated_after, resource.capacity)
+        if change.kind in ("released", "expired") and change.holder is not None:
+            self._leases.pop((change.holder, change.resource_id), None)
         if change.kind == "expired" and change.holder is not None:
             self._forget_doc(change.resource_id, change.holder)
 
@@ -515,6 +611,10 @@ class ResourceManager:
             return
         with self._lock:
             self._stored.add((alloc.resource_id, alloc.task_id))
+            if alloc.timeout is not None:
+                self._leases[(alloc.task_id, alloc.resource_id)] = (
+                    alloc.allocation_time, alloc.timeout
+                )
 
 
 def _resource_row(resource: Resource, st: ResourceStatistics) -> dict[str, Any]:

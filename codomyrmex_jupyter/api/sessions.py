@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.store import Store
 from ..engine.validation import check_mapping
 from ..errors import ArgumentTypeError, CodomyrmexError, SessionError, StoreError
+from .sessions_compat import OrchestrationEngineCompat, _original_health_keys
 from .tasks import Task, TaskOrchestrator
 from .workflow_manager import WorkflowManager
 from .workflow_models import WorkflowStatus
@@ -37,7 +38,13 @@ if TYPE_CHECKING:
     from .projects import Project, ProjectManager
     from .resources import ResourceManager
 
-__all__ = ["OrchestrationEngine", "OrchestrationSession", "SessionStatus"]
+__all__ = [
+    "OrchestrationContext",
+    "OrchestrationEngine",
+    "OrchestrationMode",
+    "OrchestrationSession",
+    "SessionStatus",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,20 @@ class SessionStatus(Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     CLOSED = "closed"
+    # A session made directly (not by create_session) starts here, as in the original.
+    PENDING = "pending"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class OrchestrationMode(Enum):
+    """How a session would like its work run (the original package's modes; recorded)."""
+
+    SEQUENTIAL = "sequential"
+    PARALLEL = "parallel"
+    PRIORITY = "priority"
+    RESOURCE_AWARE = "resource_aware"
 
     def __str__(self) -> str:
         return self.value
@@ -83,12 +104,22 @@ class OrchestrationSession:
         Names of the projects created in the session.
     resource_allocations:
         ``{"resource_id", "amount", "holder"}`` of each allocation it holds.
+    status:
+        PENDING for a session made directly; :meth:`OrchestrationEngine.create_session`
+        makes it ACTIVE.
+    user_id, mode, max_parallel_tasks, max_parallel_workflows, timeout_seconds, \
+resource_requirements:
+        The original package's session settings, kept with the session and
+        stored (this engine does not read them).
+    started_at, completed_at:
+        When the session was opened by ``create_session`` and closed by
+        ``cleanup_session``.
     """
 
     session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     name: str = ""
     description: str = ""
-    status: SessionStatus = SessionStatus.ACTIVE
+    status: SessionStatus = SessionStatus.PENDING
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +128,18 @@ class OrchestrationSession:
     tasks: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
     resource_allocations: list[dict[str, Any]] = field(default_factory=list)
+    user_id: str = "system"
+    mode: OrchestrationMode = OrchestrationMode.RESOURCE_AWARE
+    max_parallel_tasks: int = 4
+    max_parallel_workflows: int = 2
+    timeout_seconds: int | None = None
+    resource_requirements: dict[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.status = SessionStatus(self.status)
+        self.mode = OrchestrationMode(self.mode)
 
     @property
     def holder(self) -> str:
@@ -107,8 +150,10 @@ class OrchestrationSession:
         """Plain JSON-ready data (ISO times, status value)."""
         data = dataclasses.asdict(self)
         data["status"] = self.status.value
-        data["created_at"] = self.created_at.isoformat()
-        data["updated_at"] = self.updated_at.isoformat()
+        data["mode"] = self.mode.value
+        for key in ("created_at", "updated_at", "started_at", "completed_at"):
+            value = getattr(self, key)
+            data[key] = value.isoformat() if value is not None else None
         return data
 
     @classmethod
@@ -117,13 +162,17 @@ class OrchestrationSession:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["status"] = SessionStatus(values.get("status", "active"))
-        for key in ("created_at", "updated_at"):
-            if values.get(key):
+        for key in ("created_at", "updated_at", "started_at", "completed_at"):
+            if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
 
 
-class OrchestrationEngine:
+#: The original package's name of a session.
+OrchestrationContext = OrchestrationSession
+
+
+class OrchestrationEngine(OrchestrationEngineCompat):
     """Coordinates the workflow manager, task orchestrator, projects and resources.
 
     Parameters
@@ -164,6 +213,7 @@ class OrchestrationEngine:
         self._started = time.monotonic()
         self._shut_down = False
         self._sessions = self._load_sessions()
+        self._opened: set[str] = set()  # sessions created by this engine (``sessions``)
 
     def _build_resource_manager(self) -> ResourceManager:
         from .resources import ResourceManager
@@ -190,10 +240,12 @@ class OrchestrationEngine:
                 argument="description",
             )
         session = OrchestrationSession(
-            name=name, description=description, metadata=check_mapping(metadata, "metadata")
+            name=name, description=description, metadata=check_mapping(metadata, "metadata"),
+            status=SessionStatus.ACTIVE, started_at=_now(),
         )
         with self._lock:
             self._sessions[session.session_id] = session
+            self._opened.add(session.session_id)
         self._save(session)
         return session
 
@@ -260,6 +312,7 @@ class OrchestrationEngine:
                 self.task_orchestrator.cancel_task(task_id)
         with self._lock:
             session.status = SessionStatus.CLOSED
+            session.completed_at = _now()
         self._save(session)
         return True
 
@@ -378,7 +431,7 @@ class OrchestrationEngine:
         return {
             "sessions": {
                 "total": len(sessions),
-                "by_status": {s.value: sum(x.status is s for x in sessions) for s in SessionStatus},
+                "by_status": _by_status(sessions),
             },
             "workflows": {
                 "defined": len(self.workflow_manager.list_workflows()),
@@ -391,6 +444,7 @@ class OrchestrationEngine:
             "uptime": time.monotonic() - self._started,
             "versions": {"codomyrmex_jupyter": __version__, "python": platform.python_version()},
             "timestamp": _now().isoformat(),
+            **self._original_status_keys(),
         }
 
     def get_health_status(self) -> dict[str, Any]:
@@ -411,7 +465,10 @@ class OrchestrationEngine:
             "resources": self._resources_health(),
         }
         overall = max((c["status"] for c in components.values()), key=_RANK.__getitem__)
-        return {"status": overall, "components": components, "timestamp": _now().isoformat()}
+        return {
+            "status": overall, "components": components, "timestamp": _now().isoformat(),
+            **_original_health_keys(overall, components),
+        }
 
     def _store_health(self) -> dict[str, Any]:
         try:
@@ -493,6 +550,14 @@ class OrchestrationEngine:
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("ignoring unreadable session record %s: %s", key, exc)
         return sessions
+
+
+def _by_status(sessions: list[OrchestrationSession]) -> dict[str, int]:
+    # PENDING (the original's default) is listed only when a session has it.
+    return {
+        s.value: n for s in SessionStatus
+        if (n := sum(x.status is s for x in sessions)) or s is not SessionStatus.PENDING
+    }
 
 
 def _status(value: Any) -> SessionStatus:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
@@ -26,10 +26,12 @@ from ..engine.validation import (
     error_pair,
 )
 from ..errors import NotStorableError, TaskError, TaskTypeError
+from .aliases import Alias
 from .resources import ResourceType
 
 __all__ = [
     "DOC_KIND",
+    "POOL_MODE",
     "Task",
     "TaskPriority",
     "TaskResource",
@@ -40,7 +42,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DOC_KIND = "task"
-_MODES = ("shared", "exclusive")
+# "read" and "write" are the original package's modes: any number of readers,
+# one writer with nobody else. They book the pool like shared and exclusive.
+_MODES = ("shared", "exclusive", "read", "write")
+POOL_MODE = {"shared": "shared", "read": "shared", "exclusive": "exclusive", "write": "exclusive"}
 
 
 class TaskPriority(IntEnum):
@@ -61,6 +66,10 @@ class TaskStatus(Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
+    # The original package's "dependencies satisfied, not started yet". This
+    # orchestrator never assigns it (a task is PENDING until it runs); a task
+    # added with it is kept as it is and not run, like any non-PENDING status.
+    READY = "ready"
 
     def __str__(self) -> str:
         return self.value
@@ -68,7 +77,7 @@ class TaskStatus(Enum):
     @property
     def terminal(self) -> bool:
         """The task will not change any more."""
-        return self not in (TaskStatus.PENDING, TaskStatus.RUNNING)
+        return self not in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.READY)
 
 
 @dataclass
@@ -82,19 +91,31 @@ class TaskResource:
     identifier:
         The resource id in the resource manager.
     mode:
-        ``"exclusive"`` (nobody else uses it meanwhile) or ``"shared"``.
+        ``"exclusive"`` or ``"write"`` (nobody else uses it meanwhile),
+        ``"shared"`` or ``"read"`` (others may too). ``"read"``/``"write"`` are
+        the original package's names; ``"read"`` is the default.
     amount:
-        How much to take; ``None`` means the whole capacity when exclusive,
-        one unit when shared.
+        How much to take from a resource manager's pool; ``None`` means the
+        whole capacity when exclusive, one unit when shared. (A task-level
+        :class:`~codomyrmex_jupyter.api.task_helpers.TaskResourceManager`
+        books keys, not amounts.)
+    timeout:
+        The original package's field: kept with the task and stored, not
+        enforced (the original did not enforce it either); use the task's
+        ``timeout`` to bound its run.
     """
 
     type: ResourceType
     identifier: str
-    mode: str = "shared"
+    mode: str = "read"
     amount: float | None = None
+    timeout: float | None = None
 
 
-@dataclass
+_RESULT_ALIASES = {"data": "value", "error_message": "error", "execution_time": "duration"}
+
+
+@dataclass(init=False)
 class TaskResult:
     """The outcome of a task.
 
@@ -103,23 +124,90 @@ class TaskResult:
     success:
         The action returned without error.
     value:
-        What it returned.
+        What it returned (alias ``data``).
     error:
-        One line: why it failed, was skipped or cancelled.
+        One line: why it failed, was skipped or cancelled (alias ``error_message``).
     traceback:
         The formatted traceback of the last failed attempt.
     duration:
-        Seconds from the first attempt's start to the end.
+        Seconds from the first attempt's start to the end (alias ``execution_time``).
     attempts:
         Attempts made (1 + retries).
+    error_type:
+        Class name of the exception that failed it, e.g. ``"ValueError"``.
+    memory_usage:
+        Memory the task reported using (the original package's field; 0.0
+        unless set).
+    metadata:
+        Free-form details (``module``, ``action``, ``task_id`` when the
+        orchestrator made the result).
+
+    The aliases are the original package's names; they are accepted as
+    keywords, read and written as attributes, and :meth:`to_dict` emits them.
     """
 
     success: bool
-    value: Any = None
-    error: str | None = None
-    traceback: str | None = None
-    duration: float = 0.0
-    attempts: int = 1
+    value: Any
+    error: str | None
+    traceback: str | None
+    duration: float
+    attempts: int
+    error_type: str | None
+    memory_usage: float
+    metadata: dict[str, Any]
+
+    def __init__(  # noqa: PLR0917 - positional, as the original package's
+        self,
+        success: bool,
+        value: Any = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        duration: float = 0.0,
+        attempts: int = 1,
+        error_type: str | None = None,
+        memory_usage: float = 0.0,
+        metadata: dict[str, Any] | None = None,
+        **aliases: Any,
+    ) -> None:
+        ours = {"value": value, "error": error, "duration": duration}
+        for alias, given in aliases.items():
+            name = _RESULT_ALIASES.get(alias)
+            if name is None:
+                raise TypeError(f"TaskResult() got an unexpected keyword argument {alias!r}")
+            ours[name] = given
+        self.success = success
+        self.value = ours["value"]
+        self.error = ours["error"]
+        self.traceback = traceback
+        self.duration = ours["duration"]
+        self.attempts = attempts
+        self.error_type = error_type
+        self.memory_usage = memory_usage
+        self.metadata = dict(metadata) if metadata else {}
+
+    data = Alias("value")
+    error_message = Alias("error")
+    execution_time = Alias("duration")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, under the original package's names where they differ."""
+        return {
+            "success": self.success,
+            "data": self.value,
+            "error_message": self.error,
+            "error_type": self.error_type,
+            "execution_time": self.duration,
+            "memory_usage": self.memory_usage,
+            "metadata": dict(self.metadata),
+            "traceback": self.traceback,
+            "attempts": self.attempts,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskResult:
+        """Rebuild a result from :meth:`to_dict` output (either spelling of a field)."""
+        known = {f.name for f in dataclasses.fields(cls)} | set(_RESULT_ALIASES)
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _now() -> datetime:
@@ -171,6 +259,25 @@ class Task:
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.name and self.module and self.action:
+            self.name = f"{self.module}.{self.action}"  # as the original package named it
+
+    @property
+    def execution_time(self) -> float | None:
+        """Seconds from ``started_at`` to ``completed_at``, or ``None`` if it has not run."""
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.started_at).total_seconds()
+
+    def can_retry(self) -> bool:
+        """It FAILED and has retries left (``retry_count < max_retries``)."""
+        return self.status is TaskStatus.FAILED and self.retry_count < self.max_retries
+
+    def is_ready(self, completed: Collection[str]) -> bool:
+        """It is PENDING and every dependency is in ``completed``."""
+        return self.status is TaskStatus.PENDING and all(d in completed for d in self.dependencies)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-storable dict; values that are not storable are replaced by a note."""
         return _task_to_doc(self)
@@ -202,8 +309,10 @@ def _result_to_doc(result: TaskResult | None) -> dict[str, Any] | None:
     if result is None:
         return None
     value, note = _storable(result.value)
-    doc = dataclasses.asdict(dataclasses.replace(result, value=None))
+    metadata, meta_note = _storable(result.metadata)
+    doc = dataclasses.asdict(dataclasses.replace(result, value=None, metadata={}))
     doc["value"] = value
+    doc["metadata"] = metadata if meta_note is None else {}
     if note is not None:
         doc["value_note"] = note
     return doc
@@ -232,14 +341,19 @@ def _task_to_doc(task: Task) -> dict[str, Any]:
 
 def _resource_to_doc(res: TaskResource) -> dict[str, Any]:
     kind = getattr(res.type, "value", res.type)
-    return {"type": kind, "identifier": res.identifier, "mode": res.mode, "amount": res.amount}
+    return {
+        "type": kind, "identifier": res.identifier, "mode": res.mode, "amount": res.amount,
+        "timeout": res.timeout,
+    }
 
 
 def _resource_from_doc(doc: Mapping[str, Any]) -> TaskResource:
     kind: Any = doc["type"]
     if kind in ResourceType._value2member_map_:
         kind = ResourceType(kind)
-    return TaskResource(kind, doc["identifier"], doc.get("mode", "shared"), doc.get("amount"))
+    return TaskResource(
+        kind, doc["identifier"], doc.get("mode", "shared"), doc.get("amount"), doc.get("timeout")
+    )
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -267,8 +381,7 @@ def _task_from_doc(doc: Mapping[str, Any]) -> Task:
 
 
 def _result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
-    known = {f.name for f in dataclasses.fields(TaskResult)}
-    return TaskResult(**{k: v for k, v in doc.items() if k in known})
+    return TaskResult.from_dict(doc)
 
 
 # -- validation -----------------------------------------------------------------------
@@ -295,8 +408,8 @@ def _check_task(task: Task) -> None:
     for res in task.resources:
         if res.mode not in _MODES:
             raise TaskError(
-                f"{label}: resource {res.identifier!r} mode must be 'shared' or 'exclusive', "
-                f"not {res.mode!r}",
+                f"{label}: resource {res.identifier!r} mode must be 'shared' or 'exclusive' "
+                f"(or the original package's 'read' or 'write'), not {res.mode!r}",
                 task_id=task.id,
             )
     try:

@@ -46,9 +46,12 @@ from ..engine.task_queue import TaskQueue
 from ..engine.validation import check_count
 from ..errors import ResourceUnavailable, StepTimeout, StoreError, TaskError, TaskTypeError
 from .resources import ResourceManager
+from .task_calls import start_call
+from .task_helpers import OrchestratorTaskQueue, TaskResourceManager
 from .task_models import (
     _TASK_FIELDS,
     DOC_KIND,
+    POOL_MODE,
     Task,
     TaskPriority,
     TaskResource,
@@ -59,6 +62,7 @@ from .task_models import (
     _task_from_doc,
     _task_to_doc,
 )
+from .tasks_compat import TaskOrchestratorCompat
 
 __all__ = [
     "Task",
@@ -81,7 +85,7 @@ class _Prepared:
         self.kwargs = kwargs
 
 
-class TaskOrchestrator:
+class TaskOrchestrator(TaskOrchestratorCompat):
     """Manages individual task execution with dependency management and resource control.
 
     Parameters
@@ -89,8 +93,11 @@ class TaskOrchestrator:
     max_workers:
         Upper bound on tasks RUNNING at once.
     resource_manager:
-        Where task ``resources`` are taken from; tasks that request resources
-        fail without one.
+        Where task ``resources`` are taken from: a :class:`ResourceManager`
+        (amounts of declared resources, from its pool), or, by default, a
+        task-level :class:`~codomyrmex_jupyter.api.task_helpers.TaskResourceManager`
+        that books resources by key (readers share, writers and exclusive
+        users are alone), as the original package did.
     store:
         Where tasks are recorded (``"task"`` documents); past tasks found
         there are listed as history and never re-run.
@@ -103,12 +110,14 @@ class TaskOrchestrator:
         self,
         max_workers: int = 4,
         *,
-        resource_manager: ResourceManager | None = None,
+        resource_manager: ResourceManager | TaskResourceManager | None = None,
         store: Store | None = None,
         registry: ActionRegistry | None = None,
     ) -> None:
         self.max_workers = check_count(max_workers, "max_workers", minimum=1)
-        self.resource_manager = resource_manager
+        self.resource_manager: ResourceManager | TaskResourceManager = (
+            resource_manager if resource_manager is not None else TaskResourceManager()
+        )
         self.store = store
         self.registry = registry if registry is not None else default_registry()
         self._tasks: dict[str, Task] = {}
@@ -129,11 +138,17 @@ class TaskOrchestrator:
         self._resources_changed = False
         self._first_start: float | None = None
         self._finished = 0
+        self._shutdown_requested = False
+        self.task_queue = OrchestratorTaskQueue(self, self._tasks)
         self._load_history()
 
     # -- adding tasks ---------------------------------------------------------------------
     def add_task(self, task: Task) -> str:
         """Add a task; it runs once execution is started and its dependencies completed.
+
+        Only a PENDING task runs. A task added with another status keeps it
+        and is not run: dependents of a COMPLETED one may run, dependents of
+        any other are skipped.
 
         Returns
         -------
@@ -151,14 +166,18 @@ class TaskOrchestrator:
         _check_task(task)
         with self._lock:
             deps = self._resolve_dependencies(task)
-            cause = self._queue.add(task.id, priority=int(task.priority), dependencies=deps)
+            cause = None
+            if task.status is TaskStatus.PENDING:
+                cause = self._queue.add(task.id, priority=int(task.priority), dependencies=deps)
+            else:  # a status the caller set: kept, never run
+                self._queue.add_finished(task.id, ok=task.status is TaskStatus.COMPLETED)
             self._tasks[task.id] = task
             self._deps[task.id] = deps
             if task.name:
                 self._names[task.name] = task.id
-            task.status = TaskStatus.PENDING
             if cause is not None:
                 self._skip(task, cause)
+            self.task_queue._enqueue(task)
             self._changed.notify_all()
         self._persist(task)
         self._wake()
@@ -229,15 +248,17 @@ class TaskOrchestrator:
         """Counts per status, workers in use and throughput.
 
         Keys: ``total_tasks``, one per :class:`TaskStatus` value (tasks of
-        this orchestrator), ``by_status`` (the same counts), ``active_workers``,
+        this orchestrator; ``ready`` only when a task has that status),
+        ``by_status`` (the same counts), ``active_workers``,
         ``max_workers``, ``executing`` (started), ``history`` (past tasks
         loaded from the store), ``finished`` and ``throughput`` (tasks
         finished per second since execution first started).
         """
         with self._lock:
-            counts = {s.value: 0 for s in TaskStatus}
+            # READY (the original's status) is listed only when a task has it.
+            counts = {s.value: 0 for s in TaskStatus if s is not TaskStatus.READY}
             for task in self._tasks.values():
-                counts[task.status.value] += 1
+                counts[task.status.value] = counts.get(task.status.value, 0) + 1
             elapsed = time.monotonic() - self._first_start if self._first_start else 0.0
             return {
                 "total_tasks": len(self._tasks),
@@ -262,11 +283,12 @@ class TaskOrchestrator:
             self._loop = runtime.background_loop()
             self._inbox = runtime.Inbox(self._loop)
             self._started = True
+            self._shutdown_requested = False
             if self._first_start is None:
                 self._first_start = time.monotonic()
-            pool = self._pool()
-            if pool is not None:
-                self._unsubscribe = pool.subscribe(self._on_resources_changed)
+            book = self._pool() or self._locks()
+            if book is not None:
+                self._unsubscribe = book.subscribe(self._on_resources_changed)
         self._wake()
 
     def stop_execution(self, wait: bool = True) -> None:
@@ -284,6 +306,7 @@ class TaskOrchestrator:
             if not self._started:
                 return
             self._started = False
+            self._shutdown_requested = True
             unsubscribe, self._unsubscribe = self._unsubscribe, None
             loop = self._loop
             self._changed.notify_all()
@@ -420,7 +443,10 @@ class TaskOrchestrator:
 
     def _fail_before_start(self, task: Task, exc: BaseException) -> None:
         task.status = TaskStatus.FAILED
-        self._end(task, TaskResult(False, error=format_error(exc), attempts=0))
+        failure = TaskResult(
+            False, error=format_error(exc), attempts=0, error_type=type(exc).__name__
+        )
+        self._end(task, failure)
         touched = [task, *self._skip_all(self._queue.done(task.id, ok=False))]
         self._changed.notify_all()
         for t in touched:
@@ -428,8 +454,11 @@ class TaskOrchestrator:
 
     # -- resources --------------------------------------------------------------------------------
     def _pool(self) -> Any:
+        return getattr(self.resource_manager, "pool", None)
+
+    def _locks(self) -> TaskResourceManager | None:
         rm = self.resource_manager
-        return None if rm is None else rm.pool
+        return rm if isinstance(rm, TaskResourceManager) else None
 
     @staticmethod
     def _holder(task: Task) -> str:
@@ -441,8 +470,9 @@ class TaskOrchestrator:
         for res in task.resources:
             amount = res.amount
             if amount is None:
-                amount = self._capacity(res.identifier) if res.mode == "exclusive" else 1.0
-            group = groups.setdefault(res.mode, {})
+                exclusive = POOL_MODE[res.mode] == "exclusive"
+                amount = self._capacity(res.identifier) if exclusive else 1.0
+            group = groups.setdefault(POOL_MODE[res.mode], {})
             group[res.identifier] = group.get(res.identifier, 0.0) + float(amount)
         return groups
 
@@ -454,6 +484,9 @@ class TaskOrchestrator:
         """Take every resource of ``task`` or none of them."""
         if not task.resources:
             return True
+        locks = self._locks()
+        if locks is not None:
+            return locks.acquire_resources(task)
         pool = self._pool()
         if pool is None:
             raise ResourceUnavailable(
@@ -473,8 +506,14 @@ class TaskOrchestrator:
         return True
 
     def _release(self, task: Task) -> None:
+        if not task.resources:
+            return
+        locks = self._locks()
+        if locks is not None:
+            locks.release_resources(task)
+            return
         pool = self._pool()
-        if pool is not None and task.resources:
+        if pool is not None:
             pool.release(self._holder(task))
 
     # -- running one task (loop thread) -------------------------------------------------------
@@ -528,6 +567,7 @@ class TaskOrchestrator:
             traceback="".join(tb.format_exception(exc)),
             duration=time.monotonic() - start,
             attempts=attempts,
+            error_type=type(exc).__name__,
         )
 
     async def _call(self, task: Task, prepared: _Prepared) -> Any:
@@ -546,14 +586,7 @@ class TaskOrchestrator:
 
     def _submit(self, prepared: _Prepared) -> asyncio.Future[Any]:
         assert self._loop is not None and self._inbox is not None
-        spec = prepared.spec
-        if spec.is_async:
-            task: asyncio.Future[Any] = asyncio.ensure_future(spec.fn(**prepared.kwargs))
-            return task
-        future: asyncio.Future[Any] = self._loop.create_future()
-        job = runtime.worker_pool().submit(spec.fn, prepared.kwargs, self._inbox, _settle(future))
-        future.add_done_callback(lambda f: job.cancel() if f.cancelled() else None)
-        return future
+        return start_call(prepared.spec, prepared.kwargs, self._inbox)
 
     async def _cancel_running(self) -> None:
         with self._lock:
@@ -626,19 +659,3 @@ class TaskOrchestrator:
                 self._history[key] = _task_from_doc(doc)
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("ignoring unreadable task record %s: %s", key, exc)
-
-
-def _settle(future: asyncio.Future[Any]) -> Callable[[bool, Any], None]:
-    """A worker-pool callback that completes ``future`` (on the loop thread)."""
-
-    def callback(ok: bool, value: Any) -> None:
-        if future.done():
-            return  # timed out or cancelled: the late result is ignored
-        if ok:
-            future.set_result(value)
-        elif isinstance(value, Exception):
-            future.set_exception(value)
-        else:
-            future.set_exception(RuntimeError(f"action raised {type(value).__name__}"))
-
-    return callback

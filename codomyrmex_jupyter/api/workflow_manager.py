@@ -39,6 +39,7 @@ from ..errors import (
 )
 from .recorder import RunRecorder
 from .run_handle import RunHandle
+from .workflow_compat import WorkflowManagerCompat
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
 __all__ = ["WorkflowManager"]
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 ListenerFactory = Callable[[Run, WorkflowExecution], "RunListener | None"]
 
 
-class WorkflowManager:
+class WorkflowManager(WorkflowManagerCompat):
     """Manages workflow definitions, execution, and persistence.
 
     Parameters
@@ -70,6 +71,10 @@ class WorkflowManager:
     allow_imports:
         Module prefixes whose ``module:function`` actions this manager (and
         no other) may import.
+
+    Workflow files of the original package (``<name>.json``) found in
+    ``config_dir`` are loaded too (see
+    :class:`~codomyrmex_jupyter.api.workflow_compat.WorkflowManagerCompat`).
     """
 
     def __init__(
@@ -101,6 +106,8 @@ class WorkflowManager:
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
         self._lock = threading.RLock()
+        if store is None:  # a config dir of our own: old <name>.json definitions in it load
+            self._load_workflow_folder()
 
     # -- definitions -------------------------------------------------------------------
     def validate(self, steps: Sequence[WorkflowStep]) -> Graph:
@@ -161,6 +168,7 @@ class WorkflowManager:
         save: bool,
         source: str | None,
         callables: Mapping[str, Callable[..., Any]] | None,
+        origin: str | None = None,
     ) -> int | None:
         check_name(name, "workflow name")
         graph = self.validate(steps)
@@ -172,7 +180,7 @@ class WorkflowManager:
             log.warning("workflow %r: action %s is not registered yet", name, missing)
         version = None
         if save:
-            origin = "cell" if callables else "api"
+            origin = origin or ("cell" if callables else "api")
             version = self.store.save_workflow(
                 name, [s.to_dict() for s in steps], source=source, origin=origin
             )
@@ -522,14 +530,18 @@ class WorkflowManager:
         ``average_duration``, ``p95_duration``, ``workflows`` (per workflow:
         runs, successes, failures, mean and p95 duration), ``steps`` (per
         ``workflow.step``: runs, failures, retries, mean and p95 duration)
-        and ``module_usage`` (steps executed per module).
+        and ``module_usage`` (steps executed per module); the original
+        package's keys too: ``performance_stats`` (the ``steps`` table),
+        ``average_execution_time`` and ``module_usage_stats`` (per module:
+        ``count`` of steps executed and their ``total_time``).
         """
         runs = self.store.run_durations(workflow_name)
         statuses = [r["status"] for r in runs]
         total = len(runs)
         ok = statuses.count("completed")
         durations = [r["duration"] for r in runs if r["duration"] is not None]
-        return {
+        step_rows = self.store.step_durations(workflow_name)
+        summary = {
             "total_workflows_executed": total,
             "successful_executions": ok,
             "failed_executions": statuses.count("failed"),
@@ -538,9 +550,11 @@ class WorkflowManager:
             "average_duration": statistics.fmean(durations) if durations else 0.0,
             "p95_duration": _p95(durations),
             "workflows": _group_runs(runs),
-            "steps": _group_steps(self.store.step_durations(workflow_name)),
+            "steps": _group_steps(step_rows),
             "module_usage": self._module_usage(workflow_name),
         }
+        summary.update(self._original_summary_keys(summary, step_rows))
+        return summary
 
     def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
         usage: dict[str, int] = {}

@@ -123,6 +123,9 @@ class ResourceStatistics:
         The largest ``allocated`` seen since the resource was added.
     average:
         Time-weighted average of ``allocated`` since the resource was added.
+    mean_level:
+        Mean of ``allocated`` as it stood after each grant or release (0.0
+        before the first): an event average, independent of timing.
     utilisation:
         ``allocated / capacity``, from 0 to 1.
     waiting:
@@ -144,6 +147,7 @@ class ResourceStatistics:
     utilisation: float
     waiting: int
     allocation_count: int
+    mean_level: float = 0.0
 
 
 class _Held:
@@ -165,7 +169,7 @@ class _Slot:
 
     __slots__ = (
         "added_t", "allocated", "area", "capacity", "count", "holders", "kind", "last_t",
-        "name", "peak", "resource_id", "unit", "waiting",
+        "level_count", "level_sum", "name", "peak", "resource_id", "unit", "waiting",
     )
 
     def __init__(
@@ -184,6 +188,8 @@ class _Slot:
         self.last_t = now
         self.count = 0
         self.waiting = 0
+        self.level_sum = 0.0  # allocated after each change, summed, for mean_level
+        self.level_count = 0
 
     def available(self) -> float:
         return max(0.0, self.capacity - self.allocated)
@@ -197,6 +203,8 @@ class _Slot:
         self.last_t = now
         self.allocated = math.fsum(h.amount for h in self.holders.values())
         self.peak = max(self.peak, self.allocated)
+        self.level_sum += self.allocated
+        self.level_count += 1
 
     def average(self, now: float) -> float:
         span = now - self.added_t
@@ -528,6 +536,7 @@ class ResourcePool:
             utilisation=min(1.0, allocated / slot.capacity),
             waiting=slot.waiting,
             allocation_count=slot.count,
+            mean_level=slot.level_sum / slot.level_count if slot.level_count else 0.0,
         )
 
     def _as_holding(self, holder: str, resource_id: str, held: _Held) -> Holding:

@@ -128,7 +128,9 @@ def test_default_path_is_under_the_config_dir(tmp_path: Path) -> None:
     project = pm.create_project("plain")
     assert project.path == str(tmp_path / "cfg" / "projects" / "plain")
     assert Path(project.path).is_dir()
-    assert tree(Path(project.path)) == [".codomyrmex-project"]  # the marker of a directory we made
+    # The project's own record (docs/compatibility.md: the original's .codomyrmex/) and the
+    # marker of a directory this package made (delete_project removes only such a one).
+    assert tree(Path(project.path)) == [".codomyrmex-project", ".codomyrmex/", ".codomyrmex/project.json"]
     assert project.template_name is None
     assert project.project_type is ProjectType.GENERAL
 
@@ -218,8 +220,12 @@ def test_file_contents_are_written_with_substitution(pm: ProjectManager, tmp_pat
     pm.create_project("tiny_proj", "hello", "tiny", path=str(root))
     assert (root / "src" / "main.py").read_text() == "print('tiny_proj: hello')\n"
     assert (root / "cfg" / "{x}.txt").read_text() == "{x}"
+    # README.md/AGENTS.md for the project and each template directory (never over a file
+    # the template wrote), the project's record (docs/compatibility.md) and the marker of a
+    # directory this package made.
     assert tree(root) == [
-        ".codomyrmex-project", "README.md", "cfg/", "cfg/{x}.txt", "src/", "src/main.py",
+        ".codomyrmex-project", ".codomyrmex/", ".codomyrmex/project.json", "AGENTS.md", "README.md",
+        "cfg/", "cfg/{x}.txt", "src/", "src/AGENTS.md", "src/README.md", "src/main.py",
     ]
 
 

@@ -235,6 +235,9 @@ def test_empty_summary() -> None:
     assert summary == {
         "total_resources": 0, "by_type": {}, "resources": {}, "active_allocations": 0,
         "allocations": [], "utilisation": 0.0,
+        # the original package's plain sums (docs/compatibility.md)
+        "total_capacity": 0.0, "total_allocated": 0.0, "total_available": 0.0,
+        "resource_types": {},
     }
 
 

@@ -120,7 +120,7 @@ def test_execute_refusals_are_false_and_logged(engine, caplog) -> None:
     with caplog.at_level(logging.WARNING):
         assert engine.execute_workflow_in_session(s.session_id, "missing") is False
         assert engine.execute_workflow_in_session("no-such-session", "ok") is False
-    assert "no workflow named 'missing'" in caplog.text
+    assert "Workflow 'missing' not found" in caplog.text
     assert "no session 'no-such-session'" in caplog.text
     assert s.workflows == []
 

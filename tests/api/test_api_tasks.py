@@ -54,8 +54,8 @@ def statuses(o: TaskOrchestrator) -> dict[str, str]:
 def test_enums_and_defaults() -> None:
     assert TaskPriority.LOW < TaskPriority.NORMAL < TaskPriority.HIGH < TaskPriority.CRITICAL
     assert [s.value for s in TaskStatus] == [
-        "pending", "running", "completed", "failed", "cancelled", "skipped"
-    ]
+        "pending", "running", "completed", "failed", "cancelled", "skipped", "ready"
+    ]  # "ready" is the original package's status (docs/compatibility.md); never assigned here
     t = Task(name="x")
     assert (t.priority, t.status, t.max_retries, t.retry_delay, t.timeout) == (
         TaskPriority.NORMAL, TaskStatus.PENDING, 3, 1.0, None
@@ -444,23 +444,26 @@ def test_resources_released_on_every_exit(orch, registry, resources, outcome) ->
     assert resources.get_available_capacity("cpu_1") == 100.0
 
 
-def test_unknown_resource_or_no_manager_fails(registry, resources) -> None:
+def test_unknown_resource_fails_and_the_default_manager_books_keys(registry, resources) -> None:
     registry.register("m", "ok", lambda: "ok")
     o = TaskOrchestrator(registry=registry, resource_manager=resources)
     bad = o.create_task("bad", "m", "ok", resources=[TaskResource(ResourceType.GPU, "gpu_9")])
     huge = o.create_task(
         "huge", "m", "ok", resources=[TaskResource(ResourceType.CPU, "cpu_1", amount=500.0)]
     )
+    # Without a resource manager, the original package's task-level one books keys
+    # (no capacities): the task runs and gives its key back (docs/compatibility.md).
     bare = TaskOrchestrator(registry=registry)
-    lost = bare.create_task("lost", "m", "ok", resources=[TaskResource(ResourceType.GPU, "g")])
+    booked = bare.create_task("booked", "m", "ok", resources=[TaskResource(ResourceType.GPU, "g")])
     for orchestrator in (o, bare):
         orchestrator.start_execution()
         assert orchestrator.wait_for_completion(10)
         orchestrator.stop_execution()
-    assert bad.status is huge.status is lost.status is TaskStatus.FAILED
+    assert bad.status is huge.status is TaskStatus.FAILED
     assert bad.result.error.startswith("ResourceUnavailable: unknown resource 'gpu_9'")
     assert "can never be granted" in huge.result.error
-    assert "has no resource manager" in lost.result.error
+    assert booked.status is TaskStatus.COMPLETED
+    assert bare.resource_manager.resource_users == {"gpu:g": set()}
 
 
 def test_stress_two_resources_no_overallocation_no_deadlock_no_leak(registry, resources) -> None:

@@ -181,7 +181,7 @@ case("steps-cycle", validate(step(dependencies=["b"]), step(name="b", dependenci
 
 # -- running ---------------------------------------------------------------------------------
 for cid, call, cls, text in [
-    ("run-unknown", lambda e: e.manager.run_workflow("nope"), UnknownWorkflowError, "no workflow named 'nope'"),
+    ("run-unknown", lambda e: e.manager.run_workflow("nope"), UnknownWorkflowError, "Workflow 'nope' not found"),
     ("run-name-int", lambda e: e.manager.run_workflow(42), ArgumentTypeError, "workflow name 42 is a int"),
     ("run-name-empty", lambda e: e.manager.run_workflow(""), ArgumentError, "workflow name '' is empty"),
     ("run-timeout-negative", lambda e: e.manager.run_workflow("one", timeout=-1), ArgumentError,
@@ -213,7 +213,7 @@ for cid, call, cls, text in [
      "timeout nan is not a finite"),
     ("start-params-list", lambda e: e.manager.start_workflow("one", [1]), ArgumentTypeError,
      "parameters [1] is a list"),
-    ("start-unknown", lambda e: e.manager.start_workflow("nope"), UnknownWorkflowError, "no workflow named 'nope'"),
+    ("start-unknown", lambda e: e.manager.start_workflow("nope"), UnknownWorkflowError, "Workflow 'nope' not found"),
     ("execute-timeout-str", lambda e: asyncio.run(e.manager.execute_workflow("one", timeout="5")),
      ArgumentTypeError, "timeout '5' is a str"),
     ("execute-executor-bogus", lambda e: e.manager.run_workflow("one", executor="bogus"), ArgumentError,

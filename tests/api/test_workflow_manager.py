@@ -104,7 +104,7 @@ def test_unregistered_action_is_a_warning_then_a_run_time_error(
 
 
 def test_unknown_workflow(manager: WorkflowManager) -> None:
-    with pytest.raises(UnknownWorkflowError, match="no workflow named 'nope'"):
+    with pytest.raises(UnknownWorkflowError, match="Workflow 'nope' not found"):
         manager.run_workflow("nope")
 
 

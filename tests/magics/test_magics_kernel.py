@@ -92,7 +92,7 @@ ERRORS: list[tuple[str, str]] = [
     ("%%workflow yml --yaml\nsteps:\n  - {name: a\n", "%%workflow yml: line 4: invalid YAML"),
     ("%orchestrate frobnicate", "unknown subcommand 'frobnicate'; use one of: run, list"),
     ("%orchestrate run etl --bogus", "unrecognized arguments: --bogus; usage: %orchestrate run"),
-    ("%orchestrate run nope", "no workflow named 'nope'"),
+    ("%orchestrate run nope", "Workflow 'nope' not found"),
     ("%orchestrate show zzzz", "%orchestrate show: no run with id 'zzzz'"),
 ]
 
