@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:
-#   make lab    set up .venv and open JupyterLab on the quickstart (make lab-headless: execute it to build/quickstart.html)
+#   make lab    set up .venv, copy the example notebooks to build/examples and open the quickstart
+#               (make lab-headless: execute it into build/quickstart.html)
 #   make test   set up .venv (+ Debian chromium) and run lint, type checks and the whole test suite,
 #               then the engine and API tests on each other supported Python version (.ci/versions)
 SHELL := /bin/bash
@@ -10,11 +11,17 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup chromium lab lab-headless test lint typecheck unit versions ts-test bench bench-quick clean
+.PHONY: setup chromium lab lab-headless test lint typecheck unit versions ts-test bench bench-quick clean $(EXAMPLES)
 
-$(VENV)/.installed: pyproject.toml labextension/package.json
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/codomyrmex-jupyter
+
+$(VENV)/.installed: pyproject.toml labextension/package.json labextension/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# the lab extension's packages exactly as locked (the build's npm install then changes nothing)
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	# a link left by an earlier setup would let the editable install write into the source tree
+	if [ -L $(LABEXT_LINK) ]; then rm $(LABEXT_LINK); fi
 	$(PY) -m pip install -q -e ".[test]"
 	# an editable install does not copy the prebuilt lab extension: link it
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
@@ -27,13 +34,18 @@ chromium:
 	  echo "installing Debian chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lab: setup
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+EXAMPLES := build/examples
 
-lab-headless: setup
-	mkdir -p build
+# the example notebooks are run from a copy, as a pip user would (they write next to themselves)
+$(EXAMPLES): setup
+	$(PY) -c "from codomyrmex_jupyter.examples import copy_to; copy_to('$(EXAMPLES)', overwrite=True)"
+
+lab: $(EXAMPLES)
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(EXAMPLES)/01_quickstart.ipynb
+
+lab-headless: $(EXAMPLES)
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
-	  notebooks/01_quickstart.ipynb --output-dir build --output quickstart
+	  $(EXAMPLES)/01_quickstart.ipynb --output-dir build --output quickstart
 	@echo "wrote build/quickstart.html"
 
 lint: setup

@@ -1,7 +1,7 @@
 """Engine overhead while watched, and under ``nest_asyncio``.
 
 Watched: the same full-path runs as section 1 with a ``RunView`` (the live
-DAG view and the run panel, redraws coalesced) passed as a run listener,
+run view widget, refreshes coalesced) passed as a run listener,
 against the same runs unwatched, interleaved. The target row builds the view
 before the clock starts (what watching costs the run); an extra row builds it
 on the clock with ``RunView.for_workflow``, as ``%orchestrate run`` does.
@@ -33,8 +33,8 @@ __all__ = ["dag_view_refresh", "missing_widgets", "run_section"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _WIDGETS = {
-    "RunView": "codomyrmex_jupyter.widgets.run_panel",
-    "DagView": "codomyrmex_jupyter.widgets.dag_view",
+    "RunView": "codomyrmex_jupyter.widgets.run_view",
+    "DagView": "codomyrmex_jupyter.widgets.run_view",
 }
 
 
@@ -47,7 +47,7 @@ def _watch_prebuilt(manager: Any, steps: list[Any], name: str) -> list[Any]:
     """A ``RunView`` of the steps, built before the workflow is defined."""
     from codomyrmex_jupyter.display.dag_json import LiveDocument
     from codomyrmex_jupyter.engine.graph import compile_graph
-    from codomyrmex_jupyter.widgets.run_panel import RunView
+    from codomyrmex_jupyter.widgets.run_view import RunView
 
     doc = LiveDocument(compile_graph(steps), workflow=name, steps=steps)
     return [RunView(doc, manager=manager).listener]
@@ -55,17 +55,31 @@ def _watch_prebuilt(manager: Any, steps: list[Any], name: str) -> list[Any]:
 
 def _watch_defined(manager: Any, steps: list[Any], name: str) -> list[Any]:
     """What ``%orchestrate run`` does once the workflow is defined."""
-    from codomyrmex_jupyter.widgets.run_panel import RunView
+    from codomyrmex_jupyter.widgets.run_view import RunView
 
     return [RunView.for_workflow(manager, name).listener]
 
 
-def dag_view_refresh(nodes: list[Node], repeats: int) -> Sample | str:
-    """Seconds for ``DagView.refresh()`` after every step changed state, or why not."""
+def _serializing(view: Any) -> None:
+    """Make the view's comm serialize what it sends, as a kernel's session does (no kernel here)."""
+
+    def send(data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+
+    view.comm.send = send
+
+
+def dag_view_refresh(nodes: list[Node], repeats: int, changed: float = 1.0) -> Sample | str:
+    """Seconds for one live refresh of a run view (the patch serialized), or why not.
+
+    ``changed`` is the fraction of steps that changed state since the last
+    refresh (1.0: every step, the worst case; a coalesced refresh of a real
+    run sees a few).
+    """
     if importlib.util.find_spec(_WIDGETS["DagView"]) is None:
         return f"{_WIDGETS['DagView']} missing"
     from codomyrmex_jupyter.engine.runner import Run
-    from codomyrmex_jupyter.widgets.dag_view import DagView
+    from codomyrmex_jupyter.widgets.run_view import DagView
 
     from .engine_overhead import make_registry
 
@@ -74,8 +88,12 @@ def dag_view_refresh(nodes: list[Node], repeats: int) -> Sample | str:
         run = Run(workflow_steps(nodes, MODULE, "noop_async"), workflow="bench",
                   registry=make_registry(), run_id="bench")
         view = DagView.for_run(run)
-        for k, rec in enumerate(run.records):
+        _serializing(view)
+        view.refresh()
+        n = int(len(run.records) * changed)
+        for k, rec in enumerate(run.records[:n]):
             rec.status = "running" if k % 2 else "succeeded"
+            rec.result = k
         t0 = time.perf_counter()
         view.refresh()
         sample.values.append(time.perf_counter() - t0)
@@ -111,7 +129,7 @@ def _view_cost_rows(n: int, repeats: int) -> list[Row]:
     import tempfile
 
     from codomyrmex_jupyter.engine.runner import Run
-    from codomyrmex_jupyter.widgets.run_panel import RunView
+    from codomyrmex_jupyter.widgets.run_view import RunView
 
     from .engine_overhead import make_manager
 
@@ -124,6 +142,7 @@ def _view_cost_rows(n: int, repeats: int) -> list[Row]:
         for _ in range(repeats):
             t0 = time.perf_counter()
             view = RunView.for_workflow(manager, "w")
+            _serializing(view)
             run = Run(steps, workflow="w", graph=manager.get_graph("w"), registry=manager.registry)
             t1 = time.perf_counter()  # after building the Run: only the bind is the view's cost
             view.bind_run(run)
@@ -140,7 +159,7 @@ def _view_cost_rows(n: int, repeats: int) -> list[Row]:
     return [
         Row(f"{label}: RunView.for_workflow (built before the run)", build, "ms", 1e3),
         Row(f"{label}: RunView.bind_run (at run start)", bind, "ms", 1e3),
-        Row(f"{label}: RunView.refresh() mid-run (one coalesced redraw)", refresh, "ms", 1e3),
+        Row(f"{label}: RunView.refresh() mid-run (one coalesced update)", refresh, "ms", 1e3),
     ]
 
 
@@ -225,8 +244,9 @@ def run_section(quick: bool) -> Section:
         "panels",
         "2. Watched runs and nest_asyncio",
         "Full-path runs of async no-op steps (as in section 1). Watched: a `RunView` "
-        "(live `DagView` + run panel, redraws coalesced) passed as a run listener, no "
-        "frontend connected; the target row builds the view before the clock starts (the "
+        "(the live run view widget, updates coalesced, each one serialized as a kernel "
+        "would send it) passed as a run listener, no frontend connected; the target row "
+        "builds the view before the clock starts (the "
         "cost of watching), the next row builds it on the clock with "
         "`RunView.for_workflow` as `%orchestrate run` does. nest_asyncio: measured in "
         "child processes, a patched and an unpatched one alternating.",

@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "CycleError": "codomyrmex_jupyter.errors",
     "UnknownWorkflowError": "codomyrmex_jupyter.errors",
     "UnknownActionError": "codomyrmex_jupyter.errors",
+    "UnknownParameterError": "codomyrmex_jupyter.errors",
     "StepFailed": "codomyrmex_jupyter.errors",
     "StepTimeout": "codomyrmex_jupyter.errors",
     "RunCancelled": "codomyrmex_jupyter.errors",
@@ -145,6 +146,7 @@ __all__ = [
     "TaskStatus",
     "TaskTypeError",
     "UnknownActionError",
+    "UnknownParameterError",
     "UnknownWorkflowError",
     "WorkflowExecution",
     "WorkflowManager",
@@ -206,6 +208,12 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "codomyrmex-jupyter"}]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    # The Runs API (codomyrmex_jupyter.server), enabled on install by
+    # etc/jupyter/jupyter_server_config.d/codomyrmex_jupyter.json.
+    return [{"module": "codomyrmex_jupyter.server"}]
+
+
 if TYPE_CHECKING:
     from .api.accessors import (
         get_orchestration_engine,
@@ -250,6 +258,7 @@ if TYPE_CHECKING:
         TaskError,
         TaskTypeError,
         UnknownActionError,
+        UnknownParameterError,
         UnknownWorkflowError,
         WorkflowValidationError,
     )

@@ -33,6 +33,7 @@ __all__ = [
     "TaskError",
     "TaskTypeError",
     "UnknownActionError",
+    "UnknownParameterError",
     "UnknownWorkflowError",
     "WorkflowValidationError",
 ]
@@ -130,6 +131,19 @@ class UnknownWorkflowError(CodomyrmexError, KeyError, ValueError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.message
+
+
+class UnknownParameterError(CodomyrmexError, TypeError):
+    """A run parameter that no step of the workflow accepts (a typo, most likely)."""
+
+    def __init__(self, workflow: str, unknown: Sequence[str], accepted: Sequence[str]) -> None:
+        self.workflow = workflow
+        self.unknown = list(unknown)
+        self.accepted = sorted(accepted)
+        names = ", ".join(repr(n) for n in self.unknown)
+        takes = f"it accepts: {', '.join(self.accepted)}" if self.accepted else "it accepts none"
+        noun = "parameter" if len(self.unknown) == 1 else "parameters"
+        super().__init__(f"no step of workflow {workflow!r} takes the run {noun} {names}; {takes}")
 
 
 class UnknownActionError(CodomyrmexError, LookupError):

@@ -1,9 +1,14 @@
-"""Write the tutorial notebooks of this folder from the cell lists below.
+"""Write the example notebooks (``codomyrmex_jupyter/examples/``) from the cell lists below.
 
 The ``.ipynb`` files are generated, never edited by hand: change a cell here
 and run ``python notebooks/make_notebooks.py``. They are stored without
-outputs (``make lab`` shows them executed live). ``--check`` exits 1 when a
-stored notebook differs from what this script would write.
+outputs and shipped in the wheel (``codomyrmex_jupyter.examples.copy_to``
+copies them out; ``make lab`` does, then opens the quickstart). ``--check``
+exits 1 when a stored notebook differs from what this script would write.
+
+Every notebook starts the same way: it goes to a folder of its own
+(``work_folder``), makes a store there (``%orchestrate init``), and writes the
+files it analyses, so it runs from any folder and sees only its own runs.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from nbformat.notebooknode import NotebookNode
 __all__ = ["NOTEBOOKS", "build", "main", "render"]
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "codomyrmex_jupyter" / "examples"
 # nbformat has no type hints; going through Any keeps the type checker quiet about it
 _v4: Any = nbformat.v4
 _nbformat: Any = nbformat
@@ -37,6 +43,28 @@ def code(text: str) -> Cell:
     return ("code", text.strip("\n"))
 
 
+def setup(folder: str, more: str = "") -> Cell:
+    """The first code cell of every notebook: load the extension, go to the notebook's
+    own folder (``./<folder>``), and make it a project with its own store."""
+    return code(f"""
+%load_ext codomyrmex_jupyter
+from codomyrmex_jupyter.examples import work_folder
+
+%cd {{work_folder("{folder}")}}
+%orchestrate init
+{more}""")
+
+
+def own_folder(folder: str) -> str:
+    """What the setup cell does, for the notebook's introduction."""
+    return f"""\
+This notebook works in a folder of its own, `{folder}/`, next to it: it goes
+there with `%cd`, and `%orchestrate init` gives it its own store
+(`{folder}/.codomyrmex/`), so the runs, resources and projects you make here
+stay here, whatever other notebooks do. Copy the notebook anywhere: it
+writes the files it needs."""
+
+
 # -- 01 quickstart ----------------------------------------------------------------------------
 def quickstart() -> list[Cell]:
     """Cells of ``01_quickstart.ipynb``."""
@@ -46,14 +74,14 @@ def quickstart() -> list[Cell]:
 
 Welcome! In this notebook you will write a small workflow out of plain Python
 functions, look at its graph, run it, watch it run, and read its results.
-Nothing needs to be started or configured first: the engine runs inside this
-kernel, and every run is recorded in a small SQLite database under
-`$CODOMYRMEX_HOME` (by default `~/.codomyrmex`).
+Nothing needs to be started first: the engine runs inside this kernel, and
+every run is recorded in a small SQLite database.
 
 First, load the extension. It adds two magics: `%%workflow` to define a
 workflow and `%orchestrate` to run and inspect them.
-"""),
-        code("%load_ext codomyrmex_jupyter"),
+
+""" + own_folder("quickstart")),
+        setup("quickstart"),
         md("""
 ## Define a workflow
 
@@ -99,7 +127,8 @@ call and test them one by one:
 ## Run it
 
 `%orchestrate run` runs the workflow and shows it live: each step changes
-colour as it goes from pending to running to done, and a panel lists timings.
+colour as it goes from pending to running to done; under the graph, a table of
+the steps with their timings and results, and a timeline.
 `-p n=100` sets the run parameter `n`. The execution comes back as a Python
 object.
 """),
@@ -178,19 +207,19 @@ through the API, one class at a time: **WorkflowManager**, **TaskOrchestrator**,
 them together. Each example is the one from the API reference, with the
 import line naming `codomyrmex_jupyter`.
 """),
-        md("""
-The tour creates projects, templates and sessions. So that it leaves your own
-`~/.codomyrmex` as it was, it works in a scratch directory unless you have set
-`$CODOMYRMEX_HOME` yourself. All the `get_*` accessors read it on first use.
+        md(own_folder("seed-api-tour") + """
+
+The tour creates projects, templates and sessions, and analyses a small sample
+package (`shop/`) that it writes first with `sample_project()`.
 """),
+        setup("seed-api-tour"),
         code("""
-import os
-import tempfile
 from pathlib import Path
 from pprint import pprint
 
-os.environ.setdefault("CODOMYRMEX_HOME", tempfile.mkdtemp(prefix="codomyrmex-tour-"))
+from codomyrmex_jupyter.examples import sample_project
 
+sample_project("shop")
 from codomyrmex_jupyter import (
     ProjectStatus,
     ProjectTemplate,
@@ -238,8 +267,8 @@ A workflow is a list of `WorkflowStep`s: each names an action (`module`/`action`
 its parameters and the steps it depends on. `static_analysis.analyze_code_quality`
 and `data_visualization.create_chart` are built in: the first reads Python
 files with `ast`, the second draws a chart of whatever its dependency returned.
-We point the analysis at this project's own source: `path` is read relative to
-the run's `project_path` parameter (the repository, one level up from here).
+We point the analysis at the sample package: `path` is read relative to the
+run's `project_path` parameter (this notebook's folder).
 """),
         code("""
 manager = get_workflow_manager()
@@ -249,7 +278,7 @@ steps = [
         name="analyze",
         module="static_analysis",
         action="analyze_code_quality",
-        parameters={"path": "codomyrmex_jupyter"},
+        parameters={"path": "shop"},
     ),
     WorkflowStep(
         name="visualize",
@@ -277,7 +306,7 @@ The execution that comes back holds the status, each step's result and any error
         code("""
 execution = await manager.execute_workflow(
     "code_analysis",
-    parameters={"project_path": ".."},
+    parameters={"project_path": "."},
 )
 
 if execution.status == WorkflowStatus.COMPLETED:
@@ -316,7 +345,7 @@ task = Task(
     module="static_analysis",
     action="analyze_code_quality",
     priority=TaskPriority.HIGH,
-    parameters={"path": "../codomyrmex_jupyter"},
+    parameters={"path": "shop"},
 )
 
 task_id = orchestrator.add_task(task)
@@ -361,7 +390,7 @@ for t in orchestrator.list_tasks():
 
 A project is a directory scaffolded from a template, plus its metadata.
 Five templates are built in; `ai_analysis` is one of them. Without a `path`,
-the project lives under `$CODOMYRMEX_HOME/projects/`.
+the project lives in the store's folder, under `projects/`.
 """),
         code("""
 manager = get_project_manager()
@@ -474,7 +503,7 @@ async def complete_workflow_example():
             name="analyze",
             module="static_analysis",
             action="analyze_code",
-            parameters={"path": "../codomyrmex_jupyter"},
+            parameters={"path": "shop"},
             dependencies=["setup"],
         ),
         WorkflowStep(
@@ -635,10 +664,9 @@ it: steps that wait for capacity, a step that runs out of time, one that
 succeeds on a retry, a failure that skips what depends on it, and a run
 cancelled while it is still going.
 """),
+        md(own_folder("resources-and-failures")),
+        setup("resources-and-failures", "%matplotlib inline"),
         code("""
-%load_ext codomyrmex_jupyter
-%matplotlib inline
-
 import asyncio
 import time
 
@@ -824,11 +852,11 @@ The cancellation is recorded like any other outcome:
 READER = """
 from codomyrmex_jupyter import WorkflowManager
 
-manager = WorkflowManager()  # a new process: nothing in memory, only the database
+manager = WorkflowManager()  # a new process in the same folder: nothing in memory, only the database
 print("history read by a fresh process from", manager.store.path)
 for ex in reversed(manager.history("code_quality", limit=4)):
     analysis = manager.get_execution(ex.execution_id).results["analyze"]
-    print(f"  {ex.execution_id[:8]}  {ex.status.value:9}  path={ex.parameters.get('path', '.'):28}"
+    print(f"  {ex.execution_id[:8]}  {ex.status.value:9}  path={ex.parameters.get('path', '.'):14}"
           f"  {analysis['files']:3} files  mean complexity {analysis['complexity']['mean']:.2f}")
 """
 
@@ -839,21 +867,24 @@ def reproducible_analysis() -> list[Cell]:
         md("""
 # A reproducible analysis
 
-A small but real analysis: how big and how complex is each part of this
-project's own source? The built-in `static_analysis` action reads Python files
-with `ast`; `data_visualization` draws the result. Along the way you will see
-that every run is recorded with its parameters, that the record outlives the
-kernel, and that a past run can be repeated exactly.
-"""),
-        code("""
-%load_ext codomyrmex_jupyter
-%matplotlib inline
+A small but real analysis: how big and how complex is each part of a Python
+package? The built-in `static_analysis` action reads Python files with `ast`;
+`data_visualization` draws the result. Along the way you will see that every
+run is recorded with its parameters, that the record outlives the kernel, and
+that a past run can be repeated exactly.
 
+""" + own_folder("reproducible-analysis") + """ The package analysed is a small
+sample (`shop/`, four sub-packages) that `sample_project()` writes.
+"""),
+        setup("reproducible-analysis", "%matplotlib inline"),
+        code("""
 import subprocess
 import sys
 
 from codomyrmex_jupyter import get_workflow_manager, reset_singletons
+from codomyrmex_jupyter.examples import sample_project
 
+sample_project("shop")
 manager = get_workflow_manager()
 print("runs are recorded in", manager.store.path)
 """),
@@ -862,7 +893,7 @@ print("runs are recorded in", manager.store.path)
 
 This time the steps are not notebook functions but existing actions, so the
 cell is a declarative spec (`--yaml`). The analysis reads `path` relative to
-`project_path`, which is fixed to the repository; `path` itself is left open,
+`project_path`, which is fixed to this folder; `path` itself is left open,
 to be given per run.
 """),
         code("""
@@ -874,7 +905,7 @@ steps:
   - name: analyze
     module: static_analysis
     action: analyze_code_quality
-    parameters: {project_path: ".."}
+    parameters: {project_path: "."}
     dependencies: [environment]
   - name: chart
     module: data_visualization
@@ -885,34 +916,34 @@ steps:
 ## One run per package
 
 Run parameters come from `-p key=value`. Each run analyses one sub-package of
-`codomyrmex_jupyter`, and the execution that comes back is a Python object.
+`shop`, and the execution that comes back is a Python object.
 """),
-        code("engine_run = %orchestrate run code_quality -p path=codomyrmex_jupyter/engine"),
-        code("engine_run.results[\"chart\"]"),
+        code("orders_run = %orchestrate run code_quality -p path=shop/orders"),
+        code("orders_run.results[\"chart\"]"),
         md("""
 Parameters can also come from a dictionary in the notebook (`--params`), which
 is handy in a loop. A parameter sweep over the other packages, straight from Python:
 """),
         code("""
-settings = {"path": "codomyrmex_jupyter/api"}
-api_run = %orchestrate run code_quality --params settings
+settings = {"path": "shop/billing"}
+billing_run = %orchestrate run code_quality --params settings
 
-runs = [engine_run, api_run]
-for package in ("magics", "display"):
-    runs.append(manager.run_workflow("code_quality", {"path": f"codomyrmex_jupyter/{package}"}))
+runs = [orders_run, billing_run]
+for package in ("catalog", "reports"):
+    runs.append(manager.run_workflow("code_quality", {"path": f"shop/{package}"}))
 
-print(f"{'package':30} {'files':>5} {'code lines':>10} {'functions':>9} {'mean cx':>7} {'max cx':>6}  grade")
+print(f"{'package':16} {'files':>5} {'code lines':>10} {'functions':>9} {'mean cx':>7} {'max cx':>6}  grade")
 for ex in runs:
     a = ex.results["analyze"]
     print(
-        f"{ex.parameters['path']:30} {a['files']:5} {a['lines']['code']:10} {a['functions']:9}"
+        f"{ex.parameters['path']:16} {a['files']:5} {a['lines']['code']:10} {a['functions']:9}"
         f" {a['complexity']['mean']:7.2f} {a['complexity']['max']:6}  {a['grade']}"
     )
 """),
         md("""
 Each run also knows where its time went:
 """),
-        code("api_run.plot()"),
+        code("billing_run.plot()"),
         md("""
 ## The history
 
@@ -923,7 +954,7 @@ Every run was recorded: status, timings, parameters and each step's result.
 ## After a kernel restart
 
 A restart forgets every Python object, but not the history: it lives in the
-SQLite database under `$CODOMYRMEX_HOME`. To prove it without restarting this
+SQLite database in this notebook's store. To prove it without restarting this
 kernel, we start a brand-new Python process and let it read the runs back.
 """),
         code(f"""
@@ -949,7 +980,7 @@ A recorded run carries its parameters and the version of the workflow it ran,
 so it can be repeated exactly, and compared with what it found the first time.
 """),
         code("""
-past = manager.get_execution(engine_run.execution_id)
+past = manager.get_execution(orders_run.execution_id)
 again = manager.run_workflow("code_quality", past.parameters)
 
 print("parameters:", past.parameters, "->", again.parameters)
@@ -976,16 +1007,18 @@ address or a `distributed.Client`).
 So that this notebook runs anywhere, the "cluster" is a `LocalCluster`: two
 worker processes on this machine, listening on the loopback interface only. With a real
 cluster, use its scheduler's address instead and leave the rest as it is.
-"""),
-        code("""
-%load_ext codomyrmex_jupyter
 
+""" + own_folder("scale-out-with-dask")),
+        setup("scale-out-with-dask"),
+        code("""
 import os
 
 import distributed
 
 from codomyrmex_jupyter import get_workflow_manager
+from codomyrmex_jupyter.examples import sample_project
 
+sample_project("shop")
 manager = get_workflow_manager()
 """),
         md("""
@@ -1138,9 +1171,9 @@ print(f"local run: {local_mc.duration:.2f}s, Dask run: {dask_mc.duration:.2f}s "
 
 Steps that name built-in actions run on the cluster in the same way, as long
 as the workers can import `codomyrmex_jupyter` (and see the files the steps
-read). This one measures this project's source with
-`static_analysis.analyze_code`: after an environment check, three analyses run
-side by side, each on one folder of the repository (`project_path: ".."`).
+read: the workers started in this folder). This one measures the sample
+package with `static_analysis.analyze_code`: after an environment check, three
+analyses run side by side, each on one of its folders.
 """),
         code("""
 %%workflow code_size --yaml
@@ -1148,20 +1181,20 @@ steps:
   - name: environment
     module: environment_setup
     action: check_environment
-  - name: package
+  - name: orders
     module: static_analysis
     action: analyze_code
-    parameters: {path: codomyrmex_jupyter, project_path: ".."}
+    parameters: {path: shop/orders}
     dependencies: [environment]
-  - name: tests
+  - name: billing
     module: static_analysis
     action: analyze_code
-    parameters: {path: tests, project_path: ".."}
+    parameters: {path: shop/billing}
     dependencies: [environment]
-  - name: benchmarks
+  - name: reports
     module: static_analysis
     action: analyze_code
-    parameters: {path: bench, project_path: ".."}
+    parameters: {path: shop/reports}
     dependencies: [environment]
 """),
         md("""
@@ -1173,7 +1206,7 @@ local_code = manager.run_workflow("code_size")
 dask_code = manager.run_workflow("code_size", executor=client)
 
 print(f"{'folder':12} {'files':>5} {'functions':>9} {'code lines':>10} {'mean cx':>7}")
-for name in ("package", "tests", "benchmarks"):
+for name in ("orders", "billing", "reports"):
     a = dask_code.results[name]
     mean = a["complexity"]["mean"]
     print(f"{name:12} {a['files']:5} {a['functions']:9} {a['lines']['code']:10} {mean:7.2f}")
@@ -1232,14 +1265,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for filename in NOTEBOOKS:
-        path = HERE / filename
+        path = OUT / filename
         text = render(filename)
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(filename)
             continue
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(HERE.parent)}")
+        print(f"wrote {path.relative_to(OUT.parents[1])}")
     for filename in stale:
         print(f"{filename} is out of date: run python notebooks/make_notebooks.py", file=sys.stderr)
     return 1 if stale else 0

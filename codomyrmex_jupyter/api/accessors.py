@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .workflow_manager import WorkflowManager
 
 __all__ = [
+    "current_workflow_manager",
     "get_orchestration_engine",
     "get_project_manager",
     "get_resource_manager",
@@ -92,6 +93,12 @@ def get_orchestration_engine() -> OrchestrationEngine:
         )
 
     return _singleton("engine", make)
+
+
+def current_workflow_manager() -> WorkflowManager | None:
+    """The process-wide :class:`WorkflowManager` if one was built, else ``None`` (builds nothing)."""
+    manager: WorkflowManager | None = _instances.get("workflow")
+    return manager
 
 
 def reset_singletons() -> None:

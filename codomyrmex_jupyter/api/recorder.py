@@ -19,6 +19,8 @@ from ..engine.runner import Run
 from ..engine.step_table import pack_records
 from ..engine.store import Store, encode_json_lenient
 from ..errors import StoreError
+from .cancel_watch import cancel_watch
+from .run_origin import process_origin
 from .workflow_models import WorkflowExecution
 
 __all__ = ["RunRecorder"]
@@ -85,12 +87,16 @@ class RunRecorder(BaseListener):
                 start=run.start or time.time(),
                 parameters=run.parameters,
                 session_id=self.execution.session_id,
+                **process_origin(),
             )
         except StoreError as exc:
             self._store_failed(exc)
+            return
+        cancel_watch.watch(self.store, run)  # cancel requests from other processes (Runs panel)
 
     def run_finished(self, run: Run) -> None:
         """Write status, errors, metrics and every step row in one transaction."""
+        cancel_watch.unwatch(run.run_id)
         ex = self.execution
         ex.sync_from_run()
         ex.performance_metrics.update(_metrics(run, self._cpu0, self.monitor))

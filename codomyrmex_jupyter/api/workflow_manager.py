@@ -18,8 +18,9 @@ from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec,
 from ..engine.events import RunListener
 from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
+from ..engine.home import locate_config_dir
 from ..engine.runner import Run
-from ..engine.store import Store, default_config_dir
+from ..engine.store import Store
 from ..engine.validation import (
     check_count,
     check_delay,
@@ -39,6 +40,7 @@ from ..errors import (
 )
 from .recorder import RunRecorder
 from .run_handle import RunHandle
+from .run_parameters import check_run_parameters
 from .workflow_compat import WorkflowManagerCompat
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
@@ -55,8 +57,9 @@ class WorkflowManager(WorkflowManagerCompat):
     Parameters
     ----------
     config_dir:
-        Directory of the SQLite database; else ``$CODOMYRMEX_HOME``, else
-        ``~/.codomyrmex``.
+        Directory of the SQLite database; else ``$CODOMYRMEX_HOME``, else the
+        nearest ``.codomyrmex/`` in the working directory or its parents, else
+        ``~/.codomyrmex`` (``config_location`` says which and why).
     enable_performance_monitoring:
         Record CPU time, peak memory and per-step durations of each run.
     store:
@@ -90,7 +93,8 @@ class WorkflowManager(WorkflowManagerCompat):
     ) -> None:
         max_concurrency = check_count(max_concurrency, "max_concurrency", minimum=1)
         retry_backoff = check_delay(retry_backoff, "retry_backoff")
-        self.config_dir = check_directory(config_dir, "config_dir") or default_config_dir()
+        self.config_location = locate_config_dir(check_directory(config_dir, "config_dir"))
+        self.config_dir = self.config_location.path
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
         if check_prefixes(allow_imports):  # for this manager only, never the shared registry
@@ -288,10 +292,12 @@ class WorkflowManager(WorkflowManagerCompat):
         """Build the run and its execution record without starting it.
 
         ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-        ``distributed.Client`` or an executor object.
+        ``distributed.Client`` or an executor object. A run parameter that
+        no step takes raises :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
         """
         parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         steps, graph, version = self._require(name)
+        check_run_parameters(name, steps, self.registry, parameters)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
         execution = WorkflowExecution(

@@ -3,7 +3,8 @@
 Every bundle has three keys, so any viewer shows something useful:
 
 * ``text/plain``: one summary line, plus one line per failed step;
-* ``text/html``: the summary, an inline SVG of the DAG and a step table;
+* ``text/html``: the static twin of the run view (:mod:`.twin`): header,
+  inline SVG of the DAG, legend, step table, timeline, failure cards;
 * ``application/vnd.codomyrmex.dag+json``: the version-1 DAG document that
   the JupyterLab extension renders interactively.
 """
@@ -11,12 +12,12 @@ Every bundle has three keys, so any viewer shows something useful:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..engine.graph import Graph
-from .dag_json import MIME_TYPE, dag_document, graph_for_execution, status_color
-from .svg import dag_svg, format_duration
+from .dag_json import MIME_TYPE, dag_document, graph_for_execution
+from .svg import dag_svg
+from .twin import run_html, step_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,9 +34,6 @@ __all__ = [
     "summary_text",
     "workflow_bundle",
 ]
-
-TABLE_ROWS = 100
-
 
 def summary_text(doc: Mapping[str, Any]) -> str:
     """Plain text of a document: a summary line, then one line per failed step."""
@@ -54,46 +52,13 @@ def summary_text(doc: Mapping[str, Any]) -> str:
     return "\n".join([head, *failed])
 
 
-def _table_nodes(nodes: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
-    if len(nodes) <= TABLE_ROWS:
-        return list(nodes), 0
-    shown = list(nodes[:TABLE_ROWS])
-    # Failures matter most: keep them visible even past the row limit.
-    shown += [n for n in nodes[TABLE_ROWS:] if n["state"] == "failed"][:TABLE_ROWS]
-    return shown, len(nodes) - len(shown)
-
-
 def step_table_html(doc: Mapping[str, Any]) -> str:
-    """An HTML table of steps: state, attempts, duration, error."""
-    rows, hidden = _table_nodes(doc["nodes"])
-    body = []
-    for n in rows:
-        colour = status_color(n["state"])
-        body.append(
-            f"<tr><td>{escape(n['id'])}</td>"
-            f"<td style='color:{colour};font-weight:600'>{escape(n['state'])}</td>"
-            f"<td>{n.get('attempts') or 0}</td><td>{format_duration(n.get('duration'))}</td>"
-            f"<td>{escape(n.get('error') or '')}</td></tr>"
-        )
-    more = f"<tr><td colspan='5'><i>… {hidden} more steps</i></td></tr>" if hidden else ""
-    return (
-        "<table class='codomyrmex-steps'><thead><tr><th>step</th><th>state</th>"
-        "<th>attempts</th><th>duration</th><th>error</th></tr></thead>"
-        f"<tbody>{''.join(body)}{more}</tbody></table>"
-    )
+    """An HTML table of steps: state, attempts, duration, start, result, error (the twin's)."""
+    return step_table(doc)
 
 
 def _html(doc: Mapping[str, Any], svg: str | None = None) -> str:
-    colour = status_color(doc.get("status"))
-    head = escape(summary_text(doc).splitlines()[0])
-    table = ""
-    if doc.get("kind") == "run":
-        table = f"<details><summary>steps</summary>{step_table_html(doc)}</details>"
-    return (
-        f"<div class='codomyrmex-dag-output' style='border-left:4px solid {colour};"
-        f"padding-left:8px'><div style='font-weight:600'>{head}</div>"
-        f"{svg if svg is not None else dag_svg(doc)}{table}</div>"
-    )
+    return run_html(doc, svg)
 
 
 def document_bundle(doc: Mapping[str, Any], *, svg: str | None = None) -> dict[str, Any]:
@@ -141,9 +106,9 @@ class DagDisplay:
         """The DAG of a run in its current states."""
         return cls(_execution_document(execution))
 
-    def svg(self, width: int | None = None) -> str:
-        """The static SVG."""
-        return dag_svg(self.doc, width=width)
+    def svg(self, width: int | None = None, *, frame: bool = True) -> str:
+        """The static SVG (``frame``: with a title and a legend inside)."""
+        return dag_svg(self.doc, width=width, frame=frame)
 
     def plot(self, **kwargs: Any) -> Figure:
         """A matplotlib figure of the DAG (see :func:`.plots.plot_dag`)."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.graph import Graph, compile_graph
 from ..engine.state import STATE_COLORS, STEP_STATES, TERMINAL_STATES, StepRecord
+from .run_document import MINOR_VERSION, RUN_DEFAULTS, STEP_DEFAULTS, fill_run, fill_step
 
 if TYPE_CHECKING:
     from ..api.workflow_models import WorkflowExecution
@@ -303,11 +304,13 @@ def _node(name: str, layer: int, pos: tuple[float, float], step: Any) -> dict[st
         "module": getattr(step, "module", None), "action": getattr(step, "action", None),
         "layer": layer, "x": pos[0], "y": pos[1],
         "state": "pending", "duration": None, "attempts": 0, "started": None, "ended": None,
-        "error": None,
+        "error": None, **STEP_DEFAULTS,
     }
 
 
-def _fill_state(node: dict[str, Any], rec: StepRecord, stamps: bool = True) -> None:
+def _fill_state(
+    node: dict[str, Any], rec: StepRecord, stamps: bool = True, run_start: float | None = None
+) -> None:
     node["state"] = rec.status if rec.status in STATE_COLORS else "pending"
     node["duration"] = rec.duration
     node["attempts"] = rec.attempts
@@ -315,6 +318,11 @@ def _fill_state(node: dict[str, Any], rec: StepRecord, stamps: bool = True) -> N
     if stamps:  # ISO strings cost more than the rest together: only for exported documents
         node["started"] = _iso(rec.start)
         node["ended"] = _iso(rec.end)
+    fill_step(node, rec, run_start)
+
+
+def _run_defaults() -> dict[str, Any]:
+    return {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in RUN_DEFAULTS.items()}
 
 
 def _run_status(run: Run | None, execution: WorkflowExecution | None) -> str | None:
@@ -413,10 +421,11 @@ class LiveDocument:
         self._open_fast: list[int] = []
         self._tally = _Tally((), 0, 0)
         return {
-            "version": SCHEMA_VERSION, "kind": "run" if run_id else "workflow",
+            "version": SCHEMA_VERSION, "version_minor": MINOR_VERSION,
+            "kind": "run" if run_id else "workflow",
             "workflow": workflow, "run_id": run_id, "status": status, "direction": "LR",
             "nodes": [], "edges": [], "states": dict(STATE_COLORS), "counts": {},
-            "truncated": False, "total_nodes": 0,
+            "truncated": False, "total_nodes": 0, **_run_defaults(),
         }
 
     def _build(
@@ -431,10 +440,11 @@ class LiveDocument:
             for i, pos, step in zip(keep, layout.positions, defs, strict=True)
         ]
         return {
-            "version": SCHEMA_VERSION, "kind": kind, "workflow": workflow,
+            "version": SCHEMA_VERSION, "version_minor": MINOR_VERSION, "kind": kind, "workflow": workflow,
             "run_id": run_id if kind == "run" else None, "status": None, "direction": "LR",
             "nodes": nodes, "edges": list(layout.edges), "states": dict(STATE_COLORS),
             "counts": {}, "truncated": len(keep) < len(graph), "total_nodes": len(graph),
+            **_run_defaults(),
         }
 
     def _reset(self) -> None:
@@ -465,12 +475,13 @@ class LiveDocument:
         # Nodes settled without stamps stay open for the next update with stamps.
         # A missing record stays missing (only rebind swaps the records, and
         # reopens every node): its node keeps the pending state it was built with.
+        run_start = fill_run(doc, self.run, self.execution) if doc["kind"] == "run" else None
         still: list[int] = []
         for j in self._open_stamped if stamps else self._open_fast:
             rec = records[keep[j]]
             if rec is None:
                 continue
-            _fill_state(nodes[j], rec, stamps)
+            _fill_state(nodes[j], rec, stamps, run_start)
             if rec.status not in TERMINAL_STATES:
                 still.append(j)
         if stamps:

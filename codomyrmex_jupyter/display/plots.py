@@ -206,26 +206,36 @@ def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
 
+    from .svg import format_duration
+
     spans = _spans(records)
     n = max(len(spans), 1)
-    fig = Figure(figsize=(9.0, min(10.0, 1.8 + 0.22 * n)), layout="constrained")
+    fig = Figure(figsize=(10.0, min(12.0, 2.4 + 0.3 * n)), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1])
     t0 = spans[0][1] if spans else 0.0
+    span = max((s[2] - t0 for s in spans), default=1.0) or 1.0
+    shortest = span / 250  # the run view's 3 px minimum on a typical width: short steps stay visible
     verts, colours = [], []
     for row, (_, start, end, state) in enumerate(spans):
-        a, b = start - t0, max(end - t0, start - t0 + 1e-6)
+        a = start - t0
+        b = max(end - t0, a + shortest)
         verts.append([(a, row - 0.4), (a, row + 0.4), (b, row + 0.4), (b, row - 0.4)])
         colours.append(STATE_COLORS.get(state, STATE_COLORS["pending"]))
     top.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none"))
     top.set_ylim(n - 0.5, -0.5)
-    top.set_xlim(0.0, max((s[2] - t0 for s in spans), default=1.0) or 1.0)
+    top.set_xlim(0.0, span * 1.12)  # room for the durations written after the bars
     if len(spans) <= 60:
-        top.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=7)
+        top.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=10)
+        for row, (_, start, end, _state) in enumerate(spans):
+            top.text(max(end - t0, start - t0 + shortest) + span * 0.01, row, format_duration(end - start),
+                     va="center", fontsize=9)
     else:
-        top.set_ylabel(f"{len(spans)} steps")
-    top.set_title(title, fontsize=9)
+        top.set_ylabel(f"{len(spans)} steps", fontsize=10)
+    top.tick_params(axis="x", labelsize=9)
+    top.set_title(title, fontsize=11)
     times, levels = _concurrency(spans, t0)
-    bottom.step(times, levels, where="post", color=STATE_COLORS["running"], linewidth=1)
-    bottom.set_ylabel("running", fontsize=8)
-    bottom.set_xlabel("seconds since the first step started", fontsize=8)
+    bottom.step(times, levels, where="post", color=STATE_COLORS["running"], linewidth=1.2)
+    bottom.set_ylabel("running", fontsize=10)
+    bottom.set_xlabel("seconds since the first step started", fontsize=10)
+    bottom.tick_params(labelsize=9)
     return fig

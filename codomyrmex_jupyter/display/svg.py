@@ -1,16 +1,23 @@
 """Static inline SVG of a DAG document, for HTML outputs that need no kernel.
 
+It draws what the JupyterLab renderer draws (``labextension/src/svg.ts``),
+with the same numbers: 150 x 40 boxes in the state's colour, the step name
+and, under it, its duration (or its state while it has none), ``xN`` for a
+retried step, a ``!`` marker on a failed one, curved edges with arrows. So a
+saved notebook looks the same in JupyterLab, in nbconvert HTML and on GitHub.
+
 Built by string concatenation (no XML library): a 2,000-node graph renders in
 milliseconds. Every piece of user text goes through :func:`html.escape`.
 
 Two drawing modes:
 
-* ``full`` (up to :data:`LABEL_LIMIT` nodes): labelled boxes, step duration
-  under the label, a ``!`` marker on failed steps, curved edges with arrows.
+* ``full`` (up to :data:`LABEL_LIMIT` nodes): the boxes above;
 * ``compact`` (more nodes): dots with a tooltip, straight edges, no labels.
 
-:class:`SvgRenderer` keeps the parts that do not depend on states (geometry,
-edges) so a live view redraws only nodes and legend on each refresh.
+``frame=True`` adds a title line and a legend (the states present only)
+inside the SVG, for an SVG shown on its own; the HTML twin puts them around
+it instead (:mod:`.twin`). :class:`SvgRenderer` keeps the parts that do not
+depend on states (geometry, edges) so a redraw builds only the nodes.
 :func:`summary_svg` draws a run too big to show node by node: one stacked bar
 of state counts per layer (adjacent layers share a bar past
 :data:`~.dag_json.MAX_COLUMNS` layers).
@@ -18,6 +25,7 @@ of state counts per layer (adjacent layers share a bar past
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -25,51 +33,105 @@ from typing import Any
 from ..engine.state import STATE_COLORS
 from .dag_json import MAX_COLUMNS
 
-__all__ = ["LABEL_LIMIT", "SvgRenderer", "dag_svg", "format_duration", "summary_svg"]
+__all__ = [
+    "LABEL_LIMIT", "NODE_HEIGHT", "NODE_WIDTH", "STEP_X", "STEP_Y", "SvgRenderer", "dag_svg",
+    "format_duration", "legend_states", "summary_svg", "text_color",
+]
 
 LABEL_LIMIT = 300
-_MARGIN = 12
-_HEADER = 48  # title line + legend row
-_LIGHT_FILLS = frozenset({"pending", "ready"})
+# The renderer's geometry (labextension/src/svg.ts GEOMETRY_LR): keep them equal.
+NODE_WIDTH, NODE_HEIGHT = 150.0, 40.0
+STEP_X, STEP_Y = 190.0, 52.0
+PADDING = 12.0
+MAX_LABEL = 20
+_HEADER = 44  # title line + legend row, when framed
 _FONT = 'font-family="-apple-system,Segoe UI,Helvetica,Arial,sans-serif"'
+_EDGE = "#8c959f"
 
 
-def format_duration(seconds: float | None) -> str:
-    """``0.012`` -> ``"12ms"``, ``3.2`` -> ``"3.20s"``, ``125`` -> ``"2m05s"``."""
-    if seconds is None:
+def format_duration(seconds: float | None) -> str:  # noqa: PLR0911 - one branch per unit
+    """Seconds for people, as the JupyterLab renderer writes them.
+
+    ``0.0002`` -> ``"0.2 ms"``, ``0.012`` -> ``"12 ms"``, ``3.2`` -> ``"3.20 s"``,
+    ``42.25`` -> ``"42.3 s"``, ``125`` -> ``"2 min 05 s"``, ``3720`` -> ``"1 h 02 min"``;
+    ``None`` -> ``""``.
+    """
+    if seconds is None or math.isnan(seconds) or seconds < 0:
         return ""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.2f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
+    if seconds < 0.00995:
+        return f"{_fixed(seconds * 1000, 1)} ms"
+    if seconds < 0.9995:
+        return f"{_fixed(seconds * 1000, 0)} ms"
+    if seconds < 9.995:
+        return f"{_fixed(seconds, 2)} s"
+    if seconds < 59.95:
+        return f"{_fixed(seconds, 1)} s"
+    total = math.floor(seconds + 0.5)
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min {total % 60:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _text_fill(state: str) -> str:
-    return "#1f2328" if state in _LIGHT_FILLS else "#ffffff"
+def _fixed(value: float, digits: int) -> str:
+    """Round half up, as JavaScript's ``Math.round`` does (Python rounds half to even)."""
+    scale = 10**digits
+    return f"{math.floor(value * scale + 0.5) / scale:.{digits}f}"
 
 
-def _short(label: str, limit: int = 18) -> str:
+def text_color(fill: str) -> str:
+    """Dark or light text, whichever reads better on ``fill`` (the renderer's rule)."""
+    text = fill.strip().lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    try:
+        rgb = [int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    except ValueError:
+        return "#ffffff"
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return "#1f2328" if 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] > 0.4 else "#ffffff"
+
+
+def _short(label: str, limit: int = MAX_LABEL) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def legend_states(doc: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """``(state, colour, count)`` of the states present, in the colour table's order."""
+    counts = dict(doc.get("counts") or {})
+    for node in doc.get("nodes", ()):
+        counts.setdefault(node["state"], 0)
+    colours = {**STATE_COLORS, **(doc.get("states") or {})}
+    known = [s for s in colours if s in counts]
+    unknown = sorted(s for s in counts if s not in colours)
+    present = {n["state"] for n in doc.get("nodes", ())}
+    return [
+        (s, colours.get(s, STATE_COLORS["pending"]), counts[s])
+        for s in (*known, *unknown)
+        if counts[s] > 0 or s in present
+    ]
 
 
 class _Geometry:
     """Pixel placement of layout units for one mode."""
 
-    def __init__(self, nodes: Sequence[Mapping[str, Any]], full: bool) -> None:
+    def __init__(self, nodes: Sequence[Mapping[str, Any]], full: bool, top: float) -> None:
         self.full = full
-        self.node_w, self.node_h = (132.0, 34.0) if full else (8.0, 8.0)
-        self.col, self.row = (176.0, 44.0) if full else (44.0, 12.0)
+        self.node_w, self.node_h = (NODE_WIDTH, NODE_HEIGHT) if full else (8.0, 8.0)
+        self.col, self.row = (STEP_X, STEP_Y) if full else (44.0, 12.0)
         ys = [n["y"] for n in nodes] or [0.0]
         xs = [n["x"] for n in nodes] or [0.0]
-        self.min_y = min(ys)
-        self.width = _MARGIN * 2 + max(xs) * self.col + self.node_w
-        self.height = _HEADER + _MARGIN * 2 + (max(ys) - self.min_y) * self.row + self.node_h
+        self.min_x, self.min_y = min(xs), min(ys)
+        self.top = top
+        self.width = PADDING * 2 + (max(xs) - self.min_x) * self.col + self.node_w
+        self.height = top + PADDING * 2 + (max(ys) - self.min_y) * self.row + self.node_h
 
     def box(self, node: Mapping[str, Any]) -> tuple[float, float]:
         """Top-left corner of ``node``'s box."""
-        return (_MARGIN + node["x"] * self.col, _HEADER + _MARGIN + (node["y"] - self.min_y) * self.row)
+        return (
+            PADDING + (node["x"] - self.min_x) * self.col,
+            self.top + PADDING + (node["y"] - self.min_y) * self.row,
+        )
 
 
 class SvgRenderer:
@@ -79,11 +141,14 @@ class SvgRenderer:
     ----------
     doc:
         A DAG document (see :mod:`.dag_json`); only nodes and edges are read here.
+    frame:
+        Put a title line and a legend inside the SVG.
     """
 
-    def __init__(self, doc: Mapping[str, Any]) -> None:
+    def __init__(self, doc: Mapping[str, Any], *, frame: bool = True) -> None:
         nodes = doc["nodes"]
-        self.geometry = _Geometry(nodes, full=len(nodes) <= LABEL_LIMIT)
+        self.frame = frame
+        self.geometry = _Geometry(nodes, full=len(nodes) <= LABEL_LIMIT, top=_HEADER if frame else 0)
         self._edges = _edges_svg(doc, self.geometry)
 
     def render(self, doc: Mapping[str, Any], width: int | None = None) -> str:
@@ -92,16 +157,17 @@ class SvgRenderer:
         nodes = doc["nodes"]
         if not nodes:
             return _empty_svg(doc)
-        body = _nodes_full(nodes, g) if g.full else _nodes_compact(nodes, g)
-        legend, legend_w = _legend(doc.get("counts") or {})
-        natural = max(g.width, legend_w + 2 * _MARGIN, 360.0)
-        return "".join((
-            _open(natural, g.height, width, doc), _title(doc), legend, self._edges, body, "</svg>",
-        ))
+        body = _nodes_full(nodes, g, doc) if g.full else _nodes_compact(nodes, g, doc)
+        head, natural = "", g.width
+        if self.frame:
+            legend, legend_w = _legend(doc)
+            head = _title(doc) + legend
+            natural = max(g.width, legend_w + 2 * PADDING, 360.0)
+        return "".join((_open(natural, g.height, width, doc), head, self._edges, body, "</svg>"))
 
 
-def dag_svg(doc: Mapping[str, Any], *, width: int | None = None) -> str:
-    """Static inline SVG of a DAG document, with a legend of state colours.
+def dag_svg(doc: Mapping[str, Any], *, width: int | None = None, frame: bool = True) -> str:
+    """Static inline SVG of a DAG document.
 
     Parameters
     ----------
@@ -110,8 +176,10 @@ def dag_svg(doc: Mapping[str, Any], *, width: int | None = None) -> str:
     width:
         Display width in pixels; the drawing keeps its aspect ratio. By
         default it is drawn at natural size, shrunk to fit its container.
+    frame:
+        Add a title line and a legend of the states present.
     """
-    return SvgRenderer(doc).render(doc, width)
+    return SvgRenderer(doc, frame=frame).render(doc, width)
 
 
 def _open(natural_w: float, natural_h: float, width: int | None, doc: Mapping[str, Any]) -> str:
@@ -124,7 +192,10 @@ def _open(natural_w: float, natural_h: float, width: int | None, doc: Mapping[st
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="codomyrmex-dag" {size} '
         f'viewBox="0 0 {natural_w:.0f} {natural_h:.0f}" role="img" aria-label="{label}" '
-        f'style="max-width:100%;height:auto" {_FONT} font-size="12">'
+        f'style="max-width:100%;height:auto;display:block" {_FONT} font-size="12">'
+        '<defs><marker id="cdm-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+        f'<path d="M0,0L10,5L0,10z" fill="{_EDGE}"/></marker></defs>'
     )
 
 
@@ -136,20 +207,19 @@ def _title(doc: Mapping[str, Any]) -> str:
         parts.append(str(doc["run_id"])[:8])
     total, shown = doc.get("total_nodes", 0), len(doc.get("nodes", ()))
     parts.append(f"{total} steps" + (f" (first {shown} shown)" if doc.get("truncated") else ""))
-    return f'<text x="{_MARGIN}" y="18" font-weight="600">{escape(" · ".join(parts))}</text>'
+    return f'<text x="{PADDING}" y="16" font-weight="600">{escape(" · ".join(parts))}</text>'
 
 
-def _legend(counts: Mapping[str, int]) -> tuple[str, float]:
+def _legend(doc: Mapping[str, Any]) -> tuple[str, float]:
     out: list[str] = []
-    x = float(_MARGIN)
-    for state, colour in STATE_COLORS.items():
-        n = counts.get(state, 0)
-        text = f"{state} {n}" if n else state
+    x = PADDING
+    for state, colour, n in legend_states(doc):
+        text = f"{state} {n}"
         out.append(
-            f'<rect x="{x:.0f}" y="28" width="10" height="10" rx="2" fill="{colour}"/>'
-            f'<text x="{x + 14:.0f}" y="37" font-size="10" fill="#57606a">{escape(text)}</text>'
+            f'<rect x="{x:.0f}" y="26" width="11" height="11" rx="2" fill="{escape(colour)}"/>'
+            f'<text x="{x + 16:.0f}" y="36" fill="#57606a">{escape(text)}</text>'
         )
-        x += 22 + 6.2 * len(text)
+        x += 30 + 6.6 * len(text)
     return '<g class="legend">' + "".join(out) + "</g>", x
 
 
@@ -157,23 +227,22 @@ def _edges_svg(doc: Mapping[str, Any], g: _Geometry) -> str:
     where = {n["id"]: g.box(n) for n in doc["nodes"]}
     w, h = g.node_w, g.node_h
     lines: list[str] = []
-    heads: list[str] = []
     for src, dst in doc["edges"]:
         a, b = where.get(src), where.get(dst)
         if a is None or b is None:
             continue
-        x1, y1, x2, y2 = a[0] + w, a[1] + h / 2, b[0], b[1] + h / 2
         if g.full:
-            mid = (x1 + x2) / 2
-            lines.append(f"M{x1:.1f} {y1:.1f}C{mid:.1f} {y1:.1f} {mid:.1f} {y2:.1f} {x2 - 4:.1f} {y2:.1f}")
-            heads.append(f"M{x2:.1f} {y2:.1f}l-6 -3.5v7z")
+            x1, y1, x2, y2 = a[0] + w, a[1] + h / 2, b[0] - 2, b[1] + h / 2
+            d = max(abs(x2 - x1) / 2, 24.0)
+            lines.append(f"M{x1:.1f},{y1:.1f}C{x1 + d:.1f},{y1:.1f} {x2 - d:.1f},{y2:.1f} {x2:.1f},{y2:.1f}")
         else:
-            lines.append(f"M{x1 - w / 2:.1f} {y1:.1f}L{x2 + w / 2:.1f} {y2:.1f}")
-    width = 1.2 if g.full else 0.6
-    out = f'<path class="edges" d="{"".join(lines)}" fill="none" stroke="#8c959f" stroke-width="{width}"/>'
-    if heads:
-        out += f'<path class="arrows" d="{"".join(heads)}" fill="#8c959f"/>'
-    return out
+            lines.append(f"M{a[0] + w / 2:.1f},{a[1] + h / 2:.1f}L{b[0] + w / 2:.1f},{b[1] + h / 2:.1f}")
+    if not lines:
+        return ""
+    if g.full:  # one path per edge: each needs its own arrow marker
+        paths = "".join(f'<path d="{d}" marker-end="url(#cdm-arrow)"/>' for d in lines)
+        return f'<g class="edges" fill="none" stroke="{_EDGE}" stroke-width="1.2">{paths}</g>'
+    return f'<path class="edges" d="{"".join(lines)}" fill="none" stroke="{_EDGE}" stroke-width="0.6"/>'
 
 
 def _tooltip(node: Mapping[str, Any]) -> str:
@@ -189,49 +258,58 @@ def _tooltip(node: Mapping[str, Any]) -> str:
     return f"<title>{escape(' | '.join(parts))}</title>"
 
 
-def _nodes_full(nodes: Sequence[Mapping[str, Any]], g: _Geometry) -> str:
+def _colour(doc: Mapping[str, Any], state: str) -> str:
+    return str((doc.get("states") or {}).get(state) or STATE_COLORS.get(state, STATE_COLORS["pending"]))
+
+
+def _nodes_full(nodes: Sequence[Mapping[str, Any]], g: _Geometry, doc: Mapping[str, Any]) -> str:
     out: list[str] = []
     w, h = g.node_w, g.node_h
     for node in nodes:
         x, y = g.box(node)
-        state = escape(str(node["state"]))
-        fill, ink = STATE_COLORS.get(state, STATE_COLORS["pending"]), _text_fill(state)
-        dur = format_duration(node.get("duration"))
+        state = str(node["state"])
+        fill = _colour(doc, state)
+        ink = text_color(fill)
+        duration = node.get("duration")
+        detail = format_duration(duration) if duration is not None else ("" if state == "pending" else state)
         out.append(
-            f'<g class="node" data-id="{escape(node["id"])}" data-state="{state}">{_tooltip(node)}'
+            f'<g class="node" data-id="{escape(node["id"])}" data-state="{escape(state)}">{_tooltip(node)}'
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.0f}" height="{h:.0f}" rx="5" '
-            f'fill="{fill}" stroke="#57606a" stroke-width="0.6"/>'
-            f'<text x="{x + 8:.1f}" y="{y + 15:.1f}" fill="{ink}">{escape(_short(node["label"]))}</text>'
+            f'fill="{escape(fill)}" stroke="#57606a" stroke-width="0.6"/>'
+            f'<text x="{x + 10:.1f}" y="{y + 17:.1f}" fill="{ink}" font-weight="600">'
+            f"{escape(_short(node['label']))}</text>"
+            f'<text x="{x + 10:.1f}" y="{y + 31:.1f}" font-size="11" fill="{ink}">{escape(detail)}</text>'
         )
-        if dur:
+        if (node.get("attempts") or 0) > 1:
             out.append(
-                f'<text x="{x + 8:.1f}" y="{y + 28:.1f}" font-size="9" fill="{ink}">{dur}</text>'
+                f'<text x="{x + w - 8:.1f}" y="{y + 31:.1f}" font-size="11" text-anchor="end" '
+                f'fill="{ink}">×{node["attempts"]}</text>'
             )
-        if node.get("error") and state == "failed":
-            out.append(_error_marker(x + w, y))
+        if state == "failed":
+            out.append(_error_marker(x + w - 2, y + 2, fill))
         out.append("</g>")
     return "".join(out)
 
 
-def _error_marker(x: float, y: float) -> str:
+def _error_marker(cx: float, cy: float, colour: str) -> str:
     return (
-        f'<circle class="error-marker" cx="{x - 2:.1f}" cy="{y + 2:.1f}" r="7" fill="#ffffff" '
-        f'stroke="{STATE_COLORS["failed"]}" stroke-width="2"/>'
-        f'<text x="{x - 2:.1f}" y="{y + 6:.1f}" text-anchor="middle" font-weight="700" '
-        f'fill="{STATE_COLORS["failed"]}">!</text>'
+        f'<circle class="error-marker" cx="{cx:.1f}" cy="{cy:.1f}" r="7" fill="#ffffff" '
+        f'stroke="{escape(colour)}" stroke-width="2"/>'
+        f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="11" font-weight="700" '
+        f'fill="{escape(colour)}">!</text>'
     )
 
 
-def _nodes_compact(nodes: Sequence[Mapping[str, Any]], g: _Geometry) -> str:
+def _nodes_compact(nodes: Sequence[Mapping[str, Any]], g: _Geometry, doc: Mapping[str, Any]) -> str:
     out: list[str] = []
     r = g.node_w / 2
     for node in nodes:
         x, y = g.box(node)
-        state = escape(str(node["state"]))
+        state = str(node["state"])
         ring = ' stroke="#1f2328" stroke-width="1.5"' if state == "failed" else ""
         out.append(
-            f'<circle class="node" data-state="{state}" cx="{x + r:.1f}" cy="{y + r:.1f}" '
-            f'r="{r:.0f}" fill="{STATE_COLORS.get(state, STATE_COLORS["pending"])}"{ring}>'
+            f'<circle class="node" data-state="{escape(state)}" cx="{x + r:.1f}" cy="{y + r:.1f}" '
+            f'r="{r:.0f}" fill="{escape(_colour(doc, state))}"{ring}>'
             f"{_tooltip(node)}</circle>"
         )
     return "".join(out)
@@ -241,7 +319,7 @@ def _empty_svg(doc: Mapping[str, Any]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="codomyrmex-dag" width="360" height="60" '
         f'{_FONT} font-size="12">{_title(doc)}'
-        f'<text x="{_MARGIN}" y="42" fill="#57606a">no steps</text></svg>'
+        f'<text x="{PADDING}" y="42" fill="#57606a">no steps</text></svg>'
     )
 
 
@@ -276,16 +354,16 @@ def summary_svg(
     n = max(len(layer_counts), 1)
     bar_w = max(2.0, min(24.0, 900.0 / n))
     tallest = max((sum(c.values()) for c in layer_counts), default=1) or 1
-    legend, legend_w = _legend(doc.get("counts") or {})
-    width = max(_MARGIN * 2 + n * bar_w, legend_w + 2 * _MARGIN, 360.0)
-    base = _HEADER + _MARGIN + height
-    out = [_open(width, base + _MARGIN + 14, None, doc), _title(doc), legend]
+    legend, legend_w = _legend(doc)
+    width = max(PADDING * 2 + n * bar_w, legend_w + 2 * PADDING, 360.0)
+    base = _HEADER + PADDING + height
+    out = [_open(width, base + PADDING + 14, None, doc), _title(doc), legend]
     for k, counts in enumerate(layer_counts):
-        out.append(_bar(counts, _MARGIN + k * bar_w, base, bar_w * 0.85, height / tallest))
+        out.append(_bar(counts, PADDING + k * bar_w, base, bar_w * 0.85, height / tallest))
     what = f"{layers} layers" if layers == len(layer_counts) else f"{layers} layers in {n} bars"
     per = "layer" if layers == len(layer_counts) else "bar"
     out.append(
-        f'<text x="{_MARGIN}" y="{base + 14 + _MARGIN / 2:.0f}" font-size="10" fill="#57606a">'
+        f'<text x="{PADDING}" y="{base + 14 + PADDING / 2:.0f}" font-size="11" fill="#57606a">'
         f"{what} (left to right), bar height = steps per {per}</text></svg>"
     )
     return "".join(out)

@@ -50,7 +50,6 @@ import logging
 import os
 import threading
 import time
-import traceback
 import uuid
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -64,6 +63,7 @@ from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
 from .state import StepRecord, check_transition
+from .tracebacks import user_traceback
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
 __all__ = ["CHECK_TRANSITIONS", "Run", "StepLike", "format_error"]
@@ -508,7 +508,7 @@ class Run:
         if rec.start is None:
             rec.start = rec.end
         rec.error = format_error(exc)
-        rec.traceback = "".join(traceback.format_exception(exc))
+        rec.traceback = user_traceback(exc)
         self.exceptions[rec.name] = exc
         self.errors.append(f"Step {rec.name} failed: {rec.error}")
         self._finished_count += 1

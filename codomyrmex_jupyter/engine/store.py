@@ -25,7 +25,13 @@ Tables
 ``steps``              a row for each step that has an error, a traceback, a
                        skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
-                       sessions, resources, tasks
+                       sessions, resources, tasks, cancel requests
+
+A run's row also says where it runs: ``host`` and ``pid`` of the process,
+and, in a Jupyter kernel, the ``notebook`` that started it and the
+``kernel`` id. A cancel request from outside the process (the Runs panel)
+is a ``cancel_request`` document keyed by run id; the owning process
+watches for it (``api/cancel_watch.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from typing import Any
 
 from .. import runtime
 from ..errors import ArgumentTypeError, NotStorableError, StoreError
+from .home import locate_config_dir
 from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
 from .step_table import pack_steps, unpack_steps
 from .store_open import open_database, prepare_directory
@@ -62,7 +69,7 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -76,7 +83,8 @@ CREATE TABLE IF NOT EXISTS workflow_versions(
 CREATE TABLE IF NOT EXISTS runs(
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER,
     status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT,
-    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL);
+    metrics TEXT, session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL,
+    notebook TEXT, kernel TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, start);
 CREATE TABLE IF NOT EXISTS steps(
@@ -94,14 +102,17 @@ _CURRENT = (
     "FROM workflows w JOIN workflow_versions v ON v.name = w.name AND v.version = w.version"
 )
 _RUN_COLUMNS = (
-    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid"
+    "run_id, workflow, version, status, start, end, parameters, errors, metrics, session_id, host, pid, "
+    "notebook, kernel"
 )
+CANCEL_REQUEST = "cancel_request"  # documents kind of a cancel asked from outside the run's process
 
 
 def default_config_dir() -> Path:
-    """``$CODOMYRMEX_HOME`` if set, else ``~/.codomyrmex``."""
-    env = os.environ.get("CODOMYRMEX_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".codomyrmex"
+    """The config dir when none is given: ``$CODOMYRMEX_HOME``, else the nearest
+    ``.codomyrmex/`` in the working directory or its parents, else ``~/.codomyrmex``
+    (:func:`~.home.locate_config_dir` also says why)."""
+    return locate_config_dir().path
 
 
 def _default(value: Any) -> Any:  # noqa: PLR0911 - one branch per convertible type
@@ -221,6 +232,10 @@ class Store:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement as dicts (for modules that own their own tables)."""
+        return self._read(sql, args)
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
@@ -354,15 +369,17 @@ class Store:
         start: float,
         parameters: Any,
         session_id: str | None = None,
+        notebook: str | None = None,
+        kernel: str | None = None,
     ) -> None:
-        """Record that a run started."""
+        """Record that a run started (``notebook``, ``kernel``: where, in Jupyter)."""
         params = encode_json_lenient(parameters)[0]
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs(run_id, workflow, version, status, start, parameters, "
-                "session_id, host, pid, heartbeat) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                "session_id, host, pid, heartbeat, notebook, kernel) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, workflow, version, "running", start, params, session_id, self.host,
-                 os.getpid(), start),
+                 os.getpid(), start, notebook, kernel),
             )
             self._live.add(run_id)
             self._beat_when_live()
@@ -575,10 +592,19 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN heartbeat REAL")
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """Schema 4: which notebook and kernel started a run (additive; older readers ignore them)."""
+    have = _columns(conn, "runs")
+    for column in ("notebook", "kernel"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
+
+
 # (version reached, migration): applied in order to files older than each version
 _MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _migrate_to_2),
     (3, _migrate_to_3),
+    (4, _migrate_to_4),
 )
 
 

@@ -16,7 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 __all__ = [
-    "command", "define_options", "one_line", "option", "parse", "run_options", "usage_line",
+    "command", "define_options", "help_of", "one_line", "option", "parse", "run_options", "usage_line",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +88,15 @@ def usage_line(parser: argparse.ArgumentParser) -> str:
     return "usage: " + one_line(parser.format_usage()).removeprefix("::").strip()
 
 
+def help_of(func: Callable[..., Any]) -> str:
+    """The complete plain-text help of a command built with :func:`command`."""
+    from .help import WORKFLOW_GUIDE, plain_help
+
+    parser: argparse.ArgumentParser = func.parser  # type: ignore[attr-defined]
+    key = parser.prog.lstrip("%")
+    return plain_help(parser, key, WORKFLOW_GUIDE if key == "workflow" else "")
+
+
 def parse(func: Callable[..., Any], line: str) -> argparse.Namespace | None:
     """Parse ``line`` with ``func``'s magic_arguments parser.
 
@@ -100,7 +109,7 @@ def parse(func: Callable[..., Any], line: str) -> argparse.Namespace | None:
     except ValueError as exc:
         raise UsageError(f"{exc} in {line!r}; check the quotes") from None
     if HELP_FLAGS & set(argv):
-        print(parser.format_help())
+        print(help_of(func))
         return None
     try:
         return parser.parse_args(argv)

@@ -22,6 +22,7 @@ cell body the problem is on.
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ __all__ = [
     "CellParseError",
     "FunctionStep",
     "ParsedCell",
+    "close_step_name",
     "parse_function_cell",
     "parse_param",
     "parse_params",
@@ -215,6 +217,8 @@ def _top_level_functions(tree: ast.Module) -> list[_FunctionNode]:
 
 def _read_function(node: _FunctionNode, step_names: set[str]) -> FunctionStep:
     params, required = _parameters(node)
+    for name in required:
+        _check_typo(node, name, step_names)
     options = _step_options(node)
     line = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     return FunctionStep(
@@ -227,6 +231,51 @@ def _read_function(node: _FunctionNode, step_names: set[str]) -> FunctionStep:
         resources=options.get("resources") or {},
         line=line,
     )
+
+
+def _check_typo(node: _FunctionNode, param: str, step_names: set[str]) -> None:
+    """A parameter without a default, close to a step's name, is taken for a typo of it."""
+    if param in step_names:
+        return
+    match = close_step_name(param, step_names - {node.name})
+    if match is not None:
+        raise CellParseError(
+            f"parameter {param!r} of step {node.name!r}: did you mean step {match!r}? "
+            f"(a run parameter this close to a step's name needs a default: {param}=...)",
+            line=node.lineno,
+            step=node.name,
+        )
+
+
+def close_step_name(name: str, step_names: set[str]) -> str | None:
+    """The step name ``name`` is most likely a typo of, or ``None``.
+
+    Close means one edit away (a swapped pair counts as one) for names up to
+    four characters, two edits for longer ones; names under three characters
+    are never typos.
+    """
+    if len(name) < 3:
+        return None
+    limit = 1 if len(name) <= 4 else 2
+    scored = sorted((_edits(name, s), s) for s in step_names if abs(len(s) - len(name)) <= limit)
+    if scored and scored[0][0] <= limit:
+        return scored[0][1]
+    close = difflib.get_close_matches(name, sorted(step_names), n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[len(b)]
 
 
 def _parameters(node: _FunctionNode) -> tuple[list[str], list[str]]:

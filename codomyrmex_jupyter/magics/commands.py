@@ -43,6 +43,7 @@ __all__ = [
     "dag",
     "dashboard",
     "history",
+    "init",
     "list_workflows",
     "make_executor",
     "projects",
@@ -58,8 +59,6 @@ log = logging.getLogger(__name__)
 
 _DASK_ADDRESS = re.compile(r"dask://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
 _CANCEL_WAIT = 5.0
-# one client per scheduler address for the kernel's lifetime, not one per run
-_dask_executors: dict[str, Executor] = {}
 
 
 class CommandError(CodomyrmexError, ValueError):
@@ -98,39 +97,30 @@ def make_executor(spec: str | None) -> Executor | None:
     address = check_executor(spec)
     if address is None:
         return None
-    executor = _dask_executors.get(address)
-    if executor is not None and _client_alive(executor):
-        return executor
-    from ..engine.executors.dask import DaskExecutor
+    from .dask_clients import executor_for
 
     try:
-        executor = DaskExecutor(address, timeout=10)
+        return executor_for(address)  # type: ignore[no-any-return]
     except (OSError, TimeoutError) as exc:
         raise CommandError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    _dask_executors[address] = executor
-    return executor
-
-
-def _client_alive(executor: Executor) -> bool:
-    client = getattr(executor, "client", None)
-    return client is None or getattr(client, "status", "running") == "running"
 
 
 def close_executors() -> None:
     """Close the Dask clients ``--executor`` opened (``%unload_ext`` calls this)."""
-    while _dask_executors:
-        _, executor = _dask_executors.popitem()
-        close = getattr(executor, "close", None)
-        if callable(close):
-            close()
+    from .dask_clients import close_clients
+
+    close_clients()
 
 
-def check_runnable(manager: WorkflowManager, name: str) -> None:
-    """Raise before starting a run whose actions are not registered in this kernel.
+def check_runnable(manager: WorkflowManager, name: str, params: Mapping[str, Any] | None = None) -> None:
+    """Raise before starting a run whose actions are not registered in this kernel,
+    or with a run parameter that no step takes.
 
     A workflow defined in a notebook cell in an earlier kernel gets the message
     telling the user to run that ``%%workflow`` cell again.
     """
+    from ..api.run_parameters import check_run_parameters
+
     steps = manager.get_workflow(name)
     if steps is None:
         from ..errors import UnknownWorkflowError
@@ -139,6 +129,7 @@ def check_runnable(manager: WorkflowManager, name: str) -> None:
     for s in steps:
         if manager.registry.find(s.module, s.action) is None:
             raise manager.registry.unknown(s.module, s.action, step=s.name)
+    check_run_parameters(name, steps, manager.registry, params)
 
 
 def run(
@@ -364,7 +355,7 @@ def sessions() -> Any:
 
 
 def dashboard(*, manager: WorkflowManager) -> Any:
-    """The live dashboard widget."""
+    """The live dashboard widget, with the kernel's resource manager and sessions."""
     try:
         from ..widgets.dashboard import dashboard as make_dashboard
     except ImportError as exc:
@@ -372,12 +363,50 @@ def dashboard(*, manager: WorkflowManager) -> Any:
     return make_dashboard(manager=manager)
 
 
-def config(*, loop: str | None = None) -> Any:
-    """Show the configuration, or set the loop mode (``thread`` or ``nested``)."""
+def config(*, manager: WorkflowManager | None = None, loop: str | None = None) -> Any:
+    """Show the configuration (the store in use and why), or set the loop mode (``thread`` or ``nested``)."""
     if loop is not None:
         try:
             runtime.set_loop_mode(loop)  # type: ignore[arg-type]
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from None
-    rows = [{"key": "loop", "value": runtime.get_loop_mode()}]
+    rows = []
+    if manager is not None:
+        location = manager.config_location
+        rows += [
+            {"key": "store", "value": manager.store.path},
+            {"key": "config dir", "value": str(manager.config_dir)},
+            {"key": "chosen because", "value": location.why},
+        ]
+    rows.append({"key": "loop", "value": runtime.get_loop_mode()})
     return views.record_table(rows, ["key", "value"], "codomyrmex config")
+
+
+def init(*, path: str | None = None) -> Any:
+    """Create ``<path>/.codomyrmex/`` and use it in this kernel from now on.
+
+    The kernel's managers switch to the new store when no run is going on;
+    otherwise the message says to restart the kernel.
+    """
+    from ..api import accessors
+    from ..engine.home import init_project_dir, locate_config_dir
+
+    try:
+        folder, created = init_project_dir(path)
+    except (OSError, FileExistsError) as exc:
+        raise CommandError(str(exc)) from None
+    current = accessors.current_workflow_manager()
+    here = locate_config_dir().path
+    if current is not None and current.config_dir != here:
+        if current.active_runs():
+            note = "runs are going on: restart the kernel to use it"
+        else:
+            accessors.reset_singletons()
+            note = "this kernel uses it from now on"
+    elif here == folder:
+        note = "this kernel uses it"
+    else:
+        note = f"the working directory uses {here} (chosen first); see %orchestrate config"
+    verb = "created" if created else "already there"
+    rows = [{"key": "store folder", "value": str(folder)}, {"key": "status", "value": f"{verb}; {note}"}]
+    return views.record_table(rows, ["key", "value"], "codomyrmex init")

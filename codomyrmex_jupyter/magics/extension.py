@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
 
-__all__ = ["MAGIC_NAMES", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["MAGIC_NAMES", "load_ipython_extension", "unload_ipython_extension", "workflow_help_cell"]
 
 log = logging.getLogger(__name__)
 
-MAGIC_NAMES = {"line": ("orchestrate",), "cell": ("workflow",)}
+MAGIC_NAMES = {"line": ("orchestrate", "workflow"), "cell": ("workflow",)}
 _registered: dict[int, Any] = {}
+_labelers: dict[int, Callable[[], None]] = {}
 
 
 def load_ipython_extension(
@@ -36,7 +37,37 @@ def load_ipython_extension(
     if "step" not in ip.user_ns:
         ip.push({"step": step}, interactive=False)
     _register_figure_formatter(ip)
+    if workflow_help_cell not in ip.input_transformers_cleanup:
+        ip.input_transformers_cleanup.append(workflow_help_cell)
+    _label_cells(ip)
     _start_status_comm(ip)
+
+
+def workflow_help_cell(lines: list[str]) -> list[str]:
+    """A ``%%workflow ...`` cell with nothing under it runs as ``%workflow ...``.
+
+    IPython refuses a cell magic with an empty body before the magic runs, so
+    ``%%workflow --help`` alone in a cell would never reach the help.
+    """
+    if not lines or not lines[0].lstrip().startswith("%%workflow") or any(x.strip() for x in lines[1:]):
+        return lines
+    return [lines[0].lstrip()[1:]]
+
+
+def _label_cells(ip: Any) -> None:
+    """Name notebook cells in step tracebacks as IPython does (``Cell In[3]``)."""
+    from ..engine.tracebacks import add_file_labeler
+
+    old = _labelers.pop(id(ip), None)
+    if old is not None:
+        old()
+    compiler = getattr(ip, "compile", None)
+
+    def label(filename: str) -> str | None:
+        number = getattr(compiler, "_filename_map", {}).get(filename)
+        return None if number is None else f"Cell In[{number}]"
+
+    _labelers[id(ip)] = add_file_labeler(label)
 
 
 def _figure_png(fig: Any) -> bytes:
@@ -78,6 +109,11 @@ def unload_ipython_extension(ip: Any) -> None:
     if ip.user_ns.get("step") is step:
         del ip.user_ns["step"]
         ip.user_ns_hidden.pop("step", None)
+    if workflow_help_cell in ip.input_transformers_cleanup:
+        ip.input_transformers_cleanup.remove(workflow_help_cell)
+    remove_labeler = _labelers.pop(id(ip), None)
+    if remove_labeler is not None:
+        remove_labeler()
     from .commands import close_executors
 
     close_executors()

@@ -19,8 +19,9 @@ from ..api.workflow_models import WorkflowStatus
 from ..engine.validation import check_seconds
 from ..errors import CodomyrmexError
 from . import commands
-from .arguments import command, one_line, option, parse, run_options, usage_line
+from .arguments import command, one_line, option, parse, run_options
 from .cell_parsing import parse_params
+from .help import command_help
 from .progress import LiveExecution, LiveRunHandle, live_view
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
     """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
     params = check_run_options(shell, args)
     try:
-        commands.check_runnable(manager, name)
+        commands.check_runnable(manager, name, params)
     except CodomyrmexError as exc:
         raise usage_error(exc) from None
     listeners, view = live_view(shell, manager, name)
@@ -178,25 +179,31 @@ def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -
 @option("--loop", choices=["thread", "nested"], default=None,
           help="how blocking runs share the kernel's event loop")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Show or change the configuration."""
-    return commands.config(loop=args.loop)
+    """Show the configuration (the store in use and why it was chosen), or change the loop mode."""
+    return commands.config(manager=manager, loop=args.loop)
+
+
+@command("orchestrate init")
+@option("path", nargs="?", default=None, help="the project folder (default: the working directory)")
+def _init(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Create a .codomyrmex/ store in a folder: notebooks there and below use it."""
+    return commands.init(path=args.path)
 
 
 SUBCOMMANDS: dict[str, Handler] = {
     "run": _run, "list": _list, "dag": _dag, "show": _show, "history": _history,
     "cancel": _cancel, "status": _status, "resources": _resources, "tasks": _tasks,
     "projects": _projects, "sessions": _sessions, "dashboard": _dashboard, "config": _config,
+    "init": _init,
 }
 
 
+_NO_MANAGER = frozenset({"init"})
+
+
 def overview() -> str:
-    """Usage of every subcommand, one per line."""
-    lines = ["%orchestrate SUBCOMMAND [options]; %orchestrate SUBCOMMAND --help for details", ""]
-    for handler in SUBCOMMANDS.values():
-        usage = usage_line(handler.parser).removeprefix("usage: ")  # type: ignore[attr-defined]
-        summary = (handler.parser.description or "").strip().splitlines()[0]  # type: ignore[attr-defined]
-        lines.append(f"  {usage}\n      {summary}")
-    return "\n".join(lines)
+    """Every subcommand with its usage, what it does and an example (``%orchestrate?``)."""
+    return command_help({name: h.parser for name, h in SUBCOMMANDS.items()})  # type: ignore[attr-defined]
 
 
 def orchestrate(shell: Any, manager_factory: Callable[[], WorkflowManager], line: str) -> Any:
@@ -214,7 +221,9 @@ def orchestrate(shell: Any, manager_factory: Callable[[], WorkflowManager], line
     if args is None:
         return None
     try:
-        return handler(shell, manager_factory(), args)
+        # init must not open a store first: it decides which one the kernel uses
+        manager: Any = None if sub in _NO_MANAGER else manager_factory()
+        return handler(shell, manager, args)
     except CodomyrmexError as exc:
         raise usage_error(exc, f"%orchestrate {sub}: ") from None
 

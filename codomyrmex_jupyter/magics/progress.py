@@ -1,6 +1,6 @@
 """Live progress of a run started from a magic: the widget view, or a text line.
 
-The widget view (``widgets.run_panel.RunView``) is used when ipywidgets and a
+The widget view (``widgets.run_view.RunView``) is used when ipywidgets and a
 kernel are there; otherwise a one-line text progress, redrawn in place through
 a display id at most four times a second (and always at the end). Both are
 created and displayed before the run starts and follow it as run listeners.
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
     from ..engine.runner import Run
 
-__all__ = ["LiveExecution", "LiveRunHandle", "TextProgress", "live_view", "progress_line"]
+__all__ = ["LiveExecution", "LiveRunHandle", "TextProgress", "first_error", "live_view", "progress_line"]
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL = 0.25
@@ -82,7 +82,7 @@ def live_view(shell: Any, manager: WorkflowManager, name: str) -> tuple[list[Any
     from IPython.display import display
 
     try:
-        from ..widgets.run_panel import RunView
+        from ..widgets.run_view import RunView
     except ImportError as exc:
         log.debug("no widget view (%s); showing text progress", exc)
         handle = display({"text/plain": f"{name}: starting"}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
@@ -132,9 +132,20 @@ class LiveExecution(WorkflowExecution):
         return live
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        # The cell that ran it already shows the live view: one line there;
-        # displayed again later (``ex`` in another cell), the full bundle.
+        # The cell that ran it already shows the live view: one line there
+        # (and why it failed); displayed again later (``ex`` in another cell),
+        # the full bundle.
         if not self.__dict__.get("_summary_shown"):
             self.__dict__["_summary_shown"] = True
-            return {"text/plain": self.summary()}
+            error = first_error(self)
+            return {"text/plain": self.summary() + (f"\nfirst error: {error}" if error else "")}
         return super()._repr_mimebundle_(include, exclude)
+
+
+def first_error(execution: WorkflowExecution) -> str | None:
+    """``step: ErrorType: message`` of the step that failed first, else the run's first error."""
+    failed = [r for r in execution.step_records.values() if r.status == "failed" and r.error]
+    if failed:
+        rec = min(failed, key=lambda r: r.end if r.end is not None else float("inf"))
+        return f"{rec.name}: {rec.error}"
+    return execution.errors[0] if execution.errors else None

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from ..errors import CodomyrmexError, WorkflowValidationError
 from . import views
-from .arguments import command, define_options, one_line, option, parse, run_options
+from .arguments import HELP_FLAGS, command, define_options, help_of, one_line, option, parse, run_options
 from .cell_parsing import CellParseError, ParsedCell, parse_function_cell, parse_spec_cell
-from .orchestrate_magic import check_run_options, orchestrate, run_from_args
+from .orchestrate_magic import check_run_options, orchestrate, overview, run_from_args
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -74,10 +74,21 @@ def _check(manager: WorkflowManager, name: str, parsed: ParsedCell, spec_mode: b
             raise UsageError(one_line(f"%%workflow {name}: {where}step {s.name!r}: {err}"))
 
 
+def _cell_number(shell: Any) -> int:
+    """The number of the cell running now (``In[n]``).
+
+    IPython counts the cell before running it, so while it runs
+    ``execution_count`` is already the next cell's number.
+    """
+    return max(int(shell.execution_count) - 1, 1)
+
+
 def _define_functions(shell: Any, cell: str, parsed: ParsedCell) -> dict[str, Callable[..., Any]]:
     """Run the cell in the user namespace and collect its step functions."""
-    source = shell.transform_cell(cell)
-    filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
+    # One blank line first: the %%workflow line is line 1 of the cell in the
+    # editor, so tracebacks name the lines the user sees.
+    source = "\n" * _LINE_OFFSET + shell.transform_cell(cell)
+    filename = shell.compile.cache(source, _cell_number(shell), raw_code=cell)
     exec(compile(source, filename, "exec"), shell.user_ns)  # noqa: S102  # the user's own cell
     callables: dict[str, Callable[..., Any]] = {}
     for s in parsed.steps:
@@ -136,15 +147,17 @@ class WorkflowMagics(Magics):
             manager_factory = get_workflow_manager
         self.manager_factory = manager_factory
 
-    @cell_magic
-    def workflow(self, line: str, cell: str) -> Any:
-        """Define a workflow from the cell. ``%%workflow --help`` lists the options.
-
-        Function mode (default): each top-level function is a step; a parameter
-        named after another step receives its result. ``--yaml``: a YAML/JSON
-        list of ``{name, module, action, parameters, dependencies, timeout,
-        max_retries}``. ``--run`` runs it at once with the run options.
-        """
+    @line_cell_magic
+    def workflow(self, line: str, cell: str | None = None) -> Any:
+        """Define a workflow from the cell (replaced by the full help below)."""
+        if cell is None:  # %workflow LINE: only the help makes sense without a cell
+            if not HELP_FLAGS & set(line.split()) and line.strip():
+                raise UsageError(
+                    "%%workflow is a cell magic: put the steps in the cell below the "
+                    "%%workflow line (%workflow --help shows how)"
+                )
+            print(help_of(_workflow_parser))
+            return None
         args = parse(_workflow_parser, line)
         if args is None:
             return None
@@ -156,5 +169,10 @@ class WorkflowMagics(Magics):
 
     @line_magic
     def orchestrate(self, line: str) -> Any:
-        """Run and inspect workflows. ``%orchestrate --help`` lists the subcommands."""
+        """Run and inspect workflows (replaced by the full help below)."""
         return orchestrate(self.shell, self.manager_factory, line)
+
+
+# ``%%workflow?`` and ``%orchestrate?`` show these: complete, plain text, with examples.
+WorkflowMagics.workflow.__doc__ = help_of(_workflow_parser)
+WorkflowMagics.orchestrate.__doc__ = overview()

@@ -1,4 +1,4 @@
-"""Live ipywidgets views of the engine: DAG, run panel, resource gauges, dashboard.
+"""Live views of the engine, drawn by the lab extension: run/DAG views, resource gauges, dashboard.
 
 ipywidgets is imported by the submodules only; this package loads them on
 first use of a name.
@@ -15,7 +15,6 @@ __all__ = [
     "Dashboard",
     "LiveListener",
     "ResourceGauges",
-    "RunPanel",
     "RunView",
     "TextProgress",
     "dashboard",
@@ -25,10 +24,9 @@ _EXPORTS: dict[str, str] = {
     "Coalescer": "coalesce",
     "LiveListener": "coalesce",
     "TextProgress": "coalesce",
-    "DagView": "dag_view",
+    "DagView": "run_view",
     "ResourceGauges": "gauges",
-    "RunPanel": "run_panel",
-    "RunView": "run_panel",
+    "RunView": "run_view",
     "Dashboard": "dashboard",
     "dashboard": "dashboard",
 }

@@ -25,6 +25,7 @@ background loop. No thread is created here.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 import threading
@@ -308,6 +309,20 @@ class Coalescer:
             self._closed = True
 
 
+def _older_parent() -> bool:
+    """True when this thread's display parent is not the kernel's current one (a background run)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    pub = getattr(get_ipython(), "display_pub", None)
+    if pub is None or not hasattr(pub, "parent_header"):
+        return False
+    here = getattr(pub, "parent_header", None) or {}
+    current = contextvars.Context().run(getattr, pub, "parent_header", None) or {}
+    return bool(here.get("msg_id")) and here.get("msg_id") != current.get("msg_id")
+
+
 def defer(fn: Callable[[], Any], delay: float = 0.02) -> None:
     """Run ``fn`` shortly on the current event loop, or now if there is none.
 
@@ -366,8 +381,20 @@ class TwinDisplay:
         if not handles:
             return
         bundle = self.static_bundle() if static else self._repr_mimebundle_()  # type: ignore[attr-defined]
-        for handle in handles:
-            handle.update(bundle, raw=True)
+
+        def send() -> None:
+            for handle in handles:
+                handle.update(bundle, raw=True)
+
+        send()
+        if _older_parent():
+            # A background run's update carries the parent of the cell that
+            # started it, which JupyterLab routes to that cell's outputs;
+            # nbclient (nbconvert --execute) only reads the messages of the
+            # cell running now. Sent again with that cell's parent, the
+            # update reaches both (the other one ignores a display id it
+            # does not know).
+            contextvars.Context().run(send)
 
     def static_bundle(self) -> dict[str, Any]:
         """The bundle without the widget view (text/plain, text/html, DAG JSON)."""

@@ -1,9 +1,12 @@
-"""The dashboard: workflows, runs, resources and sessions in tabs.
+"""The dashboard: runs, workflows, resources and sessions of one kernel.
 
-Selecting a workflow shows its DAG; selecting a run shows its
-:class:`~.run_panel.RunView` (live, with a Cancel button, while it runs). The
-run list follows the engine's process-wide run events, coalesced to a few
-refreshes per second; the Refresh button re-reads everything.
+A custom widget drawn by the lab extension's dashboard component: a runs
+table (status colours, start, duration, first error; a click opens that
+run's view below it, live while it runs, with Cancel), the workflows (a
+click shows the graph), the resource gauges and the sessions. It follows the
+engine's run events and the resource manager's changes, coalesced to a few
+refreshes per second, and re-sends its output now and then, so a saved
+notebook shows the dashboard as it last was (with the run that was open).
 """
 
 from __future__ import annotations
@@ -11,49 +14,55 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as widgets
+from traitlets import Unicode
 
-from ..display.bundles import dag_display
-from ..display.tables import HistoryTable, RecordTable, WorkflowTable
+from ..display.bundles import workflow_bundle
+from ..display.dag_json import MIME_TYPE
+from ..display.dashboard_doc import (
+    dashboard_bundle,
+    resource_rows,
+    run_rows,
+    session_rows,
+    workflow_rows,
+)
 from ..engine.events import run_events
-from .coalesce import Coalescer, TwinDisplay
-from .dag_view import widget_bundle
-from .gauges import ResourceGauges
-from .run_panel import RunView
+from .coalesce import Coalescer
+from .frontend import FrontendWidget
+from .gauges import resource_names
+from .run_view import RunView
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
     from ..api.workflow_models import WorkflowExecution
 
-__all__ = ["TAB_TITLES", "Dashboard", "dashboard"]
+__all__ = ["RECENT_RUNS", "TAB_TITLES", "Dashboard", "dashboard"]
 
 log = logging.getLogger(__name__)
 
-TAB_TITLES = ("Workflows", "Runs", "Resources", "Sessions")
+TAB_TITLES = ("Runs", "Workflows", "Resources", "Sessions")
 RECENT_RUNS = 50
 
 
-def _run_label(ex: WorkflowExecution) -> str:
-    started = ex.start_time.strftime("%H:%M:%S") if ex.start_time else ""
-    return f"{ex.workflow_name} · {ex.execution_id[:8]} · {ex.status.value} {started}".rstrip()
-
-
-class Dashboard(TwinDisplay, widgets.VBox):  # type: ignore[misc]
-    """Tabs of workflows, runs, resources and sessions of one manager/engine.
+class Dashboard(FrontendWidget):
+    """Runs, workflows, resources and sessions of one manager/engine.
 
     Parameters
     ----------
     manager:
         The workflow manager to show.
     engine:
-        An ``OrchestrationEngine`` for sessions (optional).
+        An ``OrchestrationEngine`` for the sessions (optional).
     resources:
         A ``ResourceManager`` for the gauges (optional).
     max_rate:
         Upper bound on automatic refreshes per second.
     """
+
+    _model_name = Unicode("DashboardModel").tag(sync=True)
+    _view_name = Unicode("DashboardWidgetView").tag(sync=True)
 
     def __init__(
         self,
@@ -65,144 +74,144 @@ class Dashboard(TwinDisplay, widgets.VBox):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         self.manager, self.engine, self.resources = manager, engine, resources
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
-        self.refresh_button.on_click(lambda _b: self.refresh())
-        self.workflow_table = widgets.HTML()
-        self.workflow_select = widgets.Dropdown(description="workflow", options=[], value=None)
-        self.workflow_dag = widgets.HTML()
-        self.run_select = widgets.Select(description="runs", options=[], value=None, rows=8)
-        self.run_box = widgets.VBox()
-        self.gauges: ResourceGauges | None = None
-        self.sessions = widgets.HTML()
-        self.run_view: RunView | None = None
-        self.tabs = widgets.Tab(children=self._tab_children())
-        self.tabs.titles = TAB_TITLES
-        super().__init__(children=[self.refresh_button, self.tabs], **kwargs)
         self._lock = threading.RLock()
-        self.workflow_select.observe(self._on_workflow, names="value")
-        self.run_select.observe(self._on_run, names="value")
-        self._coalescer = Coalescer(self.refresh_runs, max_rate)
-        self._unsubscribe: Callable[[], None] | None = run_events.subscribe(self._coalescer.mark)
+        self.run_view: RunView | None = None
+        self.selected_workflow: str | None = None
+        self._sections: dict[str, Any] = {"runs": [], "workflows": [], "resources": [], "sessions": []}
+        super().__init__(**kwargs)
+        self._coalescer = Coalescer(self.refresh_live, max_rate)
+        self._unsubscribe: list[Callable[[], Any]] = [run_events.subscribe(self._coalescer.mark)]
+        subscribe = getattr(resources, "subscribe", None)
+        if callable(subscribe):
+            self._unsubscribe.append(subscribe(self._coalescer.mark))
         self.refresh()
 
-    def _tab_children(self) -> list[widgets.Widget]:
-        resources: widgets.Widget
-        if self.resources is not None:
-            self.gauges = ResourceGauges(self.resources)
-            resources = self.gauges
-        else:
-            resources = widgets.HTML("<i>no resource manager</i>")
-        return [
-            widgets.VBox([self.workflow_table, self.workflow_select, self.workflow_dag]),
-            widgets.VBox([self.run_select, self.run_box]),
-            resources,
-            self.sessions,
-        ]
-
-    # -- refresh -------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Re-read workflows, runs, resources and sessions."""
-        self.refresh_workflows()
-        self.refresh_runs()
-        if self.gauges is not None:
-            self.gauges.refresh()
-        self.refresh_sessions()
-
-    def refresh_workflows(self) -> None:
-        """Re-read the workflow list."""
-        workflows = self.manager.list_workflows()
-        with self._lock, self.hold_sync():
-            self.workflow_table.value = WorkflowTable(workflows).to_html()
-            keep = self.workflow_select.value
-            self.workflow_select.options = list(workflows)
-            self.workflow_select.value = keep if keep in workflows else None
-
+    # -- reading ------------------------------------------------------------------------------
     def runs(self) -> list[WorkflowExecution]:
         """Active runs first, then recent recorded ones (newest first)."""
         active = self.manager.active_runs()
         seen = {e.execution_id for e in active}
         recent = [e for e in self.manager.history(limit=RECENT_RUNS) if e.execution_id not in seen]
-        return [*active, *recent]
+        return [*active, *recent][:RECENT_RUNS]
 
-    def refresh_runs(self) -> None:
-        """Re-read the run list (keeps the selection)."""
-        runs = self.runs()
-        with self._lock, self.hold_sync():
-            keep = self.run_select.value
-            options = [(_run_label(e), e.execution_id) for e in runs]
-            self.run_select.options = options
-            ids = [v for _, v in options]
-            self.run_select.value = keep if keep in ids else None
+    def refresh(self) -> None:
+        """Re-read everything and redraw."""
+        with self._lock:
+            self._sections["workflows"] = workflow_rows(self.manager.list_workflows())
+            self._sections["sessions"] = self._session_rows()
+        self.refresh_live()
 
-    def refresh_sessions(self) -> None:
-        """Re-read the sessions of the engine."""
+    def refresh_live(self) -> None:
+        """Re-read what moves (runs, resources) and redraw (any thread)."""
+        with self._lock:
+            self._sections["runs"] = run_rows(self.runs())
+            self._sections["resources"] = self._resource_rows()
+            self.doc = self.current_document(live=False)
+        self.update_displays_soon()
+
+    def _session_rows(self) -> list[dict[str, Any]]:
         if self.engine is None:
-            self.sessions.value = "<i>no orchestration engine</i>"
-            return
-        rows = [
-            {"session_id": s.session_id, "name": s.name, "status": s.status, "created_at": s.created_at}
-            for s in self.engine.list_sessions()
-        ]
-        columns = ["session_id", "name", "status", "created_at"]
-        self.sessions.value = RecordTable(rows, columns, "Sessions").to_html()
+            return []
+        return session_rows(self.engine.list_sessions())
 
-    # -- selections -----------------------------------------------------------------------
-    def _on_workflow(self, change: Mapping[str, Any]) -> None:
-        name = change.get("new")
-        self.workflow_dag.value = dag_display(self.manager, name).svg() if name else ""
+    def _resource_rows(self) -> list[dict[str, Any]]:
+        if self.resources is None:
+            return []
+        snap = dict(self.resources.snapshot())
+        return resource_rows(snap, resource_names(self.resources, snap))
 
-    def _on_run(self, change: Mapping[str, Any]) -> None:
-        self.show_run(change.get("new"))
+    # -- selections -----------------------------------------------------------------------------
+    def on_event(self, event: str, content: Mapping[str, Any]) -> None:
+        """Clicks in the browser: open a run or a workflow, refresh."""
+        close = bool(content.get("close"))
+        if event == "select_run":
+            self.show_run(None if close else str(content.get("run_id") or "") or None)
+        elif event == "select_workflow":
+            self.show_workflow(None if close else str(content.get("name") or "") or None)
+        elif event == "refresh":
+            self.refresh()
 
     def show_run(self, run_id: str | None) -> RunView | None:
-        """Show the run ``run_id`` (its DAG and panel) in the Runs tab."""
-        old, self.run_view = self.run_view, None
+        """Open run ``run_id`` under the runs table (None closes it); a live run stays live."""
+        old, view = self.run_view, None
+        ex = self.manager.get_execution(run_id) if run_id else None
+        if ex is not None:
+            view = RunView.for_execution(ex, manager=self.manager)
+        with self._lock:
+            self.run_view = view
+            self.doc = self.current_document(live=False)
         if old is not None:
             old.listener.close()
-        ex = self.manager.get_execution(run_id) if run_id else None
-        if ex is None:
-            self.run_box.children = []
-            return None
-        self.run_view = RunView.for_execution(ex, manager=self.manager)
-        self.run_box.children = [self.run_view]
-        return self.run_view
+            old.close()
+        self.update_displays()
+        return view
 
-    # -- lifecycle --------------------------------------------------------------------------
+    def show_workflow(self, name: str | None) -> None:
+        """Show the graph of workflow ``name`` under the workflows table (None closes it)."""
+        with self._lock:
+            self.selected_workflow = name
+            self.doc = self.current_document(live=False)
+        self.update_displays()
+
+    # -- documents ------------------------------------------------------------------------------
+    def current_document(self, *, live: bool) -> dict[str, Any]:
+        """The dashboard document now."""
+        doc: dict[str, Any] = {
+            "version": 1, "kind": "dashboard", "title": "codomyrmex dashboard",
+            "updated": datetime.now(timezone.utc).isoformat(), "tab": "runs",
+            **{k: list(v) for k, v in self._sections.items()},
+            "selected": None, "workflow": None,
+        }
+        view = self.run_view
+        if view is not None:
+            run_doc = view.current_document(live=True)
+            doc["selected"] = {"run_id": run_doc.get("run_id"), "doc": run_doc}
+        if self.selected_workflow is not None:
+            try:
+                graph = self.manager.get_graph(self.selected_workflow)
+            except KeyError:
+                self.selected_workflow = None
+            else:
+                steps = self.manager.get_workflow(self.selected_workflow)
+                bundle = workflow_bundle(self.selected_workflow, graph, steps)
+                doc["workflow"] = {"name": self.selected_workflow, "doc": bundle[MIME_TYPE]}
+                doc["tab"] = "workflows"
+        ref = self.live_reference() if live else {}
+        if ref:
+            doc["live"] = ref
+        return doc
+
+    def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The output bundle: the dashboard document, its HTML twin and a text summary."""
+        return dashboard_bundle(doc)
+
+    # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop live refreshes and close the widgets."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        """Stop live refreshes and close the widget (and the open run's)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         self._coalescer.close()
         if self.run_view is not None:
             self.run_view.listener.close()
-        if self.gauges is not None:
-            self.gauges.close()
+            self.run_view.close()
         super().close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        runs = HistoryTable(self.runs()[:RECENT_RUNS], title="Recent runs")
-        workflows = WorkflowTable(self.manager.list_workflows())
-        twin = {
-            "text/plain": f"{workflows.to_text()}\n\n{runs.to_text()}",
-            "text/html": workflows.to_html() + runs.to_html(),
-        }
-        return widget_bundle(self, twin, **kwargs)
 
 
 def _default_engine(manager: WorkflowManager | None) -> Any:
+    """The process-wide engine when it serves ``manager`` (or no manager is given), else None."""
+    from ..api import accessors
+
+    if manager is not None and accessors.current_workflow_manager() is not manager:
+        return None  # the process-wide engine's sessions belong to another manager
     try:
-        from ..api.accessors import get_orchestration_engine
+        return accessors.get_orchestration_engine()
     except ImportError:  # sessions are an optional part of the API
         log.warning("sessions are unavailable: codomyrmex_jupyter.api.sessions cannot be imported")
         return None
-    engine = get_orchestration_engine()
-    if manager is not None and engine.workflow_manager is not manager:
-        return None  # the engine's sessions belong to another manager
-    return engine
 
 
-def dashboard(manager: WorkflowManager | None = None, engine: Any = None) -> Dashboard:
+def dashboard(manager: WorkflowManager | None = None, engine: Any = None, resources: Any = None) -> Dashboard:
     """The orchestration dashboard (``%orchestrate dashboard``).
 
     Parameters
@@ -210,11 +219,13 @@ def dashboard(manager: WorkflowManager | None = None, engine: Any = None) -> Das
     manager:
         The workflow manager to show; the engine's, else the process-wide one.
     engine:
-        An ``OrchestrationEngine`` (sessions and resources); the process-wide
-        one when ``manager`` is omitted too.
+        An ``OrchestrationEngine`` (sessions, and resources when ``resources``
+        is omitted); the process-wide one when it serves ``manager``.
+    resources:
+        A ``ResourceManager`` for the gauges; the engine's by default.
     """
-    if engine is None and manager is None:
-        engine = _default_engine(None)
+    if engine is None:
+        engine = _default_engine(manager)
     if manager is None:
         if engine is not None:
             manager = engine.workflow_manager
@@ -222,5 +233,6 @@ def dashboard(manager: WorkflowManager | None = None, engine: Any = None) -> Das
             from ..api.accessors import get_workflow_manager
 
             manager = get_workflow_manager()
-    resources = getattr(engine, "resource_manager", None)
+    if resources is None:
+        resources = getattr(engine, "resource_manager", None)
     return Dashboard(manager, engine=engine, resources=resources)

@@ -30,6 +30,26 @@ export const UNKNOWN_STATE_COLOR = '#afb8c1';
 /** Layout direction: layers left to right, or top to bottom. */
 export type Direction = 'LR' | 'TB';
 
+/** A preview of a step's result (see docs/dag-mime-schema.md, "Result summaries"). */
+export interface IResultSummary {
+  type: string;
+  text: string;
+  length: number | null;
+  shape: number[] | null;
+  dtype: string | null;
+  /** A table head: column names (the first is the index) and rows of cell texts. */
+  columns: string[] | null;
+  rows: string[][] | null;
+  /** A PNG thumbnail, base64. */
+  image: string | null;
+}
+
+/** The innermost user frame of a failed step's traceback. */
+export interface ILocation {
+  label: string;
+  code: string | null;
+}
+
 /** One step of the graph. */
 export interface IDagNode {
   /** Position in `IDagModel.nodes`. */
@@ -48,6 +68,19 @@ export interface IDagNode {
   started: string | null;
   ended: string | null;
   error: string | null;
+  /** Seconds from the run's start to the step's start. */
+  offset: number | null;
+  /** Why the step was skipped or cancelled. */
+  reason: string | null;
+  traceback: string | null;
+  location: ILocation | null;
+  result: IResultSummary | null;
+}
+
+/** A live widget behind the output: its model id, and whether the run can be cancelled. */
+export interface ILiveRef {
+  modelId: string;
+  cancellable: boolean;
 }
 
 /** A dependency: `target` depends on `source` (indexes into `nodes`). */
@@ -67,6 +100,7 @@ export interface IBounds {
 /** A validated DAG document. */
 export interface IDagModel {
   version: number;
+  versionMinor: number;
   kind: string;
   workflow: string;
   runId: string | null;
@@ -80,6 +114,13 @@ export interface IDagModel {
   counts: Record<string, number>;
   truncated: boolean;
   totalNodes: number;
+  /** The run's parameters as the document shows them (values are JSON scalars or short texts). */
+  parameters: Record<string, unknown>;
+  started: string | null;
+  ended: string | null;
+  duration: number | null;
+  errors: string[];
+  live: ILiveRef | null;
   bounds: IBounds;
   /** True when positions were missing and the fallback layout placed the nodes. */
   layoutComputed: boolean;
@@ -150,6 +191,7 @@ function buildModel(data: Json, version: number): IDagModel {
   }
   return {
     version,
+    versionMinor: optNum(data.version_minor) ?? 0,
     kind: str(data.kind, 'workflow'),
     workflow: str(data.workflow, ''),
     runId: optStr(data.run_id),
@@ -161,6 +203,12 @@ function buildModel(data: Json, version: number): IDagModel {
     counts: readCounts(data.counts, nodes),
     truncated: data.truncated === true,
     totalNodes: Math.max(optNum(data.total_nodes) ?? nodes.length, nodes.length),
+    parameters: isObject(data.parameters) ? { ...data.parameters } : {},
+    started: optStr(data.started),
+    ended: optStr(data.ended),
+    duration: optNum(data.duration),
+    errors: Array.isArray(data.errors) ? data.errors.filter(e => typeof e === 'string') : [],
+    live: readLive(data.live),
     bounds: computeBounds(nodes),
     layoutComputed,
     warnings
@@ -200,7 +248,49 @@ function readNode(item: Json, id: string, index: number): IDagNode {
     attempts: optNum(item.attempts),
     started: optStr(item.started),
     ended: optStr(item.ended),
-    error: optStr(item.error)
+    error: optStr(item.error),
+    offset: optNum(item.offset),
+    reason: optStr(item.reason),
+    traceback: optStr(item.traceback),
+    location: readLocation(item.location),
+    result: readResult(item.result)
+  };
+}
+
+function readLive(raw: unknown): ILiveRef | null {
+  if (!isObject(raw) || typeof raw.model_id !== 'string' || raw.model_id === '') {
+    return null;
+  }
+  return { modelId: raw.model_id, cancellable: raw.cancellable === true };
+}
+
+function readLocation(raw: unknown): ILocation | null {
+  if (!isObject(raw) || typeof raw.label !== 'string') {
+    return null;
+  }
+  return { label: raw.label, code: optStr(raw.code) };
+}
+
+function strList(raw: unknown): string[] | null {
+  return Array.isArray(raw) ? raw.map(v => str(v, '')) : null;
+}
+
+/** A result summary, or null when the document has none (or a malformed one). */
+export function readResult(raw: unknown): IResultSummary | null {
+  if (!isObject(raw) || typeof raw.text !== 'string') {
+    return null;
+  }
+  const rows = Array.isArray(raw.rows) ? raw.rows.map(r => strList(r) ?? []) : null;
+  const image = typeof raw.image === 'string' && /^[A-Za-z0-9+/=]+$/.test(raw.image) ? raw.image : null;
+  return {
+    type: str(raw.type, ''),
+    text: raw.text,
+    length: optNum(raw.length),
+    shape: Array.isArray(raw.shape) ? raw.shape.filter((n): n is number => typeof n === 'number') : null,
+    dtype: optStr(raw.dtype),
+    columns: strList(raw.columns),
+    rows,
+    image
   };
 }
 
@@ -380,23 +470,38 @@ export function legendEntries(model: IDagModel): ILegendEntry[] {
     }));
 }
 
-/** Format seconds for people: 12 ms, 1.25 s, 2 min 5 s, 1 h 02 min. */
+/** Round half up to `digits` decimals (the Python twin rounds the same way). */
+function fixed(value: number, digits: number): string {
+  const scale = Math.pow(10, digits);
+  return (Math.floor(value * scale + 0.5) / scale).toFixed(digits);
+}
+
+/**
+ * Format seconds for people: 0.2 ms, 12 ms, 1.25 s, 12.3 s, 2 min 05 s, 1 h 02 min.
+ * The Python twin (`display/svg.py: format_duration`) writes the same strings.
+ */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) {
     return '–';
   }
-  if (seconds < 1) {
-    return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 0.00995) {
+    return `${fixed(seconds * 1000, 1)} ms`;
   }
-  if (seconds < 60) {
-    return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  if (seconds < 0.9995) {
+    return `${fixed(seconds * 1000, 0)} ms`;
   }
-  const minutes = Math.floor(seconds / 60);
+  if (seconds < 9.995) {
+    return `${fixed(seconds, 2)} s`;
+  }
+  if (seconds < 59.95) {
+    return `${fixed(seconds, 1)} s`;
+  }
+  const total = Math.round(seconds);
+  const minutes = Math.floor(total / 60);
   if (minutes < 60) {
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+    return `${minutes} min ${String(total % 60).padStart(2, '0')} s`;
   }
-  const hours = Math.floor(minutes / 60);
-  return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 /** One row of the details panel. */
@@ -426,6 +531,9 @@ export function detailRows(node: IDagNode): IDetailRow[] {
   if (node.error !== null) {
     rows.push({ key: 'error', label: 'Error', value: node.error });
   }
+  if (node.reason !== null) {
+    rows.push({ key: 'reason', label: 'Reason', value: node.reason });
+  }
   rows.push(
     { key: 'duration', label: 'Duration', value: formatDuration(node.duration) },
     { key: 'attempts', label: 'Attempts', value: node.attempts === null ? '–' : String(node.attempts) }
@@ -442,6 +550,12 @@ export function detailRows(node: IDagNode): IDetailRow[] {
   }
   if (node.ended !== null) {
     rows.push({ key: 'ended', label: 'Ended', value: formatTimestamp(node.ended) });
+  }
+  if (node.location !== null) {
+    rows.push({ key: 'location', label: 'Where', value: node.location.label });
+  }
+  if (node.result !== null) {
+    rows.push({ key: 'result', label: 'Result', value: node.result.text });
   }
   return rows;
 }

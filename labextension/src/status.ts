@@ -79,13 +79,17 @@ export class StatusModel {
   private _changed = new Signal<this, void>(this);
 }
 
-/** The status-bar widget (class `cdm-status`). */
+/** The status-bar widget (class `cdm-status`); a click calls `onClick` (opens the Runs panel). */
 export class StatusView extends Widget {
-  constructor(model: StatusModel) {
+  constructor(model: StatusModel, onClick?: () => void) {
     super();
     this._model = model;
     this.addClass('cdm-status');
     this.addClass('jp-StatusBar-TextItem');
+    if (onClick) {
+      this.addClass('cdm-status-clickable');
+      this.node.addEventListener('click', onClick);
+    }
     model.changed.connect(this._render, this);
     this._render();
   }
@@ -98,7 +102,7 @@ export class StatusView extends Widget {
   private _render(): void {
     const msg = this._model.current;
     this.node.textContent = this._model.text;
-    this.node.title = msg ? formatTooltip(msg) : '';
+    this.node.title = msg ? `${formatTooltip(msg)}\nClick to open the Runs panel.` : '';
     if (msg) {
       this.node.dataset.tone = statusTone(msg);
     } else {
@@ -265,17 +269,37 @@ async function hasPublisher(kernel: Connection): Promise<boolean> {
   }
 }
 
-/** Activate the status item (used by the plugin in index.ts). */
+/**
+ * Activate the status item (used by the plugin in index.ts). Without a
+ * status bar (Notebook 7) the same indicator goes into each notebook's
+ * toolbar.
+ */
 export function activateStatusItem(
   tracker: INotebookTracker,
-  statusBar: IStatusBar | null
+  statusBar: IStatusBar | null,
+  onClick?: () => void
 ): void {
+  // The bridge answers the kernel's comm even where there is no status bar
+  // (Notebook 7): a comm the frontend does not know is an error in the console.
+  const model = new StatusModel();
+  new StatusBridge(tracker, model);
   if (statusBar === null) {
+    const addToToolbar = (panel: NotebookPanel): void => {
+      const view = new StatusView(model, onClick);
+      view.addClass('cdm-status-toolbar');
+      // Beside the cell type (once the toolbar has its items), so a narrow
+      // toolbar does not fold it into its overflow menu first.
+      void panel.revealed.then(() => {
+        if (!panel.toolbar.insertAfter('cellType', 'codomyrmex-status', view)) {
+          panel.toolbar.addItem('codomyrmex-status', view);
+        }
+      });
+    };
+    tracker.forEach(addToToolbar);
+    tracker.widgetAdded.connect((_, panel) => addToToolbar(panel));
     return;
   }
-  const model = new StatusModel();
-  const view = new StatusView(model);
-  new StatusBridge(tracker, model);
+  const view = new StatusView(model, onClick);
   statusBar.registerStatusItem('codomyrmex-jupyter:status', {
     item: view,
     align: 'left',

@@ -5,7 +5,7 @@
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
  */
 
-import { IDagModel, IDagNode, stateColor } from './model.js';
+import { formatDuration, IDagModel, IDagNode, stateColor } from './model.js';
 
 /** Pixel geometry of the drawing. */
 export interface IGeometry {
@@ -19,18 +19,40 @@ export interface IGeometry {
   maxLabelChars: number;
 }
 
-/** Geometry for left-to-right layers (x = layer, y = row). */
+/**
+ * Geometry for left-to-right layers (x = layer, y = row). The Python twin
+ * (`display/svg.py`) draws with the same numbers, so a saved notebook looks
+ * the same in JupyterLab and in nbconvert HTML.
+ */
 export const GEOMETRY_LR: Readonly<IGeometry> = {
   nodeWidth: 150,
-  nodeHeight: 34,
-  stepX: 200,
-  stepY: 50,
-  padding: 16,
-  maxLabelChars: 19
+  nodeHeight: 40,
+  stepX: 190,
+  stepY: 52,
+  padding: 12,
+  maxLabelChars: 20
 };
 
 /** Geometry for top-to-bottom layers (x = row, y = layer). */
 export const GEOMETRY_TB: Readonly<IGeometry> = { ...GEOMETRY_LR, stepX: 170, stepY: 80 };
+
+/** Above this many nodes steps are dots (tooltip only) and edges one straight-line path, as in the twin. */
+export const COMPACT_ABOVE = 300;
+
+/** Geometry of the compact drawing (the twin's `compact` mode). */
+export const GEOMETRY_COMPACT: Readonly<IGeometry> = {
+  nodeWidth: 8,
+  nodeHeight: 8,
+  stepX: 44,
+  stepY: 12,
+  padding: 12,
+  maxLabelChars: 0
+};
+
+/** Whether a model is drawn in the compact mode. */
+export function isCompact(model: IDagModel): boolean {
+  return model.nodes.length > COMPACT_ABOVE;
+}
 
 /** The SVG markup and its size in pixels. */
 export interface ISvgDrawing {
@@ -84,6 +106,9 @@ function parseHex(color: string): [number, number, number] | null {
 
 /** The geometry matching a model's direction. */
 export function geometryFor(model: IDagModel): IGeometry {
+  if (isCompact(model)) {
+    return GEOMETRY_COMPACT;
+  }
   return model.direction === 'TB' ? GEOMETRY_TB : GEOMETRY_LR;
 }
 
@@ -132,21 +157,52 @@ export function edgePath(
   return `M${round(x1)},${round(y1)}C${round(x1 + d)},${round(y1)} ${round(x2 - d)},${round(y2)} ${round(x2)},${round(y2)}`;
 }
 
-function nodeMarkup(n: IDagNode, x: number, y: number, model: IDagModel, geo: IGeometry): string {
+/** The inner markup of a node box (everything but its `<g>`): redrawn when its state changes. */
+export function nodeInner(n: IDagNode, model: IDagModel, geo: IGeometry): string {
   const fill = stateColor(model.states, n.state);
+  const ink = textColorFor(fill);
   const label = escapeXml(truncateLabel(n.label, geo.maxLabelChars));
   const title = escapeXml(n.label === n.id ? `${n.id}: ${n.state}` : `${n.label} (${n.id}): ${n.state}`);
+  const detail = n.duration !== null ? formatDuration(n.duration) : n.state === 'pending' ? '' : n.state;
   const retry =
     n.attempts !== null && n.attempts > 1
-      ? `<text class="cdm-node-attempts" x="${geo.nodeWidth - 6}" y="11" fill="${textColorFor(fill)}">×${n.attempts}</text>`
+      ? `<text class="cdm-node-attempts" x="${geo.nodeWidth - 8}" y="31" fill="${ink}">×${n.attempts}</text>`
+      : '';
+  const marker =
+    n.state === 'failed'
+      ? `<g class="cdm-node-error" transform="translate(${geo.nodeWidth - 2},2)">` +
+        `<circle r="7" fill="#ffffff" stroke="${escapeXml(fill)}" stroke-width="2"/>` +
+        `<text y="4" fill="${escapeXml(fill)}">!</text></g>`
       : '';
   return (
-    `<g class="cdm-node" data-id="${escapeXml(n.id)}" data-state="${escapeXml(n.state)}" ` +
-    `data-index="${n.index}" transform="translate(${x},${y})">` +
     `<title>${title}</title>` +
-    `<rect width="${geo.nodeWidth}" height="${geo.nodeHeight}" rx="6" ry="6" fill="${escapeXml(fill)}"/>` +
-    `<text class="cdm-node-label" x="${geo.nodeWidth / 2}" y="${geo.nodeHeight / 2}" ` +
-    `fill="${textColorFor(fill)}">${label}</text>${retry}</g>`
+    `<rect width="${geo.nodeWidth}" height="${geo.nodeHeight}" rx="5" ry="5" fill="${escapeXml(fill)}"/>` +
+    `<text class="cdm-node-label" x="10" y="17" fill="${ink}">${label}</text>` +
+    `<text class="cdm-node-detail" x="10" y="31" fill="${ink}">${escapeXml(detail)}</text>` +
+    retry +
+    marker
+  );
+}
+
+/** A compact node: a dot in the state's colour (ringed when failed), its name in the tooltip. */
+export function dotAttributes(n: IDagNode, model: IDagModel): string {
+  const fill = escapeXml(stateColor(model.states, n.state));
+  const ring = n.state === 'failed' ? ' stroke="#1f2328" stroke-width="1.5"' : '';
+  return `fill="${fill}"${ring}`;
+}
+
+function nodeMarkup(n: IDagNode, x: number, y: number, model: IDagModel, geo: IGeometry): string {
+  if (geo === GEOMETRY_COMPACT) {
+    const r = geo.nodeWidth / 2;
+    return (
+      `<circle class="cdm-node cdm-dot" data-id="${escapeXml(n.id)}" data-state="${escapeXml(n.state)}" ` +
+      `data-index="${n.index}" cx="${round(x + r)}" cy="${round(y + r)}" r="${r}" ${dotAttributes(n, model)}>` +
+      `<title>${escapeXml(`${n.label}: ${n.state}`)}</title></circle>`
+    );
+  }
+  return (
+    `<g class="cdm-node" data-id="${escapeXml(n.id)}" data-state="${escapeXml(n.state)}" ` +
+    `data-index="${n.index}" transform="translate(${x},${y})">${nodeInner(n, model, geo)}</g>`
   );
 }
 
@@ -162,6 +218,7 @@ export function buildSvg(model: IDagModel, idPrefix: string): ISvgDrawing {
   const { width, height } = drawingSize(model, geo);
   const vertical = model.direction === 'TB';
   const marker = `${idPrefix}-arrow`;
+  const compact = geo === GEOMETRY_COMPACT;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="cdm-svg" role="img" ` +
       `aria-label="${escapeXml(`Workflow graph ${model.workflow}`)}" width="100%" height="100%">`,
@@ -171,7 +228,19 @@ export function buildSvg(model: IDagModel, idPrefix: string): ISvgDrawing {
     `<g class="cdm-viewport" data-width="${width}" data-height="${height}">`,
     '<g class="cdm-edges">'
   ];
-  for (const e of model.edges) {
+  if (compact) {
+    // One path for every edge: thousands of elements (and arrow markers) would cost seconds.
+    const r = geo.nodeWidth / 2;
+    const d = model.edges
+      .map(e => {
+        const s = e.source * 2;
+        const t = e.target * 2;
+        return `M${round(pos[s] + r)},${round(pos[s + 1] + r)}L${round(pos[t] + r)},${round(pos[t + 1] + r)}`;
+      })
+      .join('');
+    parts.push(`<path class="cdm-edge cdm-edges-compact" d="${d}"/>`);
+  }
+  for (const e of compact ? [] : model.edges) {
     const s = model.nodes[e.source];
     const t = model.nodes[e.target];
     const d = edgePath(pos[s.index * 2], pos[s.index * 2 + 1], pos[t.index * 2], pos[t.index * 2 + 1], geo, vertical);

@@ -170,10 +170,13 @@ test('timestamps read like people write them', () => {
 
 test('durations read like people write them', () => {
   assert.equal(formatDuration(null), '–');
+  assert.equal(formatDuration(0.0002), '0.2 ms');
+  assert.equal(formatDuration(0.0049), '4.9 ms');
   assert.equal(formatDuration(0.012), '12 ms');
+  assert.equal(formatDuration(0.9996), '1.00 s');
   assert.equal(formatDuration(1.5), '1.50 s');
   assert.equal(formatDuration(42.25), '42.3 s');
-  assert.equal(formatDuration(125), '2 min 5 s');
+  assert.equal(formatDuration(125), '2 min 05 s');
   assert.equal(formatDuration(3720), '1 h 02 min');
 });
 

@@ -51,10 +51,10 @@ test('positions come from x/y in layout units', () => {
 });
 
 test('edge paths go from the right side of the source to the left side of the target', () => {
-  const d = edgePath(0, 0, 200, 50, GEOMETRY_LR, false);
-  assert.equal(d, 'M150,17C174,17 174,67 198,67');
+  const d = edgePath(0, 0, 190, 52, GEOMETRY_LR, false);
+  assert.equal(d, 'M150,20C174,20 164,72 188,72');
   const v = edgePath(0, 0, 0, 80, GEOMETRY_LR, true);
-  assert.equal(v, 'M75,34C75,58 75,54 75,78');
+  assert.equal(v, 'M75,40C75,64 75,54 75,78');
 });
 
 test('text is escaped everywhere', () => {
@@ -77,7 +77,7 @@ test('long labels are cut with an ellipsis; the title keeps the full name', () =
   const doc = sixNodeDoc();
   doc.nodes[0].label = 'a_really_long_step_name_indeed';
   const { markup } = buildSvg(model(doc), 'x');
-  assert.ok(markup.includes('>a_really_long_step…</text>'));
+  assert.ok(markup.includes('>a_really_long_step_…</text>'));
   assert.ok(markup.includes('<title>a_really_long_step_name_indeed (load): succeeded</title>'));
 });
 
@@ -97,14 +97,20 @@ test('label colour contrasts with the fill', () => {
   assert.equal(textColorFor('rebeccapurple'), '#ffffff');
 });
 
-test('2,000 nodes build in one pass, quickly', () => {
+test('up to 300 nodes are boxes; more are dots on one edge path, as in the Python twin', () => {
+  const full = buildSvg(model(bigDoc(300)), 'full').markup;
+  assert.equal((full.match(/<g class="cdm-node"/g) ?? []).length, 300);
   const doc = bigDoc(2000);
   const start = performance.now();
   const { markup, width, height } = buildSvg(model(doc), 'big');
   const ms = performance.now() - start;
-  assert.equal((markup.match(/<g class="cdm-node"/g) ?? []).length, 2000);
-  assert.equal((markup.match(/<path class="cdm-edge"/g) ?? []).length, doc.edges.length);
-  assert.equal(width, 2 * 16 + 49 * 200 + 150);
-  assert.equal(height, 2 * 16 + 39 * 50 + 34);
+  assert.equal((markup.match(/<circle class="cdm-node cdm-dot"/g) ?? []).length, 2000);
+  assert.equal((markup.match(/<path class="cdm-edge/g) ?? []).length, 1);
+  const edges = /class="cdm-edge cdm-edges-compact" d="([^"]*)"/.exec(markup)[1];
+  assert.equal((edges.match(/M/g) ?? []).length, doc.edges.length);
+  assert.ok(!markup.includes('marker-end'));
+  assert.equal(width, 2 * 12 + 49 * 44 + 8);
+  assert.equal(height, 2 * 12 + 39 * 12 + 8);
+  assert.ok(markup.includes('data-state="failed" data-index="1" cx="16" cy="28" r="4" fill="#cf222e" stroke="#1f2328"'));
   assert.ok(ms < 300, `took ${ms} ms`);
 });

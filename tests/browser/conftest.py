@@ -1,4 +1,4 @@
-"""Fixtures for browser tests: a real JupyterLab server and headless Chromium.
+"""Fixtures for browser tests: a real JupyterLab (or Notebook 7) server and headless Chromium.
 
 The server runs on 127.0.0.1 with a random token on a free port, with its own
 config, runtime, settings and workspace directories, and sees this checkout's
@@ -65,6 +65,7 @@ class LabServer:
     log_path: Path
     process: subprocess.Popen[bytes]
     log_file: Any = field(repr=False)
+    app: str = "lab"
 
     def api(self, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Any:
         """Call the REST API; returns the decoded JSON body (or None)."""
@@ -80,7 +81,9 @@ class LabServer:
         return json.loads(raw) if raw else None
 
     def lab_url(self, path: str) -> str:
-        """URL opening only this document in Lab (``reset`` drops other open tabs)."""
+        """URL opening only this document (Lab: ``reset`` drops other open tabs; Notebook 7: its page)."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{path}?token={self.token}"
         return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
 
     def log_tail(self, lines: int = 40) -> str:
@@ -101,6 +104,17 @@ def _write_settings(settings: Path) -> None:
     widgets = settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings"
     widgets.parent.mkdir(parents=True)
     widgets.write_text(json.dumps({"saveState": True}))
+
+
+def _write_server_config(config: Path) -> None:
+    # The Runs API server extension, enabled as the wheel's
+    # jupyter_server_config.d file enables it; Notebook 7 exposes its app
+    # object to the page as Lab's --LabApp.expose_app_in_browser does.
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"jpserver_extensions": {"codomyrmex_jupyter": True}},
+        "JupyterNotebookApp": {"expose_app_in_browser": True},
+    }))
 
 
 def _server_env(work: Path) -> dict[str, str]:
@@ -159,39 +173,58 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def lab_server(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """A ``jupyter lab`` server with this checkout's extension; shut down after the module."""
+def _serve(tmp_path_factory: pytest.TempPathFactory, app: str) -> Iterator[LabServer]:
+    """A ``jupyter lab`` or Notebook 7 server with this checkout's extension."""
     if not (BUILT_EXTENSION / "package.json").exists():
         pytest.fail(
             f"{BUILT_EXTENSION} is missing: build the extension first with "
-            "`npm --prefix labextension install && npm --prefix labextension run build:prod`"
+            "`npm --prefix labextension ci && npm --prefix labextension run build:prod`"
         )
-    work = tmp_path_factory.mktemp("lab")
+    work = tmp_path_factory.mktemp(app)
     root = work / "root"
     root.mkdir()
     _write_settings(work / "settings")
+    _write_server_config(work / "config")
     env = _server_env(work)
     port, token = _free_port(), secrets.token_hex(16)
+    module = "jupyterlab" if app == "lab" else "notebook"
+    prefix = "LabApp" if app == "lab" else "JupyterNotebookApp"
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        sys.executable, "-m", module, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+        f"--{prefix}.news_url=None", f"--{prefix}.expose_app_in_browser=True",
     ]  # fmt: skip
+    if app == "lab":
+        cmd += [
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ]
     log_path = work / "server.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True
     )
-    server = LabServer(f"http://127.0.0.1:{port}", token, root, log_path, process, log_file)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, log_path, process, log_file, app)
     try:
         _wait_ready(server)
         yield server
     finally:
         _stop(server)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log_path, ARTIFACTS / "server.log")
+        shutil.copyfile(log_path, ARTIFACTS / f"server-{app}.log")
+
+
+@pytest.fixture(scope="module")
+def lab_server(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A ``jupyter lab`` server with this checkout's extension; shut down after the module."""
+    yield from _serve(tmp_path_factory, "lab")
+
+
+@pytest.fixture(scope="module")
+def notebook_server(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A Notebook 7 server with this checkout's extension; shut down after the module."""
+    pytest.importorskip("notebook", minversion="7")
+    yield from _serve(tmp_path_factory, "notebook")
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,24 @@
-"""A user's workflow notebook in a real JupyterLab, driven by headless Chromium.
+"""A user's workflow notebook in JupyterLab and in Notebook 7, driven by headless Chromium.
 
-The notebook does what a user does: ``%load_ext codomyrmex_jupyter``, defines
-a six-step ``%%workflow`` (one step raises, so it fails and its two
-descendants are skipped; two steps hold a GPU for a moment), shows the
-resource gauges of a two-GPU resource, runs the workflow with ``%orchestrate
-run`` (the live RunView widget), and shows the execution with ``%orchestrate
-show``.
+The notebook does what a user does: ``%load_ext codomyrmex_jupyter``, shows
+the resource gauges of a two-GPU resource, defines a six-step ``%%workflow``
+(one step raises, so the run fails and two steps are skipped; two steps hold
+a GPU for a moment), runs it with ``%orchestrate run``, shows the execution,
+opens the dashboard and runs the workflow again in the background.
 
-The test checks the live widgets (run view, its DAG and progress bar, the
-gauges moving and settling), the status item, the DAG renderer's nodes,
-edges and state colours, the details of the failed step, the dark theme, and
-that after saving, shutting the kernel down and reloading, the saved output
-still draws the run.
+Checked, in both front-ends: the live run view (Cancel while it runs) is the
+element that shows the final run (same element, same graph height: no
+layout jump); the final view has the step table, the timeline and a failure
+card (error, ``Cell In[n], line k``, traceback) and no Cancel; a click on a
+step shows its result; the dashboard lists the runs and opens one; the
+background run settles; after saving, shutting the kernel down and
+reloading, every output is drawn from the saved notebook and nothing says
+"Error displaying widget". JupyterLab also: the status item, the gauge
+moving during the run, the dark theme.
 
 Screenshots go to ``test-artifacts/browser/``; with
-``CODOMYRMEX_UPDATE_DOC_IMAGES=1`` ``workflow-live.png`` and
-``workflow-saved.png`` are also copied to ``docs/images/``.
+``CODOMYRMEX_UPDATE_DOC_IMAGES=1`` the documentation images are also copied
+to ``docs/images/``.
 """
 
 from __future__ import annotations
@@ -45,13 +48,14 @@ from labpage import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 MIME = "application/vnd.codomyrmex.dag+json"
+BOARD_MIME = "application/vnd.codomyrmex.dashboard+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 NOTEBOOK = "workflow-demo.ipynb"
 RUN_TIMEOUT_MS = 60_000
 
-LOAD_CELL = "%load_ext codomyrmex_jupyter"
 GAUGES_CELL = """\
 from codomyrmex_jupyter import get_resource_manager, Resource, ResourceType
-from codomyrmex_jupyter.widgets.gauges import ResourceGauges
+from codomyrmex_jupyter.widgets import ResourceGauges
 
 rm = get_resource_manager()
 rm.add_resource(Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2.0))
@@ -60,12 +64,12 @@ WORKFLOW_CELL = """\
 %%workflow demo
 import time
 
-def load():
-    return list(range(10))
+def load(n: int = 10):
+    return list(range(n))
 
 @step(resources={"gpu": 1})
 def train(load):
-    time.sleep(1.0)
+    time.sleep(1.5)
     return sum(load)
 
 @step(resources={"gpu": 1})
@@ -82,18 +86,21 @@ def report(validate, train):
 def publish(report):
     return "never"
 """
-RUN_CELL = "ex = %orchestrate run demo"
-SUMMARY_CELL = "ex"
-SHOW_CELL = "%orchestrate show {ex.execution_id}"
-CELLS = [LOAD_CELL, WORKFLOW_CELL, GAUGES_CELL, RUN_CELL, SUMMARY_CELL, SHOW_CELL]
-
+VALIDATE_LINE = WORKFLOW_CELL.splitlines().index('    raise ValueError("bad input")') + 1
+CELLS = [
+    "%load_ext codomyrmex_jupyter",
+    WORKFLOW_CELL,
+    GAUGES_CELL,
+    "ex = %orchestrate run demo -p n=12",
+    "ex",
+    "%orchestrate dashboard",
+    "h = %orchestrate run demo --background",
+    "print(h.result(60).status.value)",
+]
+LOAD, DEFINE, GAUGES, RUN, SUMMARY, BOARD, BACKGROUND, WAIT = range(1, 9)
 FINAL_STATES = {
-    "load": "succeeded",
-    "train": "succeeded",
-    "evaluate": "succeeded",
-    "validate": "failed",
-    "report": "skipped",
-    "publish": "skipped",
+    "load": "succeeded", "train": "succeeded", "evaluate": "succeeded",
+    "validate": "failed", "report": "skipped", "publish": "skipped",
 }
 EDGES = 6
 FINAL_STATUS = "codomyrmex: idle, 1 run, 1 failed"
@@ -104,21 +111,20 @@ def cell(n: int) -> str:
     return f".jp-NotebookPanel .jp-Cell:nth-child({n})"
 
 
-GAUGES = f"{cell(3)} .jp-OutputArea-output"
-RUN = f"{cell(4)} .jp-OutputArea-output"
-RUN_DAG = f"{cell(4)} .jp-OutputArea-output.cdm-dag"
-SHOW_DAG = f"{cell(6)} .jp-OutputArea-output.cdm-dag"
-DEFINE_DAG = f"{cell(2)} .jp-OutputArea-output.cdm-dag"
+def out(n: int) -> str:
+    """Selector of the output element of cell ``n`` that our renderer draws."""
+    return f"{cell(n)} .jp-OutputArea-output.cdm-host"
 
-# Samples, every 20 ms in the page, of the gauge bar's width and the status
-# text, kept when they change: the run is over before Python could poll.
-RECORDER = """([bar]) => {
+
+# Samples, every 20 ms in the page, of the gauge's fill and the status text,
+# kept when they change: the run is over before Python could poll.
+RECORDER = """([fill]) => {
     const rec = window.__cdmRecord = {gauge: [], status: []};
     const push = (list, v) => { if (list[list.length - 1] !== v) list.push(v); };
     rec.sample = () => {
-        const b = document.querySelector(bar);
+        const b = document.querySelector(fill);
         const s = document.querySelector('.cdm-status');
-        push(rec.gauge, b ? b.style.width : null);
+        push(rec.gauge, b ? parseFloat(b.style.width) : null);
         push(rec.status, s ? s.textContent.trim() : null);
     };
     rec.sample();
@@ -142,8 +148,8 @@ def wait_executed(page: Any, n: int, timeout: int = TIMEOUT_MS) -> None:
     )
 
 
-def mime_nodes(page: Any, output: str) -> dict[str, dict[str, str]]:
-    """The renderer's nodes in ``output``: id -> state, fill attribute, computed fill."""
+def nodes(page: Any, output: str) -> dict[str, dict[str, str]]:
+    """The graph's nodes in ``output``: id -> state, fill attribute, computed fill."""
     rows: list[dict[str, str]] = page.eval_on_selector_all(
         f"{output} svg g.cdm-node",
         """gs => gs.map(g => {
@@ -155,250 +161,265 @@ def mime_nodes(page: Any, output: str) -> dict[str, dict[str, str]]:
     return {r["id"]: r for r in rows}
 
 
-def check_run_dag(page: Any, output: str) -> None:
-    """Six nodes in their final states and colours, six edges."""
-    page.wait_for_selector(f"{output} svg g.cdm-node", timeout=RUN_TIMEOUT_MS)
-    nodes = mime_nodes(page, output)
-    assert {k: v["state"] for k, v in nodes.items()} == FINAL_STATES
-    for node in nodes.values():
+def check_final_run(page: Any, output: str) -> None:
+    """The failed run: graph, legend, step table, timeline, failure card; no Cancel."""
+    page.wait_for_selector(f"{output} .cdm-run[data-status='failed']", timeout=RUN_TIMEOUT_MS)
+    # Lab skips rendering cells out of view (content-visibility): bring it in first.
+    page.eval_on_selector(output, "e => e.scrollIntoView({block: 'start'})")
+    drawn = nodes(page, output)
+    assert {k: v["state"] for k, v in drawn.items()} == FINAL_STATES
+    for node in drawn.values():
         assert node["fill"] == STATES[node["state"]], node
         assert node["computed"] == hex_to_rgb(STATES[node["state"]]), node
     assert page.locator(f"{output} svg path.cdm-edge").count() == EDGES
     legend = page.locator(f"{output} .cdm-legend .cdm-legend-item").all_inner_texts()
     assert sorted(legend) == ["failed 1", "skipped 2", "succeeded 3"]
-
-
-def check_definition(page: Any) -> None:
-    """The ``%%workflow`` cell shows the defined DAG, every step pending."""
-    page.wait_for_selector(f"{DEFINE_DAG} svg g.cdm-node")
-    nodes = mime_nodes(page, DEFINE_DAG)
-    assert {k: v["state"] for k, v in nodes.items()} == dict.fromkeys(FINAL_STATES, "pending")
-    assert page.locator(f"{DEFINE_DAG} svg path.cdm-edge").count() == EDGES
-
-
-def check_gauges_idle(page: Any) -> None:
-    """One gauge row, labelled ``GPU (gpu)``, empty, with ``0/2`` beside it."""
-    bars = page.locator(f"{GAUGES} .jupyter-widgets.widget-hprogress")
-    assert bars.count() == 1
-    assert page.locator(f"{GAUGES} .widget-hprogress .progress-bar").first.evaluate("e => e.style.width") == "0%"
-    labels = page.locator(f"{GAUGES} .widget-label").all_inner_texts()
-    assert "GPU (gpu)" in [t.strip() for t in labels], labels
-    assert "0/2" in page.locator(GAUGES).first.inner_text()
-
-
-def check_run_widget_live(page: Any) -> None:
-    """While the run goes on, its output is the live RunView widget (DAG, progress, Cancel)."""
-    page.wait_for_selector(f"{RUN} .jupyter-widgets .widget-hprogress", timeout=RUN_TIMEOUT_MS)
-    assert page.locator(f"{RUN} button:has-text('Cancel')").count() == 1
-
-
-def check_run_settled(page: Any) -> None:
-    """Once the run is over, the live widget has become its static twin: the final DAG."""
-    check_run_dag(page, RUN_DAG)
-    assert page.locator(f"{RUN} .jupyter-widgets").count() == 0
-    text = page.locator(RUN).first.inner_text()
-    assert "demo" in text and "failed" in text, text
-
-
-def check_details(page: Any) -> None:
-    """A click on the failed step shows its state and error in the details panel."""
-    page.eval_on_selector(SHOW_DAG, "e => e.scrollIntoView({block: 'center'})")
-    page.click(f"{SHOW_DAG} g.cdm-node[data-id='validate']")
-    page.wait_for_selector(f"{SHOW_DAG} .cdm-details[data-id='validate']")
-    details = page.locator(f"{SHOW_DAG} .cdm-details")
-    assert "failed" in details.inner_text()
-    assert details.locator(".cdm-detail-error").inner_text() == "ValueError: bad input"
-
-
-def recorded(page: Any) -> dict[str, list[Any]]:
-    """What the in-page recorder saw, with a last sample taken now (and stop it)."""
-    rec: dict[str, list[Any]] = page.evaluate(
-        "() => { const r = window.__cdmRecord; clearInterval(r.timer); r.sample();"
-        " return {gauge: r.gauge, status: r.status}; }"
+    rows = page.locator(f"{output} table.cdm-steps tbody tr")
+    assert rows.count() == 6
+    assert "dependency 'validate' failed" in rows.nth(4).inner_text()
+    bars = page.eval_on_selector_all(f"{output} .cdm-tl-row[data-id]", "rs => rs.map(r => r.dataset.id)")
+    assert sorted(bars) == ["evaluate", "load", "train", "validate"]
+    label_size = page.eval_on_selector(f"{output} .cdm-tl-label", "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert label_size >= 12, label_size
+    widths = page.eval_on_selector_all(
+        f"{output} .cdm-tl-bar", "bs => bs.map(b => b.getBoundingClientRect().width)"
     )
-    return rec
+    assert min(widths) >= 3, widths  # a sub-millisecond step stays visible
+    card = page.locator(f"{output} .cdm-failure[data-id='validate']")
+    assert card.locator(".cdm-failure-error").inner_text() == "ValueError: bad input"
+    where = card.locator(".cdm-failure-where").inner_text()
+    assert f", line {VALIDATE_LINE}: raise ValueError(\"bad input\")" in where and where.startswith("Cell In["), where
+    traceback = card.locator("pre").inner_text()
+    assert "Cell In[" in traceback and "codomyrmex_jupyter" not in traceback and "runtime.py" not in traceback
+    assert page.locator(f"{output} .cdm-cancel").count() == 0
 
 
-def test_workflow_notebook_in_lab(browser: Any, lab_server: LabServer, artifacts: Path) -> None:
-    write_code_notebook(lab_server.root / NOTEBOOK, CELLS)
+def check_preview(page: Any, output: str) -> None:
+    """A click on a step shows its details and result; nothing is cut."""
+    page.eval_on_selector(output, "e => e.scrollIntoView({block: 'start'})")
+    page.click(f"{output} g.cdm-node[data-id='load']")
+    details = page.locator(f"{output} .cdm-details[data-id='load']")
+    details.wait_for()
+    assert details.locator(".cdm-result-text").inner_text() == "[0, 1, 2, 3, 4, 5, 6, 7, ...]"
+    assert details.locator(".cdm-result-type").inner_text() == "list"
+    ended = details.locator(".cdm-detail-ended")
+    assert ended.is_visible()
+    box, inner = details.bounding_box(), ended.bounding_box()
+    assert box is not None and inner is not None
+    assert inner["y"] + inner["height"] <= box["y"] + box["height"]  # the panel fits its rows
+
+
+def check_no_widget_errors(page: Any) -> None:
+    text = page.locator(".jp-NotebookPanel").inner_text()
+    assert "Error displaying widget" not in text
+    assert "model not found" not in text
+
+
+@pytest.fixture(params=["lab", "notebook"])
+def server(request: pytest.FixtureRequest) -> LabServer:
+    """The JupyterLab server, then the Notebook 7 one."""
+    name = "lab_server" if request.param == "lab" else "notebook_server"
+    got: LabServer = request.getfixturevalue(name)
+    return got
+
+
+def test_a_failing_run_from_live_to_saved(browser: Any, server: LabServer, artifacts: Path) -> None:
+    write_code_notebook(server.root / NOTEBOOK, CELLS)
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
     page.set_default_timeout(TIMEOUT_MS)
     ready = KernelReady(page)
+    prefix = "" if server.app == "lab" else "notebook7-"
     try:
-        _scenario(page, lab_server, artifacts, ready)
+        _scenario(page, server, artifacts, ready, prefix)
     except Exception:
-        shot(page, artifacts, "workflow-failure.png")
-        (artifacts / "workflow-console.log").write_text("\n".join(console))
+        shot(page, artifacts, f"{prefix}workflow-failure.png")
+        (artifacts / f"{prefix}workflow-console.log").write_text("\n".join(console))
         raise
     finally:
         page.close()
-    errors = [line for line in console if line.startswith("error:") and "codomyrmex" in line]
-    assert errors == []
+    errors = [line for line in console if line.startswith("error:")]
+    assert [e for e in errors if "codomyrmex" in e or "comm" in e.lower()] == []
 
 
-def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady) -> None:
-    step = Steps(artifacts / "workflow-timings.txt")
+def _scenario(page: Any, server: LabServer, artifacts: Path, ready: KernelReady, prefix: str) -> None:
+    lab = server.app == "lab"
+    step = Steps(artifacts / f"{prefix}workflow-timings.txt")
     open_notebook(page, server, ready, NOTEBOOK)
     step("notebook open, kernel ready")
-    _define(page)
-    step("extension loaded, workflow defined, gauges shown")
-    _run(page, artifacts)
-    step("workflow run, widgets checked")
-    page.eval_on_selector(cell(3), "e => e.scrollIntoView({block: 'start'})")
-    shot(page, artifacts, "workflow-after-run.png")
-    check_run_dag(page, SHOW_DAG)
-    check_details(page)
-    shot(page, artifacts, "workflow-details.png")
-    step("show cell: DAG renderer and details")
-    set_theme(page, "JupyterLab Dark", light=False)
-    check_run_dag(page, SHOW_DAG)
-    canvas_bg = page.eval_on_selector(f"{SHOW_DAG} .cdm-canvas", "e => getComputedStyle(e).backgroundColor")
-    assert luminance(canvas_bg) < 0.3, canvas_bg
-    shot(page, artifacts, "workflow-dark.png")
-    set_theme(page, "JupyterLab Light", light=True)
-    step("dark theme and back")
-    _save(page, server)
-    step("saved")
-    _shutdown_kernel(page, server)
-    step("kernel shut down")
-    reload_without_kernel(page, server, NOTEBOOK)
-    check_run_dag(page, SHOW_DAG)
-    check_run_dag(page, RUN_DAG)
-    check_definition(page)
-    check_details(page)
-    assert server.api("GET", "/api/kernels") == []
-    assert page.locator(".cdm-status").is_hidden()
-    (artifacts / "workflow-saved-outputs.txt").write_text(_outputs_text(page))
-    page.eval_on_selector(cell(4), "e => e.scrollIntoView({block: 'start'})")
-    shot(page, artifacts, "workflow-saved.png", docs=True)
-    step("reloaded without a kernel, saved DAG drawn")
-
-
-def _define(page: Any) -> None:
-    """Cells 1-3: load the extension, define the workflow, show the gauges."""
-    run_cell(page, 1)
-    wait_executed(page, 1)
-    wait_status(page, "codomyrmex: idle, 0 runs")
-    run_cell(page, 2)
-    wait_executed(page, 2)
-    check_definition(page)
-    run_cell(page, 3)
-    page.wait_for_selector(f"{GAUGES} .jupyter-widgets.widget-hprogress")
-    check_gauges_idle(page)
-
-
-def _run(page: Any, artifacts: Path) -> None:
-    """Cells 4-6: run the workflow while recording the gauge and the status item."""
-    page.evaluate(RECORDER, [f"{GAUGES} .widget-hprogress .progress-bar"])
-    run_cell(page, 4)
-    check_run_widget_live(page)
-    # A moment into the run (load done, train/evaluate holding the GPUs) for the picture.
-    page.wait_for_function(
-        "sel => { const b = document.querySelector(sel); return b === null || b.style.width !== '0%'; }",
-        arg=f"{RUN} .widget-hprogress .progress-bar",
-        timeout=RUN_TIMEOUT_MS,
-    )
-    page.eval_on_selector(cell(3), "e => e.scrollIntoView({block: 'start'})")
-    shot(page, artifacts, "workflow-live.png", docs=True)
-    wait_executed(page, 4, timeout=RUN_TIMEOUT_MS)
-    check_run_settled(page)
-    wait_status(page, FINAL_STATUS)
-    page.wait_for_function(
-        "sel => { const b = document.querySelector(sel); return b !== null && b.style.width === '0%'; }",
-        arg=f"{GAUGES} .widget-hprogress .progress-bar",
-    )
-    seen = recorded(page)
-    # The gauge moved during the run (one or both GPUs held) and came back to 0.
-    assert {"50%", "100%"} & set(seen["gauge"]), seen
-    assert seen["gauge"][-1] == "0%", seen
-    assert "codomyrmex: 1 running" in seen["status"], seen
-    assert seen["status"][-1] == FINAL_STATUS, seen
-    for n in (5, 6):
+    for n in (LOAD, DEFINE, GAUGES):
         run_cell(page, n)
-        wait_executed(page, n, timeout=RUN_TIMEOUT_MS)
-    summary = page.locator(f"{cell(5)} .jp-OutputArea-output").inner_text()
-    assert summary.startswith("demo [") and "failed" in summary, summary
-    assert "1 failed, 2 skipped, 3 succeeded" in summary, summary
+        wait_executed(page, n)
+    page.wait_for_selector(f"{out(GAUGES)} .cdm-gauge[data-id='gpu']")
+    assert "0/2" in page.locator(f"{out(GAUGES)} .cdm-gauge-text").inner_text()
+    assert page.locator(f"{out(GAUGES)} .cdm-gauge-label").inner_text() == "GPU (gpu)"
+    page.wait_for_selector(f"{out(DEFINE)} svg g.cdm-node")
+    assert {k: v["state"] for k, v in nodes(page, out(DEFINE)).items()} == dict.fromkeys(FINAL_STATES, "pending")
+    if lab:
+        wait_status(page, "codomyrmex: idle, 0 runs")
+    step("extension loaded, gauges shown, workflow defined")
+
+    _run(page, artifacts, prefix, lab)
+    step("run: live, then final in the same element")
+    check_final_run(page, out(RUN))
+    summary = page.locator(f"{cell(SUMMARY)} .jp-OutputArea-output").inner_text()
+    assert summary.startswith("demo [") and "1 failed, 2 skipped, 3 succeeded" in summary, summary
+    assert "first error: validate: ValueError: bad input" in summary, summary
+    check_preview(page, out(RUN))
+    shot(page, artifacts, f"{prefix}workflow-details.png", docs=lab)
+    step("table, timeline, failure card, preview")
+
+    _dashboard_and_background(page)
+    step("dashboard and background run")
+    if lab:
+        set_theme(page, "JupyterLab Dark", light=False)
+        page.eval_on_selector(out(RUN), "e => e.scrollIntoView({block: 'start'})")
+        check_final_run(page, out(RUN))
+        canvas_bg = page.eval_on_selector(f"{out(RUN)} .cdm-canvas", "e => getComputedStyle(e).backgroundColor")
+        assert luminance(canvas_bg) < 0.3, canvas_bg
+        label = page.eval_on_selector(f"{out(RUN)} .cdm-tl-label", "e => getComputedStyle(e).color")
+        assert luminance(label) > 0.6, label
+        shot(page, artifacts, "workflow-dark.png", docs=True)
+        set_theme(page, "JupyterLab Light", light=True)
+        step("dark theme and back")
+
+    _save(page, server)
+    for kernel in server.api("GET", "/api/kernels"):
+        server.api("DELETE", f"/api/kernels/{kernel['id']}")
+    poll(lambda: server.api("GET", "/api/kernels") == [], what="kernel shutdown")
+    step("saved, kernel shut down")
+    reload_without_kernel(page, server, NOTEBOOK)
+    check_final_run(page, out(RUN))
+    check_final_run(page, out(BACKGROUND))
+    page.wait_for_selector(f"{out(GAUGES)} .cdm-gauge[data-id='gpu']")
+    page.eval_on_selector(out(GAUGES), "e => e.scrollIntoView({block: 'start'})")
+    assert "0/2" in page.locator(f"{out(GAUGES)} .cdm-gauge-text").inner_text()  # the last state was saved
+    page.wait_for_selector(f"{out(BOARD)} .cdm-board table tbody tr")
+    page.wait_for_selector(f"{out(BOARD)} .cdm-board .cdm-run[data-status='failed']")
+    assert page.locator(f"{out(BOARD)} .cdm-board .cdm-button:has-text('Refresh')").count() == 0
+    check_preview(page, out(RUN))
+    check_no_widget_errors(page)
+    assert server.api("GET", "/api/kernels") == []
+    page.eval_on_selector(cell(RUN), "e => e.scrollIntoView({block: 'start'})")
+    shot(page, artifacts, f"{prefix}workflow-saved.png", docs=True)
+    step("reloaded without a kernel: every output drawn")
+    if lab:
+        _html_twin(page, server, artifacts)
+        step("the nbconvert HTML of the saved notebook")
 
 
-def _save(page: Any, server: LabServer) -> None:
-    """Save with Ctrl+S; the saved run cell keeps the final static twin."""
-    page.click(f"{cell(1)} .jp-InputPrompt")
-    page.keyboard.press("Control+s")
+def _html_twin(page: Any, server: LabServer, artifacts: Path) -> None:
+    """nbconvert HTML of the saved notebook: the run's twin has the same parts as the view."""
+    import nbconvert
+    import nbformat
 
-    def run_doc() -> Any:
-        for out in saved_outputs(server, NOTEBOOK):
-            doc = out.get("data", {}).get(MIME)
-            if doc and doc.get("kind") == "run":
-                return doc
-        return None
+    nb = nbformat.read(server.root / NOTEBOOK, as_version=4)
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    path = artifacts / "workflow.html"
+    path.write_text(html, encoding="utf-8")
+    page.goto(path.as_uri())
+    run = page.locator(".codomyrmex-dag-output").nth(1)  # the definition, then the run
+    run.scroll_into_view_if_needed()
+    for part in (".codomyrmex-steps", ".codomyrmex-timeline", ".codomyrmex-failure[data-id='validate']"):
+        assert run.locator(part).count() == 1, part
+    assert "Cell In[" in run.locator(".codomyrmex-failure").inner_text()
+    assert run.locator("svg g.node").count() == 6
+    assert page.locator(".codomyrmex-dashboard").count() == 2  # the gauges and the dashboard
+    page.eval_on_selector(".codomyrmex-dag-output >> nth=1", "e => e.scrollIntoView({block: 'start'})")
+    shot(page, artifacts, "workflow-html.png", docs=True)
 
-    doc = poll(run_doc, what="the saved run output")
-    assert {n["id"]: n["state"] for n in doc["nodes"]} == FINAL_STATES
-    model = server.api("GET", f"/api/contents/{NOTEBOOK}?content=1")
-    run_outputs = model["content"]["cells"][3]["outputs"]
-    twins = [o["data"][MIME] for o in run_outputs if MIME in o.get("data", {})]
-    assert [t["status"] for t in twins] == ["failed"], run_outputs
-    check_saved_widget_state(model["content"])
+
+def _run(page: Any, artifacts: Path, prefix: str, lab: bool) -> None:
+    """The run cell: live (Cancel), then the final run in the same element, at the same height."""
+    page.evaluate(RECORDER, [f"{out(GAUGES)} .cdm-gauge-fill"])
+    run_cell(page, RUN)
+    page.wait_for_selector(f"{out(RUN)} .cdm-run[data-status='running'] .cdm-cancel", timeout=RUN_TIMEOUT_MS)
+    page.evaluate("sel => { window.__cdmRun = document.querySelector(sel); }", f"{out(RUN)} .cdm-run")
+    height = page.eval_on_selector(f"{out(RUN)} .cdm-canvas", "e => e.getBoundingClientRect().height")
+    page.wait_for_selector(f"{out(RUN)} g.cdm-node[data-id='train'][data-state='running']")
+    page.wait_for_function(
+        "sel => { const b = document.querySelector(sel); return b !== null && parseFloat(b.style.width) > 0; }",
+        arg=f"{out(GAUGES)} .cdm-gauge-fill",
+    )
+    page.eval_on_selector(cell(GAUGES), "e => e.scrollIntoView({block: 'start'})")
+    shot(page, artifacts, f"{prefix}workflow-live.png", docs=lab)
+    wait_executed(page, RUN, timeout=RUN_TIMEOUT_MS)
+    page.wait_for_selector(f"{out(RUN)} .cdm-run[data-status='failed']")
+    same = page.evaluate("sel => window.__cdmRun === document.querySelector(sel)", f"{out(RUN)} .cdm-run")
+    assert same, "the saved output is not the element that showed the live run"
+    after = page.eval_on_selector(f"{out(RUN)} .cdm-canvas", "e => e.getBoundingClientRect().height")
+    assert after == height, (height, after)
+    page.wait_for_function(
+        "sel => { const b = document.querySelector(sel); return b !== null && parseFloat(b.style.width) === 0; }",
+        arg=f"{out(GAUGES)} .cdm-gauge-fill",
+    )
+    seen: dict[str, list[Any]] = page.evaluate(
+        "() => { const r = window.__cdmRecord; clearInterval(r.timer); r.sample();"
+        " return {gauge: r.gauge, status: r.status}; }"
+    )
+    assert {50, 100} & set(seen["gauge"]), seen  # one or both GPUs held during the run
+    if lab:
+        wait_status(page, FINAL_STATUS)
+        assert "codomyrmex: 1 running" in seen["status"], seen
+    for n in (SUMMARY,):
+        run_cell(page, n)
+        wait_executed(page, n)
+
+
+def _dashboard_and_background(page: Any) -> None:
+    run_cell(page, BOARD)
+    wait_executed(page, BOARD)
+    board = out(BOARD)
+    page.wait_for_selector(f"{board} .cdm-board table tbody tr[data-id]")
+    assert page.locator(f"{board} .cdm-tab[data-tab='resources']").inner_text() == "Resources 1"
+    page.click(f"{board} .cdm-board table tbody tr[data-id]")
+    page.wait_for_selector(f"{board} .cdm-board .cdm-run[data-status='failed']")
+    run_cell(page, BACKGROUND)
+    wait_executed(page, BACKGROUND)
+    run_cell(page, WAIT)
+    wait_executed(page, WAIT, timeout=RUN_TIMEOUT_MS)
+    assert page.locator(f"{cell(WAIT)} .jp-OutputArea-output").inner_text().strip() == "failed"
+    page.wait_for_selector(f"{out(BACKGROUND)} .cdm-run[data-status='failed']")
+    # The dashboard follows the run events: two runs now.
+    page.wait_for_function(
+        "sel => document.querySelectorAll(sel).length === 2",
+        arg=f"{board} .cdm-board table.cdm-board-table tbody tr[data-id]",
+    )
 
 
 def check_saved_widget_state(notebook: dict[str, Any]) -> None:
-    """The browser dropped the settled run view's 44 widget models: only the gauges' are saved."""
+    """The browser dropped the models of every closed widget: the saved widget state holds
+    only the live boards (gauges, dashboard) and their layouts, none of the settled run views."""
     state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     names = sorted(m["model_name"] for m in state.values())
-    assert "ButtonModel" not in names and "IntProgressModel" not in names, names  # the run view's
-    assert "FloatProgressModel" in names, names  # the gauge, still live
-    assert len(state) <= 18, names  # the gauges' widgets (boxes, labels, their layouts and styles)
+    layouts = {k for k, m in state.items() if m["model_name"] == "LayoutModel"}
+    used = {m["state"].get("layout", "").removeprefix("IPY_MODEL_") for m in state.values()}
+    assert layouts <= used, names  # no layout left behind by a closed widget
+    assert names.count("DashboardModel") == 2, names  # the gauges and the dashboard, still live
+    assert len(state) <= 8, names
 
 
-def _shutdown_kernel(page: Any, server: LabServer) -> None:
-    page.click("li.lm-MenuBar-item:has-text('Kernel')")
-    page.click("li.lm-Menu-item[data-command='kernelmenu:shutdown']")
-    poll(lambda: server.api("GET", "/api/kernels") == [], what="kernel shutdown")
-    page.wait_for_selector(".jp-Toolbar-kernelName:has-text('No Kernel')")
+def _save(page: Any, server: LabServer) -> None:
+    """Save with Ctrl+S until the outputs have settled (the gauges follow within 2 s).
 
+    Every saved output of ours is its document, none a widget view.
+    """
+    page.click(f"{cell(LOAD)} .jp-InputPrompt")
 
-def _outputs_text(page: Any) -> str:
-    """Each cell's rendered output text after the reload (an artifact for reading)."""
-    texts: list[str] = page.eval_on_selector_all(
-        ".jp-NotebookPanel .jp-Cell",
-        "cs => cs.map((c, i) => `--- cell ${i + 1}\\n` + (c.querySelector('.jp-OutputArea') || {innerText: ''}).innerText)",
-    )
-    return "\n".join(texts) + "\n"
-
-
-TWIN_NOTEBOOK = "workflow-twin.ipynb"
-TWIN_CELLS = [
-    LOAD_CELL,
-    "%%workflow pair\ndef first():\n    return 1\n\ndef second(first):\n    return first + 1\n",
-    "ex = %orchestrate run pair",
-]
-
-
-def test_live_view_output_draws_twin_after_reload(browser: Any, lab_server: LabServer) -> None:
-    """The run view's saved output (final twin included) should draw the DAG without a kernel."""
-    write_code_notebook(lab_server.root / TWIN_NOTEBOOK, TWIN_CELLS)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.set_default_timeout(TIMEOUT_MS)
-    ready = KernelReady(page)
-    try:
-        open_notebook(page, lab_server, ready, TWIN_NOTEBOOK)
-        for n in (1, 2, 3):
-            run_cell(page, n)
-            wait_executed(page, n, timeout=RUN_TIMEOUT_MS)
-        page.wait_for_selector(f"{cell(3)} .jp-OutputArea-output.cdm-dag svg g.cdm-node")
-        page.click(f"{cell(1)} .jp-InputPrompt")
+    def settled() -> bool:
         page.keyboard.press("Control+s")
-        poll(lambda: any(MIME in o.get("data", {}) for o in saved_outputs(lab_server, TWIN_NOTEBOOK)[1:]),
-             what="the saved run output")
-        _shutdown_kernel(page, lab_server)
-        reload_without_kernel(page, lab_server, TWIN_NOTEBOOK)
-        # The definition's DAG is drawn: the page has rendered the saved outputs.
-        page.wait_for_selector(f"{cell(2)} .jp-OutputArea-output.cdm-dag svg g.cdm-node")
-        output = page.locator(f"{cell(3)} .jp-OutputArea-output").first
-        drawn = page.locator(f"{cell(3)} .jp-OutputArea-output.cdm-dag svg g.cdm-node").count()
-        assert drawn == 2, f"run view output after reload shows {output.inner_text()!r}"
-    finally:
-        page.close()
+        page.wait_for_timeout(300)
+        outputs = saved_outputs(server, NOTEBOOK)
+        runs = [o["data"][MIME] for o in outputs if o.get("data", {}).get(MIME, {}).get("kind") == "run"]
+        gauges = [o["data"][BOARD_MIME] for o in outputs if BOARD_MIME in o.get("data", {})]
+        free = bool(gauges) and gauges[0]["resources"][0]["allocated"] == 0
+        return len(runs) == 2 and all("live" not in d for d in runs) and free
+
+    poll(settled, timeout=20, what="the saved outputs to settle")
+    check_saved_widget_state(server.api("GET", f"/api/contents/{NOTEBOOK}?content=1")["content"])
+    outputs = saved_outputs(server, NOTEBOOK)
+    assert [o for o in outputs if WIDGET_MIME in o.get("data", {})] == []
+    assert [o["data"][BOARD_MIME]["kind"] for o in outputs if BOARD_MIME in o.get("data", {})] == [
+        "resources", "dashboard",
+    ]

@@ -46,7 +46,8 @@ def test_execution_bundle_shows_the_final_run(manager: WorkflowManager) -> None:
     assert [n["state"] for n in doc["nodes"]] == ["succeeded", "failed", "skipped"]
     html = bundle["text/html"]
     assert "<svg" in html and STATE_COLORS["succeeded"] in html and STATE_COLORS["failed"] in html
-    assert "<table class='codomyrmex-steps'>" in html
+    for part in ("class='codomyrmex-steps'", "codomyrmex-timeline", "class='codomyrmex-failure' data-id='bad'"):
+        assert part in html, part
     lines = bundle["text/plain"].splitlines()
     assert lines[0] == ex.summary()
     assert lines[1] == "  bad: KeyError: 'missing'"

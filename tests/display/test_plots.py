@@ -112,3 +112,16 @@ def test_theme_neutral_figures_have_no_fill() -> None:
     assert fig.patch.get_alpha() == 0.0
     assert all(ax.patch.get_alpha() == 0.0 for ax in fig.axes)
     assert fig.axes[0].title.get_color() == "#8c959f"
+
+
+def test_gantt_labels_read_and_short_steps_show() -> None:
+    from codomyrmex_jupyter.display.plots import plot_gantt
+    from codomyrmex_jupyter.engine.state import StepRecord
+
+    recs = [StepRecord("load", "succeeded", 1.0, 1.0002, 1), StepRecord("train", "succeeded", 1.0, 3.0, 1)]
+    fig = plot_gantt(recs, title="w")
+    top = fig.axes[0]
+    assert [t.get_fontsize() for t in top.get_yticklabels()] == [10, 10]
+    widths = [p.get_extents().width for p in top.collections[0].get_paths()]
+    assert min(widths) >= 2.0 / 250  # the sub-millisecond step is drawn at the minimum width
+    assert [t.get_text() for t in top.texts] == ["0.2 ms", "2.00 s"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codomyrmex_jupyter.engine.store import Store, decode_json, encode_json
+from codomyrmex_jupyter.engine.store import SCHEMA_VERSION, Store, decode_json, encode_json
 from codomyrmex_jupyter.errors import NotStorableError, StoreError
 
 
@@ -302,5 +302,28 @@ def test_schema_1_file_is_migrated(tmp_path: Path) -> None:
     store = Store(path)
     assert store.load_workflow("w")["definition"] == [{"name": "a"}]
     assert store.save_workflow("w", [{"name": "b"}]) == 2
-    assert store._read("PRAGMA user_version")[0]["user_version"] == 3
+    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION
     assert "heartbeat" in {r["name"] for r in store._read("PRAGMA table_info(runs)")}
+
+
+def test_a_schema_3_file_gets_the_run_origin_columns_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE runs RENAME TO runs_new")
+    conn.execute(
+        "CREATE TABLE runs(run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER, "
+        "status TEXT NOT NULL, start REAL, end REAL, parameters TEXT, errors TEXT, metrics TEXT, "
+        "session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL)"
+    )
+    conn.execute("DROP TABLE runs_new")
+    conn.execute("INSERT INTO runs(run_id, workflow, status, start) VALUES('old', 'w', 'completed', 1.0)")
+    conn.execute("PRAGMA user_version=3")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.get_run("old")["notebook"] is None
+    store.start_run("new", "w", version=1, start=2.0, parameters={}, notebook="/n.ipynb", kernel="k")
+    assert (store.get_run("new")["notebook"], store.get_run("new")["kernel"]) == ("/n.ipynb", "k")
+    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 4
+    store.close()

@@ -224,3 +224,34 @@ def test_parse_param_errors(text: str) -> None:
 def test_parse_params_later_wins() -> None:
     assert parse_params(["n=1", "m=x", "n=2"]) == {"n": 2, "m": "x"}
     assert parse_params(None) == {}
+
+
+# -- typos ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def load():\n    return 1\n\ndef clean(laod):\n    return laod\n",
+         "parameter 'laod' of step 'clean': did you mean step 'load'?"),
+        ("def features():\n    return 1\n\ndef train(featurs, lr: float):\n    return 1\n",
+         "parameter 'featurs' of step 'train': did you mean step 'features'?"),
+        ("def clean_data():\n    return 1\n\ndef fit(cleen_dat):\n    return 1\n",
+         "parameter 'cleen_dat' of step 'fit': did you mean step 'clean_data'?"),
+    ],
+)
+def test_a_parameter_close_to_a_step_name_is_a_typo(source: str, message: str) -> None:
+    with pytest.raises(CellParseError) as info:
+        parse_function_cell(source, "w")
+    assert str(info.value).startswith(message)
+    assert info.value.line == 4 and "needs a default" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def load():\n    return 1\n\ndef clean(laod=None):\n    return laod\n",  # a default: on purpose
+        "def data():\n    return 1\n\ndef f(n, x):\n    return 1\n",  # short names are never typos
+        "def plot():\n    return 1\n\ndef f(path):\n    return 1\n",  # three edits away
+    ],
+)
+def test_run_parameters_that_are_not_typos_pass(source: str) -> None:
+    assert parse_function_cell(source, "w").steps

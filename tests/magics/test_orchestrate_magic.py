@@ -261,3 +261,47 @@ def test_show_and_cancel_of_an_ambiguous_prefix(etl: Any, usage_error: Any) -> N
     for sub in ("show", "cancel"):
         message = usage_error(f"{sub} feed")
         assert "run id prefix 'feed' matches 2 runs (feed0001, feed0002)" in message
+
+
+# -- typos, run parameters, config and init ---------------------------------------------------
+def test_a_typo_of_a_step_name_is_caught_at_definition(ip: Any, usage_error: Any) -> None:
+    message = usage_error("typo", "def load():\n    return 1\n\ndef clean(laod):\n    return laod\n")
+    assert message.startswith(
+        "%%workflow typo: line 5: parameter 'laod' of step 'clean': did you mean step 'load'?"
+    )
+    assert get_workflow_manager().get_workflow("typo") is None
+
+
+def test_an_unknown_run_parameter_lists_the_accepted_ones(etl: Any, usage_error: Any) -> None:
+    message = usage_error("run etl -p m=4")
+    assert message == "no step of workflow 'etl' takes the run parameter 'm'; it accepts: n"
+    assert get_workflow_manager().history("etl") == []
+
+
+def test_config_says_which_store_and_why(ip: Any) -> None:
+    table = ip.run_line_magic("orchestrate", "config")
+    rows = {r["key"]: r["value"] for r in table.rows}
+    manager = get_workflow_manager()
+    assert rows["store"] == manager.store.path
+    assert rows["chosen because"] == "$CODOMYRMEX_HOME is set"
+    assert rows["loop"] == "thread"
+
+
+def test_init_creates_a_project_store_and_switches_to_it(
+    ip: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CODOMYRMEX_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the default store, never the real one
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    tmp_path = tmp_path / "work"
+    before = get_workflow_manager()
+    table = ip.run_line_magic("orchestrate", "init")
+    rows = {r["key"]: r["value"] for r in table.rows}
+    assert rows["store folder"] == str(tmp_path / ".codomyrmex")
+    assert rows["status"] == "created; this kernel uses it from now on"
+    after = get_workflow_manager()
+    assert after is not before and after.config_location.source == "project"
+    assert after.store.path == str(tmp_path / ".codomyrmex" / "codomyrmex.sqlite3")
+    again = {r["key"]: r["value"] for r in ip.run_line_magic("orchestrate", "init").rows}
+    assert again["status"] == "already there; this kernel uses it"

@@ -1,4 +1,10 @@
-"""Run the tutorial notebooks in a real kernel, with a temporary ``$CODOMYRMEX_HOME``."""
+"""Run the example notebooks in a real kernel, copied out to a folder outside the checkout.
+
+They run where a pip user would have copied them (``examples.copy_to``), with
+only the package importable: nothing of the checkout is in their way. The
+kernel's ``$CODOMYRMEX_HOME`` is a temporary folder, so a notebook's store is
+that one (it comes before the notebook's own ``.codomyrmex/``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -56,27 +61,40 @@ class ExecutedNotebook:
 
 @pytest.fixture
 def kernel_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Environment the kernel inherits: a temporary home and this checkout importable."""
+    """Environment the kernel inherits: no $CODOMYRMEX_HOME, a temporary $HOME, this checkout importable."""
     home = tmp_path / "home"
-    monkeypatch.setenv("CODOMYRMEX_HOME", str(home))
+    home.mkdir()
+    monkeypatch.delenv("CODOMYRMEX_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(home))
     paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     return home
 
 
 @pytest.fixture
-def run_notebook(kernel_env: Path) -> Callable[[str], ExecutedNotebook]:
-    """Execute ``notebooks/<name>`` in a fresh python3 kernel (errors are kept as outputs)."""
+def examples(tmp_path: Path) -> Path:
+    """The example notebooks, copied into a folder outside the checkout."""
+    from codomyrmex_jupyter.examples import copy_to
+
+    folder = tmp_path / "my-notebooks"
+    copy_to(folder)
+    assert not folder.is_relative_to(ROOT)
+    return folder
+
+
+@pytest.fixture
+def run_notebook(kernel_env: Path, examples: Path) -> Callable[[str], ExecutedNotebook]:
+    """Execute a copied example notebook in a fresh python3 kernel (errors are kept as outputs)."""
     from nbclient import NotebookClient
 
     def run(name: str) -> ExecutedNotebook:
-        nb = nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
+        nb = nbformat.read(examples / name, as_version=4)  # type: ignore[no-untyped-call]
         client = NotebookClient(
             nb,
             timeout=300,
             kernel_name="python3",
             allow_errors=True,
-            resources={"metadata": {"path": str(NOTEBOOKS)}},
+            resources={"metadata": {"path": str(examples)}},
         )
         client.execute()
         return ExecutedNotebook(name, nb)

@@ -10,18 +10,17 @@ import pytest
 
 pytestmark = pytest.mark.kernel
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SUCCEEDED_COLOUR = "#1a7f37"
 
 
-def test_nbconvert_writes_quickstart_html(kernel_env: Path, tmp_path: Path) -> None:
+def test_nbconvert_writes_quickstart_html(kernel_env: Path, examples: Path, tmp_path: Path) -> None:
     jupyter = Path(sys.executable).parent / "jupyter"
     out_dir = tmp_path / "build"
     done = subprocess.run(
         [
             str(jupyter), "nbconvert", "--to", "html", "--execute",
             "--ExecutePreprocessor.timeout=600",
-            str(NOTEBOOKS / "01_quickstart.ipynb"),
+            str(examples / "01_quickstart.ipynb"),
             "--output-dir", str(out_dir), "--output", "quickstart",
         ],
         capture_output=True,
@@ -34,3 +33,7 @@ def test_nbconvert_writes_quickstart_html(kernel_env: Path, tmp_path: Path) -> N
     assert "<svg" in html
     assert SUCCEEDED_COLOUR in html
     assert "Traceback" not in html
+    # every output is drawn, the background run's and the dashboard included
+    assert html.count("codomyrmex-timeline") >= 3 and "codomyrmex-dashboard" in html
+    assert '<script type="application/vnd.jupyter.widget-view+json">' not in html
+    assert (examples / "quickstart").is_dir()  # the notebook worked in its own folder

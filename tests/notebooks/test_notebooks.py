@@ -21,9 +21,12 @@ def _ran_cleanly(executed: Any) -> None:
     assert not report, f"error output in {executed.name}:\n{report}"
 
 
-def test_quickstart(run_notebook: Runner) -> None:
+def test_quickstart(run_notebook: Runner, examples: Path) -> None:
     nb = run_notebook("01_quickstart.ipynb")
     _ran_cleanly(nb)
+    assert (examples / "quickstart" / ".codomyrmex" / "codomyrmex.sqlite3").is_file()  # its own store
+    board = nb.data("application/vnd.codomyrmex.dashboard+json")[-1]
+    assert {r["workflow"] for r in board["runs"]} == {"etl"} and len(board["runs"]) == 3  # its runs only
     docs = nb.data(DAG_MIME)
     assert {d["kind"] for d in docs} == {"workflow", "run"}
     assert all(d["workflow"] == "etl" for d in docs)
@@ -31,14 +34,15 @@ def test_quickstart(run_notebook: Runner) -> None:
     assert run_doc["status"] == "completed"
     assert {n["state"] for n in run_doc["nodes"]} == {"succeeded"}
     assert any("<svg" in html for html in nb.data("text/html"))
-    assert nb.data(WIDGET_MIME), "no live widget view was displayed"
+    assert not nb.data(WIDGET_MIME), "an output needs a live widget: it would not reopen without a kernel"
+    assert all("live" not in d for d in docs), "a run output did not settle into its final document"
     text = nb.text()
     assert "66 rows, total 3267, starting [1, 2, 4, 5, 7]" in text  # n=100
     assert "666 rows, total 332667" in text  # the background run, n=1000
     assert "6 rows, total 27" in text  # the plain-Python run, n=10
 
 
-def test_seed_api_tour(run_notebook: Runner, kernel_env: Path) -> None:
+def test_seed_api_tour(run_notebook: Runner, examples: Path) -> None:
     nb = run_notebook("02_seed_api_tour.ipynb")
     _ran_cleanly(nb)
     text = nb.text()
@@ -59,8 +63,9 @@ def test_seed_api_tour(run_notebook: Runner, kernel_env: Path) -> None:
         assert line in text, f"{line!r} not printed by the tour"
     assert re.search(r"setup_task\s+completed", text)
     assert re.search(r"task session_task1: cancelled", text)
-    # the tour wrote into the home the test gave it, not a scratch directory of its own
-    assert (kernel_env / "projects" / "my_project" / "README.md").is_file()
+    # the tour kept its projects in its own store, in its own folder
+    assert (examples / "seed-api-tour" / ".codomyrmex" / "projects" / "my_project" / "README.md").is_file()
+    assert (examples / "seed-api-tour" / "shop" / "orders" / "cart.py").is_file()
 
 
 def test_resources_and_failures(run_notebook: Runner) -> None:
@@ -86,15 +91,16 @@ def test_resources_and_failures(run_notebook: Runner) -> None:
     assert ("long_job", "cancelled") in statuses
 
 
-def test_reproducible_analysis(run_notebook: Runner, kernel_env: Path) -> None:
+def test_reproducible_analysis(run_notebook: Runner, examples: Path, kernel_env: Path) -> None:
     nb = run_notebook("04_reproducible_analysis.ipynb")
     _ran_cleanly(nb)
     text = nb.text()
     fresh = text[text.index("history read by a fresh process from") :]
-    assert str(kernel_env) in fresh.splitlines()[0]
+    assert str(examples / "reproducible-analysis" / ".codomyrmex") in fresh.splitlines()[0]
+    assert not (kernel_env / ".codomyrmex").exists()  # the home folder was left alone
     rows = re.findall(r"^  [0-9a-f]{8}  completed\s+path=(\S+)\s+(\d+) files", fresh, re.MULTILINE)
     packages = [path for path, _ in rows]
-    assert packages == [f"codomyrmex_jupyter/{p}" for p in ("engine", "api", "magics", "display")]
+    assert packages == [f"shop/{p}" for p in ("orders", "billing", "catalog", "reports")]
     assert all(int(files) > 0 for _, files in rows)
     assert "same analysis: True" in text
     assert "workflow version: 1 -> 1" in text

@@ -9,9 +9,10 @@ from waiting import wait_until
 
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStep
+from codomyrmex_jupyter.display.dashboard_doc import DASHBOARD_MIME_TYPE
 from codomyrmex_jupyter.engine.state import STATE_COLORS
 from codomyrmex_jupyter.widgets.dashboard import TAB_TITLES, Dashboard, dashboard
-from codomyrmex_jupyter.widgets.run_panel import RunView
+from codomyrmex_jupyter.widgets.run_view import RunView
 
 
 def _define(manager: WorkflowManager) -> None:
@@ -19,37 +20,49 @@ def _define(manager: WorkflowManager) -> None:
     assert manager.create_workflow("d", steps, callables={"a": lambda: 1, "b": lambda a: a + 1})
 
 
-def test_tabs_and_workflows(manager: WorkflowManager) -> None:
+def test_workflows_and_a_workflows_graph(manager: WorkflowManager) -> None:
     _define(manager)
     board = Dashboard(manager)
     try:
-        assert board.tabs.titles == TAB_TITLES
-        assert board.workflow_select.options == ("d",)
-        assert "<td>d</td>" in board.workflow_table.value
-        board.workflow_select.value = "d"
-        assert board.workflow_dag.value.count('class="node"') == 2
-        assert "no orchestration engine" in board.sessions.value
+        state = board.get_state()
+        assert (state["_model_name"], state["_view_name"]) == ("DashboardModel", "DashboardWidgetView")
+        assert [w["name"] for w in board.doc["workflows"]] == ["d"]
+        assert board.doc["sessions"] == [] and board.doc["resources"] == []
+        board.on_event("select_workflow", {"name": "d"})
+        assert board.doc["tab"] == "workflows"
+        graph = board.doc["workflow"]["doc"]
+        assert graph["kind"] == "workflow" and [n["id"] for n in graph["nodes"]] == ["a", "b"]
+        board.on_event("select_workflow", {"name": "d", "close": True})
+        assert board.doc["workflow"] is None
     finally:
         board.close()
 
 
-def test_runs_tab_shows_the_selected_run(manager: WorkflowManager) -> None:
+def test_a_click_on_a_run_opens_its_view(manager: WorkflowManager) -> None:
     _define(manager)
     board = Dashboard(manager)
     try:
         ex = manager.run_workflow("d")
-        wait_until(lambda: len(board.run_select.options) == 1)  # followed through run events
-        label, run_id = board.run_select.options[0]
-        assert run_id == ex.execution_id and "completed" in label
-        board.run_select.value = run_id
+        wait_until(lambda: len(board.doc["runs"]) == 1)  # followed through run events
+        row = board.doc["runs"][0]
+        assert (row["run_id"], row["status"], row["counts"]) == (ex.execution_id, "completed", {"succeeded": 2})
+        assert row["started"] and row["duration"] >= 0
+        board._on_frontend_msg(board, {"event": "select_run", "run_id": ex.execution_id}, [])
         view = board.run_view
-        assert isinstance(view, RunView) and board.run_box.children == (view,)
-        assert view.cancel_button.disabled
-        assert f'fill="{STATE_COLORS["succeeded"]}"' in view.dag.canvas.value
+        assert isinstance(view, RunView)
+        selected = board.doc["selected"]
+        assert selected["run_id"] == ex.execution_id
+        assert {n["id"]: n["state"] for n in selected["doc"]["nodes"]} == {"a": "succeeded", "b": "succeeded"}
+        assert selected["doc"]["live"]["model_id"] == view.model_id  # the browser follows it
         bundle = board._repr_mimebundle_()
-        assert ex.execution_id[:8] in bundle["text/plain"] and "<table" in bundle["text/html"]
-        board.refresh_button.click()
-        assert board.run_select.value == run_id  # the selection survives a refresh
+        assert set(bundle) == {DASHBOARD_MIME_TYPE, "text/html", "text/plain"}
+        assert ex.execution_id[:8] in bundle["text/plain"] and ex.execution_id[:8] in bundle["text/html"]
+        assert f"background:{STATE_COLORS['succeeded']}" in bundle["text/html"]
+        board.on_event("refresh", {})
+        assert board.doc["selected"]["run_id"] == ex.execution_id  # the open run survives a refresh
+        board.on_event("select_run", {"run_id": ex.execution_id, "close": True})
+        assert board.doc["selected"] is None and board.run_view is None
+        assert view.comm is None  # the closed run view's widget went with it
     finally:
         board.close()
 
@@ -67,8 +80,25 @@ def test_dashboard_function_with_an_engine(manager: WorkflowManager) -> None:
     board = dashboard(engine=engine)
     try:
         assert board.manager is manager
-        assert "analysis" in board.sessions.value
-        assert board.gauges is not None and list(board.gauges.gauges) == ["gpu"]
+        assert [s["name"] for s in board.doc["sessions"]] == ["analysis"]
+        assert [r["id"] for r in board.doc["resources"]] == ["gpu"]
+    finally:
+        board.close()
+
+
+def test_the_magics_dashboard_has_the_kernels_resources_and_sessions() -> None:
+    from codomyrmex_jupyter import get_orchestration_engine, get_resource_manager, get_workflow_manager
+    from codomyrmex_jupyter.api.resources import Resource, ResourceType
+    from codomyrmex_jupyter.magics import commands
+
+    get_resource_manager().add_resource(Resource("gpu", "GPU", ResourceType.GPU, 2.0))
+    get_orchestration_engine().create_session("work")
+    board = commands.dashboard(manager=get_workflow_manager())
+    try:
+        assert board.engine is get_orchestration_engine()
+        assert board.resources is get_resource_manager()
+        assert [r["id"] for r in board.doc["resources"]] == ["gpu"]
+        assert [s["name"] for s in board.doc["sessions"]] == ["work"]
     finally:
         board.close()
 
@@ -79,6 +109,6 @@ def test_dashboard_function_defaults_to_the_process_wide_manager() -> None:
     board = exported()
     try:
         assert isinstance(board, Dashboard)
-        assert board.tabs.titles == TAB_TITLES
+        assert board.doc["kind"] == "dashboard" and TAB_TITLES == ("Runs", "Workflows", "Resources", "Sessions")
     finally:
         board.close()

@@ -39,34 +39,41 @@ class FakeResources:
         return lambda: self.callbacks.remove(cb)
 
 
+def _row(gauges: ResourceGauges, rid: str) -> dict:
+    return next(r for r in gauges.doc["resources"] if r["id"] == rid)
+
+
 def test_gauges_show_allocation_capacity_and_holders() -> None:
     res = FakeResources()
     gauges = ResourceGauges(res)
-    gauge = gauges.gauges["gpu"]
-    assert (gauge.bar.value, gauge.bar.max, gauge.bar.bar_style) == (1.0, 4.0, "success")
-    assert gauge.text.value == "1/4 cards (25%) · held by run:a 1"
+    state = gauges.get_state()
+    assert (state["_model_name"], state["_view_name"]) == ("DashboardModel", "DashboardWidgetView")
+    assert gauges.doc["kind"] == "resources"
+    row = _row(gauges, "gpu")
+    assert (row["allocated"], row["capacity"], row["unit"], row["holders"]) == (1.0, 4.0, "cards", "run:a 1")
     res.stats["gpu"] = SimpleNamespace(capacity=4.0, allocated=3.8, utilisation=0.95, unit="cards",
                                        holders=(("run:a", 3.8, "shared"),), waiting=2)
     for cb in list(res.callbacks):
         for _ in range(100):
             cb("change")
-    wait_until(lambda: gauge.bar.value == 3.8)
-    assert gauge.bar.bar_style == "danger"
-    assert "2 waiting" in gauge.text.value
+    wait_until(lambda: _row(gauges, "gpu")["allocated"] == 3.8)
+    assert _row(gauges, "gpu")["waiting"] == 2
     assert gauges._coalescer.calls <= 3
     gauges.close()
     assert res.callbacks == []
 
 
-def test_gauges_twin_and_empty_state() -> None:
+def test_gauges_output_is_the_document_and_its_twin() -> None:
     res = FakeResources()
     gauges = ResourceGauges(res, live=False)
     bundle = gauges._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert "gpu" in bundle["text/plain"] and "<table" in bundle["text/html"]
+    assert set(bundle) == {"application/vnd.codomyrmex.dashboard+json", "text/html", "text/plain"}
+    assert "gpu" in bundle["text/plain"] and "codomyrmex-gauge" in bundle["text/html"]
+    assert "1/4 cards (25%) · held by run:a 1" in bundle["text/html"]
     res.stats.clear()
     gauges.refresh()
-    assert gauges.rows.children == () and "none defined" in gauges.title.value
+    assert gauges.doc["resources"] == []
+    assert "No resource is defined" in gauges.static_bundle()["text/html"]
 
 
 def test_gauges_follow_a_real_resource_manager() -> None:
@@ -74,14 +81,13 @@ def test_gauges_follow_a_real_resource_manager() -> None:
     manager = resources.ResourceManager()
     manager.add_resource(resources.Resource("cpu", "CPU", resources.ResourceType.CPU, 10.0, "cores"))
     gauges = ResourceGauges(manager)
-    bar = gauges.gauges["cpu"].bar
-    assert (bar.value, bar.max) == (0.0, 10.0)
+    assert (_row(gauges, "cpu")["allocated"], _row(gauges, "cpu")["capacity"]) == (0.0, 10.0)
     assert manager.allocate_resource("cpu", "task-1", 8.0) is not None
-    wait_until(lambda: bar.value == 8.0)
-    assert bar.bar_style == "warning"
-    assert "task-1 8" in gauges.gauges["cpu"].text.value
+    wait_until(lambda: _row(gauges, "cpu")["allocated"] == 8.0)
+    assert bar_style(_row(gauges, "cpu")["utilisation"]) == "warning"
+    assert "task-1 8" in _row(gauges, "cpu")["holders"]
     manager.release_resource("task-1", "cpu")
-    wait_until(lambda: bar.value == 0.0)
+    wait_until(lambda: _row(gauges, "cpu")["allocated"] == 0.0)
     gauges.close()
 
 
@@ -104,5 +110,6 @@ def test_rows_are_labelled_with_the_resource_name() -> None:
     rm.add_resource(Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2.0))
     rm.add_resource(Resource(id="disk", name="disk", resource_type=ResourceType.DISK, capacity=1.0))
     view = ResourceGauges(rm, live=False)
-    assert [g.label.value for g in view.gauges.values()] == ["GPU (gpu)", "disk"]
+    assert [(r["id"], r["name"]) for r in view.doc["resources"]] == [("gpu", "GPU"), ("disk", "disk")]
+    assert "GPU (gpu)" in view.static_bundle()["text/html"]
     view.close()

@@ -1,8 +1,8 @@
 """Soak: 1,000 ``%orchestrate run`` calls in one real kernel keep widgets and memory flat.
 
 A parameter sweep in a loop is a normal way to use the magic. Each run shows
-a live view (about 44 widgets) that settles into its static twin when the
-run ends; the view's widgets are then closed. This test runs such a sweep,
+a live view (a custom widget and its layout) that settles into its static
+document when the run ends; the view's widgets are then closed. This test runs such a sweep,
 1,000 runs in one cell of a real kernel, and measures in the kernel before
 and after: the live widgets and the resident memory. The manager keeps its
 last 500 executions in memory by design, so that bounded cache is filled
@@ -115,7 +115,7 @@ def test_a_thousand_magic_runs_keep_widgets_and_memory_flat(tmp_path: Path) -> N
     print("soak:", json.dumps(report))
     # every view's widgets were closed: none is left alive in the kernel
     assert before["widgets"] == after["widgets"] == 0, report
-    # resident memory stays flat (it grew 58 MB over 400 runs when the views stayed open)
+    # resident memory stays flat (it grew 58 MB over 400 runs when 44-widget views stayed open)
     assert after["rss_mb"] - before["rss_mb"] < 6, report
 
     saved = [o for cell in nb.cells[4 : 4 + CELLS_SAVED] for o in cell.outputs]
@@ -124,11 +124,13 @@ def test_a_thousand_magic_runs_keep_widgets_and_memory_flat(tmp_path: Path) -> N
     assert all(WIDGET_VIEW not in o["data"] for o in saved if "data" in o)
     saved_cells = range(4, 4 + CELLS_SAVED)
     opened = [c for c, cell in client.opened_in.items() if cell in saved_cells]
-    assert len(opened) >= 40 * len(twins)  # the views did open their widgets there...
+    assert len(opened) >= 2 * len(twins)  # the views did open their widgets there...
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     assert [c for c in opened if c in state] == []  # ...and the saved notebook keeps none of them
     per_run = len(json.dumps(saved)) / len(twins)
-    assert per_run < 8_000, per_run  # one static twin: text, SVG and the DAG document
+    # one static document per run (the run document, its HTML twin, a line of text): about
+    # 12 KB for this 3-step run, most of it the HTML twin (it was 42 KB with the widget state)
+    assert per_run < 16_000, per_run
     total = RUNS + CACHE_FILL + 20 + CELL_RUNS * CELLS_SAVED
     recorded = json.loads((tmp_path / "recorded.json").read_text())
     assert recorded == {"runs": total, "statuses": ["completed"]}

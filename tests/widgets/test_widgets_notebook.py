@@ -1,4 +1,4 @@
-"""End to end: a notebook run by a real kernel keeps widget views and static twins."""
+"""End to end: a notebook run by a real kernel leaves outputs that need no kernel."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.kernel
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 DAG_MIME = "application/vnd.codomyrmex.dag+json"
+DASHBOARD_MIME = "application/vnd.codomyrmex.dashboard+json"
 
 CELLS = [
     """\
 from pathlib import Path
-from codomyrmex_jupyter import WorkflowManager, WorkflowStep, action
-from codomyrmex_jupyter.widgets.dag_view import DagView
-from codomyrmex_jupyter.widgets.run_panel import RunView
+from codomyrmex_jupyter import WorkflowManager, WorkflowStep, action, get_resource_manager, Resource, ResourceType
+from codomyrmex_jupyter.widgets import DagView, RunView, ResourceGauges, dashboard
 
 @action("nbdemo", "load")
 def load(n: int = 3):
@@ -50,6 +50,16 @@ execution.status.value
 """,
     "DagView.for_execution(execution)",
     "execution",
+    """\
+rm = get_resource_manager()
+rm.add_resource(Resource(id="gpu", name="GPU", resource_type=ResourceType.GPU, capacity=2.0))
+ResourceGauges(rm)
+""",
+    "%load_ext codomyrmex_jupyter",
+    "%%workflow bg --quiet\nimport time\n\ndef wait():\n    time.sleep(0.5)\n    return 'done'\n",
+    "h = %orchestrate run bg --background",
+    "%orchestrate dashboard",
+    "print(h.result(30).status.value)\nimport time; time.sleep(0.5)",
 ]
 
 
@@ -66,23 +76,28 @@ def _run_notebook(tmp_path: Path):
     return nb
 
 
-def test_notebook_outputs_keep_widget_views_and_static_twins(tmp_path: Path) -> None:
+def test_saved_outputs_need_no_kernel_and_nbconvert_shows_them_all(tmp_path: Path) -> None:
     nb = _run_notebook(tmp_path)
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
     errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors, errors
     displays = [o for o in outputs if o["output_type"] in ("display_data", "execute_result")]
-    widget_outputs = [o for o in displays if WIDGET_MIME in o["data"]]
-    assert len(widget_outputs) == 2  # RunView and DagView
-    for out in widget_outputs:
-        assert "<svg" in out["data"]["text/html"]
-        doc = out["data"][DAG_MIME]
-        assert doc["version"] == 1
-        assert doc["status"] == "completed"  # the RunView output was updated at the end
-        assert doc["counts"] == {"succeeded": 2}
-    plain = [o for o in displays if DAG_MIME in o["data"] and WIDGET_MIME not in o["data"]]
-    assert len(plain) == 1 and "<svg" in plain[0]["data"]["text/html"]
+    # Our widgets never leave a widget-view output: a reopened notebook can always draw them.
+    assert [o for o in displays if WIDGET_MIME in o["data"]] == []
+    ours = [o for o in displays if DAG_MIME in o["data"] or DASHBOARD_MIME in o["data"]]
+    assert len(ours) == 6 and all("text/html" in o["data"] and "text/plain" in o["data"] for o in ours)
+    docs = [o["data"][DAG_MIME] for o in displays if DAG_MIME in o["data"]]
+    runs = [d for d in docs if d["kind"] == "run"]
+    assert [(d["workflow"], d["status"]) for d in runs] == [("nbdemo", "completed")] * 3 + [("bg", "completed")]
+    assert [d["counts"] for d in runs] == [{"succeeded": 2}] * 3 + [{"succeeded": 1}]
+    assert "live" not in runs[-1], "the background run's output settled into the final document"
+    boards = [o["data"][DASHBOARD_MIME] for o in displays if DASHBOARD_MIME in o["data"]]
+    assert [b["kind"] for b in boards] == ["resources", "dashboard"]
+    assert [r["id"] for r in boards[0]["resources"]] == ["gpu"]
+    assert boards[1]["resources"][0]["id"] == "gpu"  # the magic's dashboard has the kernel's resources
 
     html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
-    assert "<svg" in html and 'class="codomyrmex-dag"' in html
-    assert f'fill="{STATE_COLORS["succeeded"]}"' in html
+    assert html.count('class="codomyrmex-dag"') == 4  # the three nbdemo runs and the background run
+    assert html.count("codomyrmex-timeline") == 4 and "codomyrmex-dashboard" in html
+    assert f"background:{STATE_COLORS['succeeded']}" in html
+    assert '<script type="application/vnd.jupyter.widget-view+json">' not in html  # no output needs a widget

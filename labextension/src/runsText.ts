@@ -1,0 +1,269 @@
+/**
+ * The Runs panel's data: the REST answers of the server extension
+ * (`<base_url>codomyrmex/api/...`, see docs/runs-panel.md), checked and
+ * formatted for people, and the polling rhythm.
+ *
+ * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
+ */
+
+import { DEFAULT_STATE_COLORS, formatDuration } from './model.js';
+
+/** The API's path under the server's base URL. */
+export const RUNS_API = 'codomyrmex/api';
+
+/** Run statuses, as the store records them. */
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** One run of the list. */
+export interface IRunRow {
+  run_id: string;
+  workflow: string;
+  version: number | null;
+  status: string;
+  start: number | null;
+  end: number | null;
+  duration: number | null;
+  error: string | null;
+  errors: string[];
+  counts: Record<string, number> | null;
+  host: string | null;
+  pid: number | null;
+  notebook: string | null;
+  kernel: string | null;
+  cancel_requested: boolean;
+}
+
+/** One page of the list. */
+export interface IRunsPage {
+  runs: IRunRow[];
+  total: number;
+  active: number;
+  limit: number;
+  offset: number;
+  storePath: string;
+}
+
+/** One run with its run document (`GET runs/<id>`). */
+export interface IRunDetail {
+  run: IRunRow & { parameters: Record<string, unknown> };
+  document: Record<string, unknown> | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** A run row from the API, or null when it is not one. */
+export function parseRunRow(raw: unknown): IRunRow | null {
+  if (!isObject(raw) || typeof raw.run_id !== 'string' || typeof raw.workflow !== 'string') {
+    return null;
+  }
+  const counts = isObject(raw.counts)
+    ? Object.fromEntries(Object.entries(raw.counts).filter(([, v]) => typeof v === 'number')) as Record<string, number>
+    : null;
+  return {
+    run_id: raw.run_id,
+    workflow: raw.workflow,
+    version: num(raw.version),
+    status: str(raw.status) ?? 'pending',
+    start: num(raw.start),
+    end: num(raw.end),
+    duration: num(raw.duration),
+    error: str(raw.error),
+    errors: Array.isArray(raw.errors) ? raw.errors.filter((e): e is string => typeof e === 'string') : [],
+    counts,
+    host: str(raw.host),
+    pid: num(raw.pid),
+    notebook: str(raw.notebook),
+    kernel: str(raw.kernel),
+    cancel_requested: raw.cancel_requested === true
+  };
+}
+
+/** A page of runs from the API; throws with a plain message when the answer is not one. */
+export function parseRunsPage(raw: unknown): IRunsPage {
+  if (!isObject(raw) || !Array.isArray(raw.runs)) {
+    throw new Error('the server sent something that is not a list of runs');
+  }
+  const store = isObject(raw.store) ? raw.store : {};
+  return {
+    runs: raw.runs.map(parseRunRow).filter((r): r is IRunRow => r !== null),
+    total: num(raw.total) ?? 0,
+    active: num(raw.active) ?? 0,
+    limit: num(raw.limit) ?? 0,
+    offset: num(raw.offset) ?? 0,
+    storePath: str(store.path) ?? ''
+  };
+}
+
+/** One run and its document from the API; throws when the answer is not one. */
+export function parseRunDetail(raw: unknown): IRunDetail {
+  const run = isObject(raw) ? parseRunRow(raw.run) : null;
+  if (!isObject(raw) || run === null) {
+    throw new Error('the server sent something that is not a run');
+  }
+  const params = isObject(raw.run) && isObject(raw.run.parameters) ? raw.run.parameters : {};
+  return { run: { ...run, parameters: params }, document: isObject(raw.document) ? raw.document : null };
+}
+
+/** The colour of a run status (a finished run takes its steps' "succeeded" green). */
+export function runColor(status: string): string {
+  const key = status === 'completed' ? 'succeeded' : status;
+  return DEFAULT_STATE_COLORS[key] ?? DEFAULT_STATE_COLORS.pending;
+}
+
+/** Seconds the run took, or has taken so far while it runs (`now` in epoch seconds). */
+export function runSeconds(run: IRunRow, now: number): number | null {
+  if (run.duration !== null) {
+    return run.duration;
+  }
+  if (run.status === 'running' && run.start !== null) {
+    return Math.max(0, now - run.start);
+  }
+  return null;
+}
+
+/** "12 s", "2 min 5 s"...; "–" when unknown. */
+export function formatRunDuration(run: IRunRow, now: number): string {
+  return formatDuration(runSeconds(run, now));
+}
+
+/** How long ago a run started: "just now", "40 s ago", "5 min ago", "3 h ago", else the date. */
+export function formatAge(start: number | null, now: number): string {
+  if (start === null) {
+    return '–';
+  }
+  const ago = Math.max(0, now - start);
+  if (ago < 5) {
+    return 'just now';
+  }
+  if (ago < 60) {
+    return `${Math.floor(ago)} s ago`;
+  }
+  if (ago < 3600) {
+    return `${Math.floor(ago / 60)} min ago`;
+  }
+  if (ago < 86400) {
+    return `${Math.floor(ago / 3600)} h ago`;
+  }
+  return new Date(start * 1000).toISOString().slice(0, 10);
+}
+
+/** Where a run came from, short: the notebook's file name, else host:pid. */
+export function originLabel(run: IRunRow): string {
+  if (run.notebook) {
+    const parts = run.notebook.split('/');
+    return parts[parts.length - 1] || run.notebook;
+  }
+  if (run.host !== null || run.pid !== null) {
+    return `${run.host ?? '?'}:${run.pid ?? '?'}`;
+  }
+  return '–';
+}
+
+/** Where a run came from, in full (the tooltip). */
+export function originTitle(run: IRunRow): string {
+  const lines = [];
+  if (run.notebook) {
+    lines.push(`notebook: ${run.notebook}`);
+  }
+  if (run.kernel) {
+    lines.push(`kernel: ${run.kernel}`);
+  }
+  lines.push(`process: ${run.host ?? '?'} pid ${run.pid ?? '?'}`);
+  return lines.join('\n');
+}
+
+/** "3/6 steps succeeded"-style progress from the counts, or '' without counts. */
+export function countsLabel(counts: Record<string, number> | null): string {
+  if (!counts) {
+    return '';
+  }
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const done = (counts.succeeded ?? 0) + (counts.cached ?? 0);
+  const failed = counts.failed ?? 0;
+  return failed > 0 ? `${done}/${total} steps, ${failed} failed` : `${done}/${total} steps`;
+}
+
+/** Polling: every second while runs are active; idle, twice as long each time up to `IDLE_MAX_MS`. */
+export const ACTIVE_POLL_MS = 1000;
+export const IDLE_MAX_MS = 10000;
+
+export function nextPollDelay(previousMs: number, active: boolean): number {
+  if (active) {
+    return ACTIVE_POLL_MS;
+  }
+  return Math.min(IDLE_MAX_MS, Math.max(2 * ACTIVE_POLL_MS, previousMs * 2));
+}
+
+/** One step of a two-run comparison. */
+export interface IStepComparison {
+  step: string;
+  a: { state: string | null; duration: number | null };
+  b: { state: string | null; duration: number | null };
+  /** b's duration minus a's, when both ran. */
+  delta: number | null;
+  /** The state differs (or the step exists in one run only). */
+  changed: boolean;
+}
+
+interface IDocNode {
+  id: string;
+  state: string | null;
+  duration: number | null;
+}
+
+function docNodes(doc: Record<string, unknown> | null): IDocNode[] {
+  const nodes = doc && Array.isArray(doc.nodes) ? doc.nodes : [];
+  return nodes.filter(isObject).filter(n => typeof n.id === 'string').map(n => ({
+    id: n.id as string,
+    state: str(n.state),
+    duration: num(n.duration)
+  }));
+}
+
+/** Step-by-step comparison of two run documents: steps of a in order, then steps only b has. */
+export function compareDocuments(
+  a: Record<string, unknown> | null,
+  b: Record<string, unknown> | null
+): IStepComparison[] {
+  const left = docNodes(a);
+  const right = new Map(docNodes(b).map(n => [n.id, n]));
+  const names = [...left.map(n => n.id), ...[...right.keys()].filter(k => !left.some(n => n.id === k))];
+  const leftBy = new Map(left.map(n => [n.id, n]));
+  return names.map(step => {
+    const x = leftBy.get(step);
+    const y = right.get(step);
+    const delta = x?.duration != null && y?.duration != null ? y.duration - x.duration : null;
+    return {
+      step,
+      a: { state: x?.state ?? null, duration: x?.duration ?? null },
+      b: { state: y?.state ?? null, duration: y?.duration ?? null },
+      delta,
+      changed: (x?.state ?? null) !== (y?.state ?? null)
+    };
+  });
+}
+
+/** Run parameters that differ between two runs: [name, a's value, b's value]. */
+export function parameterChanges(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>
+): [string, string, string][] {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const show = (v: unknown): string => (v === undefined ? '–' : JSON.stringify(v));
+  return names
+    .map((k): [string, string, string] => [k, show(a[k]), show(b[k])])
+    .filter(([, x, y]) => x !== y);
+}
+
+/** "+1.20 s" / "-350 ms" for a duration change. */
+export function formatDelta(delta: number | null): string {
+  if (delta === null) {
+    return '';
+  }
+  const sign = delta >= 0 ? '+' : '-';
+  return `${sign}${formatDuration(Math.abs(delta))}`;
+}
