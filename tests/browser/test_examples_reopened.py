@@ -70,13 +70,25 @@ def _has_distributed() -> bool:
     return True
 
 
-def _every_output_drawn(page: Any) -> int:
-    """Scroll through the notebook (Lab skips cells out of view); count our drawn outputs."""
+def _ours_per_cell(path: Path) -> list[int]:
+    """How many outputs of ours each cell of the saved notebook holds."""
+    nb = nbformat.read(path, as_version=4)
+    return [sum(1 for o in c.get("outputs", []) if any(m in o.get("data", {}) for m in OURS))
+            for c in nb.cells]
+
+
+def _every_output_drawn(page: Any, expected: list[int]) -> int:
+    """Scroll to each cell with outputs of ours (Lab draws cells only near the view) and count
+    them once drawn: each host must hold exactly one run view or dashboard."""
     cells = page.locator(".jp-NotebookPanel .jp-Cell")
     drawn = 0
-    for i in range(cells.count()):
+    for i, want in enumerate(expected):
+        if not want:
+            continue
         cells.nth(i).scroll_into_view_if_needed()
-        for host in cells.nth(i).locator(".jp-OutputArea-output.cdm-host").all():
+        hosts = cells.nth(i).locator(".jp-OutputArea-output.cdm-host")
+        hosts.nth(want - 1).locator(".cdm-run, .cdm-board").first.wait_for()
+        for host in hosts.all():
             assert host.locator(".cdm-run, .cdm-board").count() == 1, host.inner_text()[:300]
             drawn += 1
     return drawn
@@ -92,7 +104,9 @@ def test_reopened_examples_draw_every_output(browser: Any, lab_server: LabServer
         for name, ours in executed.items():
             reload_without_kernel(page, lab_server, f"examples/{name}")
             page.wait_for_selector(".jp-OutputArea-output.cdm-host .cdm-run")
-            assert _every_output_drawn(page) == ours, name
+            expected = _ours_per_cell(lab_server.root / "examples" / name)
+            assert sum(expected) == ours, name
+            assert _every_output_drawn(page, expected) == ours, name
             text = page.locator(".jp-NotebookPanel").inner_text()
             assert "Error displaying widget" not in text and "model not found" not in text, name
             page.unroute_all()
