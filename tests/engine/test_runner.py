@@ -385,7 +385,7 @@ def test_a_listener_raising_at_any_event_is_detached_and_the_run_goes_on(
         return 1
 
     async def slow() -> None:
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(30)  # still running when the test cancels the run
 
     registry.register("t", "flaky", flaky)
     registry.register("t", "bad", lambda: 1 / 0)
@@ -402,7 +402,8 @@ def test_a_listener_raising_at_any_event_is_detached_and_the_run_goes_on(
 
     async def main() -> None:
         task = asyncio.ensure_future(r.execute())
-        while r.records[1].status != "succeeded":  # the flaky branch is done: cancel the slow one
+        # both short branches are done (b succeeded, c failed): cancel the slow one
+        while r.record("b").status != "succeeded" or r.record("d").status != "skipped":
             await asyncio.sleep(0.005)
         r.cancel("enough")
         await asyncio.wait_for(task, 10)  # a hang here was the bug
@@ -509,7 +510,8 @@ def test_a_sync_step_cancelled_while_queued_never_counts_an_attempt(registry: Ac
     from codomyrmex_jupyter.engine.executors import LocalExecutor
 
     ran: list[str] = []
-    registry.register("t", "busy", lambda: time.sleep(0.3))
+    release = threading.Event()
+    registry.register("t", "busy", lambda: release.wait(10))  # holds the only thread until released
     registry.register("t", "queued", lambda: ran.append("queued"))
     pool = runtime.WorkerPool(max_workers=1)
 
@@ -522,6 +524,7 @@ def test_a_sync_step_cancelled_while_queued_never_counts_an_attempt(registry: Ac
     try:
         r = asyncio.run(main())
     finally:
+        release.set()
         pool.shutdown()
     queued = r.record("queued")
     assert (queued.status, queued.attempts, queued.start) == ("cancelled", 0, None)

@@ -43,7 +43,7 @@ from codomyrmex_jupyter.engine.events import BaseListener
 from codomyrmex_jupyter.engine.state import TERMINAL_STATES, TRANSITIONS
 from codomyrmex_jupyter.engine.store import Store
 
-HANG, TIMEOUT = 0.15, 0.03
+HANG, TIMEOUT = 0.3, 0.02  # a hang is 15 timeouts long: a stalled loop still sees it time out
 
 
 @dataclass(frozen=True)
