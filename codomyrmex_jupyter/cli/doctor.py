@@ -11,8 +11,9 @@ Checks, each ``ok``, ``warn`` (works, but something is missing) or ``fail``:
   (``jupyter labextension list``).
 * the kernel notebooks use (``python3`` unless ``--kernel``): its Python can
   import this package (``jupyter kernelspec list``, then that Python).
-* optional extras: ``distributed``/``dask`` (``--executor dask://``) and
-  ``nest_asyncio`` (``%orchestrate config --loop nested``).
+* what optional features need: ``distributed`` (the ``dask`` extra, for
+  ``--executor dask://``) and ``nest_asyncio2`` (``%orchestrate config --loop
+  nested``).
 
 Exit code 1 when a check fails, else 0.
 """
@@ -193,17 +194,18 @@ def check_kernel(kernel: str) -> Check:
 
 
 def check_extras() -> list[Check]:
-    """Optional packages and what they enable."""
+    """Packages that enable a feature, and what they enable."""
     extras = [
-        ("distributed", "dask", "--executor dask://HOST:PORT"),
-        ("nest_asyncio", "nested", "%orchestrate config --loop nested"),
+        ("distributed", "extra dask", "--executor dask://HOST:PORT",
+         "pip install 'codomyrmex_jupyter[dask]'"),
+        ("nest_asyncio2", "nested loop mode", "%orchestrate config --loop nested",
+         "pip install nest-asyncio2 (a dependency of codomyrmex_jupyter: reinstall it)"),
     ]
     out = []
-    for module, extra, feature in extras:
+    for module, name, feature, fix in extras:
         found = importlib.util.find_spec(module) is not None
-        out.append(Check(f"extra {extra}", "ok" if found else "warn",
-                         f"{module} {'installed' if found else 'missing'}: {feature}",
-                         "" if found else f"pip install 'codomyrmex_jupyter[{extra}]'"))
+        out.append(Check(name, "ok" if found else "warn",
+                         f"{module} {'installed' if found else 'missing'}: {feature}", "" if found else fix))
     return out
 
 

@@ -32,7 +32,7 @@ def test_healthy(cli: Cli, recorded: dict[str, str], tmp_path: Path) -> None:
     checks = {c["name"]: c for c in data["checks"]}
     assert {n: c["status"] for n, c in checks.items()} == {
         "store location": "ok", "store directory": "ok", "store file": "ok", "lab extension": "ok",
-        "kernel python3": "ok", "extra dask": "ok", "extra nested": "ok",
+        "kernel python3": "ok", "extra dask": "ok", "nested loop mode": "ok",
     }
     assert checks["store location"]["detail"].endswith("codomyrmex.sqlite3 ($CODOMYRMEX_HOME is set)")
     assert "2 workflow(s), 3 run(s)" in checks["store file"]["detail"]
