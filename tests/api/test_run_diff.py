@@ -10,59 +10,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edited_runs import two_differing_runs
 
-from codomyrmex_jupyter import ReproducibilityError, WorkflowManager, WorkflowStep
+from codomyrmex_jupyter import ReproducibilityError, WorkflowManager
 from codomyrmex_jupyter.api.run_diff import diff_stored_runs
-from codomyrmex_jupyter.engine import provenance
 from codomyrmex_jupyter.engine.actions import ActionRegistry
 from codomyrmex_jupyter.engine.store import DB_FILENAME, Store
 from codomyrmex_jupyter.errors import AmbiguousRunError, ArgumentError
 
-SOURCE = '''
-def load(n: int = 3):
-    return list(range(n))
-
-def clean(load):
-    return [x * 2 for x in load]
-
-def report(clean, title: str = "total"):
-    return {title: sum(clean)}
-'''
-EDITED = SOURCE.replace(
-    "    return [x * 2 for x in load]",
-    "    if len(load) > 3:\n        raise ValueError('too many rows')\n    return [x * 3 for x in load]",
-)
-
-
-def _define(manager: WorkflowManager, path: Path, source: str, title: str | None = None) -> None:
-    path.write_text(source)
-    ns: dict[str, Any] = {}
-    exec(compile(source, str(path), "exec"), ns)  # noqa: S102 - the test's own code
-    for name in ("load", "clean", "report"):
-        manager.register_action("nb", name, ns[name])
-    manager.create_workflow("etl", [
-        WorkflowStep("load", "nb", "load"),
-        WorkflowStep("clean", "nb", "clean", dependencies=["load"]),
-        WorkflowStep("report", "nb", "report", dependencies=["clean"],
-                     parameters={"title": title} if title else {}),
-    ])
-
 
 @pytest.fixture
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Two runs of ``etl``: b has an edited ``clean`` (which fails), a step parameter, n=4, another Python."""
+def runs(tmp_path: Path) -> dict[str, Any]:
+    """Two runs of ``etl`` that differ in every way (``tests/edited_runs.py``) and their diff by the manager."""
     manager = WorkflowManager(config_dir=tmp_path / "home",
                               registry=ActionRegistry(load_builtins=False, load_entry_points=False))
-    _define(manager, tmp_path / "cell_1.py", SOURCE)
-    a = manager.run_workflow("etl", parameters={"n": 3})
-    _define(manager, tmp_path / "cell_2.py", EDITED, title="t")
-    real = provenance.environment
-    monkeypatch.setattr(provenance, "environment", lambda modules: {**real(modules), "python": "9.9.9"})
-    b = manager.run_workflow("etl", parameters={"n": 4})
-    expected = manager.diff_runs(a.execution_id, b.execution_id).to_dict()
+    ids = two_differing_runs(manager, "etl", tmp_path / "cells")
+    expected = manager.diff_runs(ids["a"], ids["b"]).to_dict()
     manager.close()
-    return {"a": a.execution_id, "b": b.execution_id, "home": tmp_path / "home", "expected": expected,
-            "python": real([])["python"]}
+    return {**ids, "home": tmp_path / "home", "expected": expected}
 
 
 def test_the_json_form_names_every_difference(runs: dict[str, Any]) -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edited_runs import two_differing_runs
 from serverproc import Server, start_server, stop_server, wait_ready
 
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStep
-from codomyrmex_jupyter.engine import provenance
 from codomyrmex_jupyter.engine.actions import ActionRegistry
 from codomyrmex_jupyter.engine.store import DB_FILENAME, Store
 
@@ -30,20 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 API = "/codomyrmex/api"
 BULK = 10_000
 CORRUPT = b"this is not a database\n" * 200
-DIFF_SOURCE = '''
-def load(n: int = 3):
-    return list(range(n))
-
-def clean(load):
-    return [x * 2 for x in load]
-
-def report(clean, title: str = "total"):
-    return {title: sum(clean)}
-'''
-DIFF_EDITED = DIFF_SOURCE.replace(
-    "    return [x * 2 for x in load]",
-    "    if len(load) > 3:\n        raise ValueError('too many rows')\n    return [x * 3 for x in load]",
-)
 
 
 def _bulk_runs(path: Path, count: int) -> None:
@@ -61,34 +47,6 @@ def _bulk_runs(path: Path, count: int) -> None:
     conn.close()
 
 
-def _define_diffs(manager: WorkflowManager, path: Path, source: str, title: str | None) -> None:
-    """Workflow ``diffs`` from step functions in a file, as a notebook cell defines them."""
-    path.write_text(source)
-    ns: dict[str, Any] = {}
-    exec(compile(source, str(path), "exec"), ns)  # noqa: S102 - the test's own code
-    for name in ("load", "clean", "report"):
-        manager.register_action("cell", name, ns[name])
-    manager.create_workflow("diffs", [
-        WorkflowStep("load", "cell", "load"),
-        WorkflowStep("clean", "cell", "clean", dependencies=["load"]),
-        WorkflowStep("report", "cell", "report", dependencies=["clean"],
-                     parameters={"title": title} if title else {}),
-    ])
-
-
-def _diff_runs(manager: WorkflowManager, cells: Path) -> dict[str, str]:
-    """Two runs of ``diffs``: the second with ``clean`` edited (it fails), a step parameter, n=4, another Python."""
-    cells.mkdir(parents=True, exist_ok=True)
-    _define_diffs(manager, cells / "cell_1.py", DIFF_SOURCE, None)
-    first = manager.run_workflow("diffs", parameters={"n": 3}).execution_id
-    _define_diffs(manager, cells / "cell_2.py", DIFF_EDITED, "t")
-    with pytest.MonkeyPatch.context() as patch:
-        real = provenance.environment
-        patch.setattr(provenance, "environment", lambda modules: {**real(modules), "python": "9.9.9"})
-        second = manager.run_workflow("diffs", parameters={"n": 4}).execution_id
-    return {"diff_a": first, "diff_b": second, "python": real([])["python"]}
-
-
 def _populate(home: Path, root: Path) -> dict[str, str]:
     registry = ActionRegistry(load_builtins=False, load_entry_points=False)
     registry.register("t", "ok", lambda: 1)
@@ -98,7 +56,8 @@ def _populate(home: Path, root: Path) -> dict[str, str]:
 
     registry.register("t", "bad", bad)
     manager = WorkflowManager(config_dir=home, registry=registry)
-    diffs = _diff_runs(manager, root.parent / "cells")
+    diffs = two_differing_runs(manager, "diffs", root.parent / "cells")
+    diffs = {"diff_a": diffs["a"], "diff_b": diffs["b"], "python": diffs["python"]}
     manager.create_workflow("etl", [WorkflowStep(name="load", module="t", action="ok")])
     manager.create_workflow("etl", [
         WorkflowStep(name="load", module="t", action="ok"),
