@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import resource
 import time
 from typing import Any
 
@@ -41,12 +40,23 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
     }
     if monitor:
         metrics["cpu_time"] = time.process_time() - cpu0
-        metrics["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss = _max_rss_kb()
+        if rss is not None:
+            metrics["max_rss_kb"] = rss
         # Per-step durations live in the steps table; only the slowest go here.
         timed = [r for r in run.records if r.duration is not None]
         slowest = heapq.nlargest(10, timed, key=lambda r: r.duration or 0.0)
         metrics["slowest_steps"] = {r.name: r.duration for r in slowest}
     return metrics
+
+
+def _max_rss_kb() -> int | None:
+    """Peak resident memory of this process in KB, where the platform tells it (not Windows)."""
+    try:
+        import resource  # POSIX only: imported here so the API imports everywhere
+    except ImportError:
+        return None
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 class RunRecorder(BaseListener):

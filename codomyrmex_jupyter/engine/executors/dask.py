@@ -17,6 +17,7 @@ import inspect
 from typing import Any
 
 from ... import runtime
+from ...errors import ArgumentError
 from ..actions import ActionSpec
 from .base import Cancellable, DoneCallback
 
@@ -30,10 +31,12 @@ def parse_dask_address(text: str) -> str:
             rest = text[len(prefix):]
             break
     else:
-        raise ValueError(f"executor {text!r} is not an address; use dask://HOST:PORT")
+        raise ArgumentError(f"executor {text!r} is not an address; use dask://HOST:PORT", argument="executor")
     host, sep, port = rest.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise ValueError(f"executor {text!r} needs a host and a port, as in dask://127.0.0.1:8786")
+        raise ArgumentError(
+            f"executor {text!r} needs a host and a port, as in dask://127.0.0.1:8786", argument="executor"
+        )
     return f"tcp://{host}:{port}"
 
 
