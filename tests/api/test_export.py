@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import linecache
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -70,8 +71,9 @@ def run_exported(folder: Path, module: str, workflow: str, params: dict[str, Any
         f"ex = get_workflow_manager().run_workflow({workflow!r}, {params!r})\n"
         "print(json.dumps({'status': ex.status.value, 'results': ex.results, 'errors': ex.errors}))\n"
     )
+    env = {**os.environ, "CODOMYRMEX_HOME": str(home)}  # PYTHONPATH may be how the package is found
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=folder,
-                          env={"CODOMYRMEX_HOME": str(home), "PATH": "/usr/bin:/bin"}, check=False)
+                          env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.splitlines()[-1])
 
