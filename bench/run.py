@@ -22,7 +22,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import engine_overhead, load_time, memory, panels, rendering, runs_api, store, validation
+from . import (
+    dask_overhead,
+    engine_overhead,
+    load_time,
+    memory,
+    panels,
+    rendering,
+    runs_api,
+    store,
+    validation,
+)
 from .report import Row, Section, render
 
 __all__ = ["SECTIONS", "main"]
@@ -38,6 +48,7 @@ SECTIONS: dict[str, Callable[[bool], Section]] = {
     "store": store.run_section,
     "runs_api": runs_api.run_section,
     "memory": memory.run_section,
+    "dask": dask_overhead.run_section,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 

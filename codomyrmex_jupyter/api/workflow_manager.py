@@ -19,6 +19,7 @@ from ..engine.events import RunListener
 from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
 from ..engine.home import locate_config_dir
+from ..engine.remote import check_fetch as check_fetch_option
 from ..engine.runner import Run
 from ..engine.store import Store
 from ..engine.validation import (
@@ -289,13 +290,19 @@ class WorkflowManager(WorkflowManagerCompat):
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        fetch: str = "leaves",
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
 
-        ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-        ``distributed.Client`` or an executor object. A run parameter that
-        no step takes raises :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
+        ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``,
+        ``"dask-local"`` (a ``LocalCluster`` of this process), a
+        ``distributed.Client`` or an executor object. ``fetch`` says which
+        results a run on a cluster brings back when it ends (``"leaves"``,
+        ``"all"``, ``"none"``); the others are fetched when read. A run
+        parameter that no step takes raises
+        :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
         """
+        check_fetch_option(fetch)
         parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         steps, graph, version = self._require(name)
         check_run_parameters(name, steps, self.registry, parameters)
@@ -322,6 +329,7 @@ class WorkflowManager(WorkflowManagerCompat):
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
+            fetch=fetch,
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
@@ -381,6 +389,7 @@ class WorkflowManager(WorkflowManagerCompat):
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        fetch: str = "leaves",
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
 
@@ -398,10 +407,17 @@ class WorkflowManager(WorkflowManagerCompat):
             Global parameters, passed to each step callable that accepts them.
         timeout:
             Maximum execution time of the whole run in seconds.
+        executor:
+            Where steps run (see :meth:`prepare_run`).
+        fetch:
+            On a cluster, the results fetched when the run ends:
+            ``"leaves"`` (default), ``"all"`` or ``"none"``. Every other
+            result stays on the cluster and is fetched when read
+            (``execution.results[name]``).
         """
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
-            run_id=run_id, session_id=session_id,
+            run_id=run_id, session_id=session_id, fetch=fetch,
         )
         with self._lock:
             self._active[run.run_id] = run
@@ -441,6 +457,7 @@ class WorkflowManager(WorkflowManagerCompat):
         parameters, timeout, run_id = self._check_run_inputs(
             name, parameters, timeout, kwargs.pop("run_id", None)
         )
+        check_fetch_option(kwargs.get("fetch", "leaves"))
         self._require(name)
         coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
         return RunHandle(self, run_id, name, runtime.spawn(coro))

@@ -20,6 +20,8 @@ import math
 import reprlib
 from typing import Any
 
+from ..engine.remote import RemoteResult
+
 __all__ = ["HEAD_ROWS", "TEXT_LIMIT", "parameter_value", "preview", "summarize", "summarize_stored"]
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,10 @@ def summarize(value: Any) -> dict[str, Any] | None:
     """The summary of a step result (``None`` for ``None``)."""
     if value is None:
         return None
+    if isinstance(value, RemoteResult):  # a result left on a cluster: described, never fetched here
+        if not value.fetched:
+            return {"type": value.type_name or "remote", "text": value.describe(), "remote": True}
+        return summarize(value.value)
     out: dict[str, Any] = {"type": _type_name(value)}
     shape = _shape(value)
     table = _table_head(value) if shape is not None and len(shape) == 2 else None

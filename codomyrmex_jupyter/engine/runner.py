@@ -4,15 +4,24 @@ Algorithm
 ---------
 The run is driven by completion callbacks, all on one event-loop thread:
 
-* ``_remaining[i]`` counts the unfinished dependencies of step ``i``; steps
-  with none are *ready* and wait in ``_ready`` (FIFO, retries go first).
+* Which step may start is decided by the sans-I/O scheduling core
+  (:class:`~.scheduling.Schedule`, shared with the task orchestrator): it
+  counts each step's unfinished dependencies and hands out ready steps by
+  priority (``step.priority``, higher first; FIFO within a priority,
+  retries and steps that waited for resources go first). This module is
+  the I/O shell around it: executors, timers, states, listeners.
 * ``_launch`` starts ready steps while fewer than ``max_concurrency`` run.
   Starting a step resolves its action, binds its arguments and hands the call
   to the executor with a completion callback. No coroutine wraps the user's
   callable, so an async step costs one asyncio task.
-* When a step succeeds, each child's counter drops; a child reaching zero
-  becomes ready. When a step fails for good, every pending descendant is
-  *skipped* with the reason. Other branches keep running.
+* When a step succeeds, the core returns the children that became ready.
+  When a step fails for good, the core returns every pending descendant,
+  which is *skipped* with the reason. Other branches keep running.
+* An executor may take a run's steps itself (``executor.bind(run)``, the
+  Dask executor): it then gets each step's index and attempt
+  (``submit_step``), may give the run its results mapping (results that
+  stay on a cluster, fetched on access) and fetches what the run's
+  ``fetch`` option asks for when the run ends.
 * A failed attempt with retries left waits ``retry_backoff * 2**(attempt-1)``
   seconds (capped) in state *retrying*, then goes back to the front of the
   queue.
@@ -57,6 +66,8 @@ from .binding import bind_arguments
 from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
+from .remote import check_fetch
+from .scheduling import CANCELLED, SKIPPED, Schedule
 from .state import StepRecord, check_transition
 from .tracebacks import user_traceback
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
@@ -140,7 +151,13 @@ class Run:
     retry_backoff, max_backoff:
         First retry delay in seconds and the cap of the exponential backoff.
     resources:
-        The pool that steps with ``resources`` acquire from.
+        The pool that steps with ``resources`` acquire from. With an
+        executor that runs steps on a cluster, the pool books only the
+        resources it defines; the others go to the cluster.
+    fetch:
+        What a run whose results stay on a cluster fetches when it ends:
+        ``"leaves"`` (results no step consumed), ``"all"`` or ``"none"``.
+        Results not fetched are fetched when read.
     check_transitions:
         Check every state transition against :data:`~.state.TRANSITIONS`
         (debug mode); an illegal one makes :meth:`execute` raise
@@ -164,6 +181,7 @@ class Run:
         retry_backoff: float = 0.1,
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
+        fetch: str = "leaves",
         check_transitions: bool = False,
     ) -> None:
         check_count(max_concurrency, "max_concurrency", minimum=1)
@@ -177,7 +195,13 @@ class Run:
         self.graph = graph
         self.workflow = workflow
         self.run_id = run_id or uuid.uuid4().hex
-        self.executor: Executor = executor if executor is not None else LocalExecutor()
+        self.fetch = check_fetch(fetch)
+        self.resource_gate = resources
+        self.loop: asyncio.AbstractEventLoop | None = None
+        executor = executor if executor is not None else LocalExecutor()
+        bind = getattr(executor, "bind", None)
+        self.executor: Executor = bind(self) if bind is not None else executor
+        self._submit_step = getattr(self.executor, "submit_step", None)
         self.listeners = list(listeners)
         self.max_concurrency = max_concurrency
         self.registry = registry if registry is not None else default_registry()
@@ -185,7 +209,8 @@ class Run:
         self.start: float | None = None
         self.end: float | None = None
         self.records = [StepRecord(name) for name in self.graph.names]
-        self.results: dict[str, Any] = {}
+        results_for = getattr(self.executor, "results_for", None)
+        self.results: dict[str, Any] = results_for(self) if results_for is not None else {}
         self.errors: list[str] = []
         self.exceptions: dict[str, BaseException] = {}
         self.peak_concurrency = 0
@@ -202,9 +227,14 @@ class Run:
         self._needs: dict[int, Mapping[str, float]] = {
             i: req for i, st in enumerate(self.steps) if (req := getattr(st, "resources", None))
         }
+        if self._needs and self._submit_step is not None:
+            # the cluster books what the kernel's pool does not define
+            defined = set(getattr(resources, "resource_ids", list)())
+            local = {i: {k: v for k, v in r.items() if k in defined} for i, r in self._needs.items()}
+            self._needs = {i: r for i, r in local.items() if r}
         if self._needs and resources is None:
             raise ValueError("steps request resources but the run has no resource pool")
-        self._blocked: deque[int] = deque()
+        self._blocked = False  # some step waits for resources (in the core, deferred)
         self._holding: set[int] = set()
         self._unsubscribe: Any = None
         self.illegal_transitions: list[str] = []
@@ -213,8 +243,11 @@ class Run:
 
     def _init_scheduler(self) -> None:
         """The scheduler's private state (see the module docstring)."""
-        self._remaining = [len(p) for p in self.graph.parents]
-        self._ready: deque[int] = deque()
+        priorities = [getattr(s, "priority", 0) for s in self.steps]
+        self._core = Schedule(
+            self.graph.parents, self.graph.children,
+            [int(p) for p in priorities] if any(priorities) else None,
+        )
         self._deferred: deque[tuple[int, BaseException]] = deque()
         self._handles: dict[int, Cancellable] = {}
         self._retry_timers: dict[int, asyncio.TimerHandle] = {}
@@ -267,7 +300,7 @@ class Run:
     async def execute(self) -> Run:
         """Run every step; return ``self`` once the run has ended."""
         loop = asyncio.get_running_loop()
-        self._loop = loop
+        self._loop = self.loop = loop
         self._finished = loop.create_future()
         try:
             self._begin(loop)
@@ -306,10 +339,9 @@ class Run:
             self._run_timer = loop.call_later(self.timeout, self._on_run_timeout)
         if self._needs and self._gate is not None:
             self._unsubscribe = self._gate.subscribe(self._on_resources_changed)
-        for i, left in enumerate(self._remaining):
-            if not left:
+        for i, parents in enumerate(self.graph.parents):
+            if not parents:  # the core made them ready already
                 self._set(i, self.records[i], "ready")
-                self._ready.append(i)
         self._launch()
 
     async def _settle(self) -> None:
@@ -320,7 +352,12 @@ class Run:
         for timer in (self._run_timer, self._deadline_timer, *self._retry_timers.values()):
             if timer is not None:
                 timer.cancel()
-        await self.executor.aclose()
+        finish = getattr(self.executor, "finish", None)
+        try:
+            if finish is not None:
+                await finish(self)  # results left on a cluster: fetch per the fetch option
+        finally:
+            await self.executor.aclose()
 
     def _close(self) -> None:
         self.end = time.time()
@@ -386,10 +423,13 @@ class Run:
             return
         self._launching = True
         try:
-            ready, deferred = self._ready, self._deferred
+            pop, deferred = self._core.pop, self._deferred
             while True:
-                while ready and self._running < self.max_concurrency:
-                    self._start(ready.popleft())
+                while self._running < self.max_concurrency:
+                    i = pop()
+                    if i < 0:
+                        break
+                    self._start(i)
                 if not deferred:
                     break
                 i, exc = deferred.popleft()
@@ -415,9 +455,30 @@ class Run:
         step = self.steps[i]
         if not spec.params and not spec.var_kw and not step.parameters:
             return {}
-        names, results = self.graph.names, self.results
-        upstream = {names[p]: results[names[p]] for p in self.graph.parents[i]}
+        # The records hold the results as they came (a cluster's are handles, not values).
+        names, records = self.graph.names, self.records
+        upstream = {names[p]: records[p].result for p in self.graph.parents[i]}
         return bind_arguments(spec, step.name, step.parameters, upstream, self.parameters)
+
+    def call_ahead(self, i: int, upstream: Mapping[str, Any]) -> tuple[ActionSpec, dict[str, Any]] | None:
+        """The call step ``i`` will make, bound to ``upstream`` handles, or ``None``.
+
+        For an executor that submits a step before its parents have ended
+        (they are on a cluster and it passes their futures). ``None`` when
+        the step must wait for the kernel: it books resources of the
+        kernel's pool, the run is ending, or its action or arguments do not
+        resolve (the normal start then reports why).
+        """
+        if i in self._needs or self._cancel_reason is not None or self._timed_out:
+            return None
+        try:
+            spec = self._spec(i)
+            step = self.steps[i]
+            if not spec.params and not spec.var_kw and not step.parameters:
+                return spec, {}
+            return spec, bind_arguments(spec, step.name, step.parameters, upstream, self.parameters)
+        except (UnknownActionError, TypeError):
+            return None
 
     def _start(self, i: int) -> None:
         rec = self.records[i]
@@ -442,7 +503,10 @@ class Run:
         self.peak_concurrency = max(self.peak_concurrency, self._running)
         attempt = rec.attempts
         try:
-            handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, attempt))
+            if self._submit_step is not None:
+                handle = self._submit_step(i, attempt, spec, kwargs, partial(self._on_done, i, attempt))
+            else:
+                handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, attempt))
         except Exception as exc:  # noqa: BLE001 - the executor refused the call: the step fails
             self._running -= 1
             self._deferred.append((i, exc))
@@ -477,12 +541,9 @@ class Run:
         self.results[rec.name] = value
         self._finished_count += 1
         self._set(i, rec, "succeeded")
-        remaining, records, ready = self._remaining, self.records, self._ready
-        for c in self.graph.children[i]:
-            remaining[c] -= 1
-            if not remaining[c] and records[c].status == "pending":
-                self._set(c, records[c], "ready")
-                ready.append(c)
+        records = self.records
+        for c in self._core.succeed(i):
+            self._set(c, records[c], "ready")
         self._check_done()
 
     def _fail(self, i: int, exc: BaseException) -> None:
@@ -497,7 +558,7 @@ class Run:
         self._finished_count += 1
         self._set(i, rec, "failed")
         reason = f"dependency {rec.name!r} failed"
-        for d in self.graph.descendants(i):
+        for d, _ in self._core.fail(i):
             self._finish_unrun(d, "skipped", reason)
         self._check_done()
 
@@ -508,6 +569,7 @@ class Run:
         timer = self._retry_timers.pop(i, None)
         if timer is not None:
             timer.cancel()
+        self._core.close(i, SKIPPED if state == "skipped" else CANCELLED)
         if state == "skipped" and rec.status == "retrying":
             # It ran and failed; the retry it was waiting for will not happen.
             state = "failed"
@@ -527,7 +589,7 @@ class Run:
     def _retry(self, i: int) -> None:
         self._retry_timers.pop(i, None)
         if self.records[i].status == "retrying":
-            self._ready.appendleft(i)
+            self._core.requeue(i)
             self._launch()
 
     # -- resources ----------------------------------------------------------------
@@ -539,7 +601,8 @@ class Run:
         if self._gate.try_acquire(self._holder(i), self._needs[i]):
             self._holding.add(i)
             return True
-        self._blocked.append(i)
+        self._core.defer(i)
+        self._blocked = True
         return False
 
     def _release(self, i: int) -> None:
@@ -559,9 +622,8 @@ class Run:
     def _unblock(self) -> None:
         if not self._blocked:
             return
-        waiting = [i for i in self._blocked if self.records[i].status in ("ready", "retrying")]
-        self._blocked.clear()
-        self._ready.extendleft(reversed(waiting))
+        self._blocked = False
+        self._core.unblock()
         self._launch()
 
     # -- deadlines ----------------------------------------------------------------
@@ -614,9 +676,10 @@ class Run:
         if self.done or self._finished_count >= len(self.records):
             return
         self._cancel_reason = reason
-        self._ready.clear()
+        close = self._core.close
         for i, rec in enumerate(self.records):
             if rec.status == "running":
+                close(i, CANCELLED)
                 handle = self._handles.pop(i, None)
                 if handle is not None:
                     handle.cancel()

@@ -1,4 +1,5 @@
-"""One conformance suite, run against every executor (local, and Dask on a LocalCluster)."""
+"""One conformance suite, run against every executor: local, Dask on a LocalCluster, and Dask on a
+separate ``dask scheduler`` with two ``dask worker`` processes."""
 
 from __future__ import annotations
 
@@ -56,13 +57,28 @@ def dask_client() -> Iterator[Any]:
     cluster.close()
 
 
-@pytest.fixture(params=["local", pytest.param("dask", marks=pytest.mark.dask)])
+@pytest.fixture(scope="module")
+def cluster_client(dask_processes) -> Iterator[Any]:
+    """A client of the separate scheduler + worker processes (see tests/dask_processes.py)."""
+    import distributed
+
+    client = distributed.Client(dask_processes.address, set_as_default=False, timeout=30)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=[
+    "local",
+    pytest.param("dask", marks=pytest.mark.dask),
+    pytest.param("dask-processes", marks=pytest.mark.dask),
+])
 def make_executor(request: pytest.FixtureRequest):
     if request.param == "local":
         return LocalExecutor
     from codomyrmex_jupyter.engine.executors.dask import DaskExecutor
 
-    client = request.getfixturevalue("dask_client")
+    fixture = "dask_client" if request.param == "dask" else "cluster_client"
+    client = request.getfixturevalue(fixture)
     return lambda: DaskExecutor(client)
 
 

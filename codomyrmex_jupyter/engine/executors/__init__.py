@@ -11,16 +11,21 @@ __all__ = ["Cancellable", "DoneCallback", "Executor", "LocalExecutor", "make_exe
 
 
 def make_executor(spec: Any) -> Executor | None:
-    """Build an executor from ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-    ``distributed.Client``, or an executor object (returned as is)."""
+    """Build an executor from ``None``/``"local"``, ``"dask://HOST:PORT"``,
+    ``"dask-local"`` (this process's ``LocalCluster``, started on first use),
+    a ``distributed.Client``, or an executor object (returned as is)."""
     if spec is None or spec == "local":
         return None
     if isinstance(spec, str):
+        if spec == "dask-local":
+            from .dask_local import local_cluster_executor
+
+            return local_cluster_executor()  # type: ignore[no-any-return]
         if spec.startswith(("dask://", "tcp://")):
             from .dask import DaskExecutor
 
             return DaskExecutor(spec)
-        raise ValueError(f"unknown executor {spec!r}; use 'local' or 'dask://HOST:PORT'")
+        raise ValueError(f"unknown executor {spec!r}; use 'local', 'dask-local' or 'dask://HOST:PORT'")
     if hasattr(spec, "submit") and hasattr(spec, "aclose"):
         return spec  # type: ignore[no-any-return]
     if type(spec).__name__ == "Client":
