@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import (
+    cache,
     dask_overhead,
     engine_overhead,
     load_time,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, Callable[[bool], Section]] = {
     "runs_api": runs_api.run_section,
     "memory": memory.run_section,
     "dask": dask_overhead.run_section,
+    "cache": cache.run_section,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 

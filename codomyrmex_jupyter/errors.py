@@ -22,6 +22,7 @@ __all__ = [
     "CycleError",
     "NotStorableError",
     "ProjectError",
+    "ReproducibilityError",
     "ResourceUnavailable",
     "RunCancelled",
     "SessionError",
@@ -191,6 +192,20 @@ class RunCancelled(CodomyrmexError):
         self.run_id = run_id
         self.reason = reason
         super().__init__(f"run {run_id} {reason}")
+
+
+class ReproducibilityError(CodomyrmexError, ValueError):
+    """A recorded run cannot be repeated, compared, loaded or debugged as asked.
+
+    The message says what is missing (an unknown run or step, code that is not
+    in this kernel, a result that was neither cached nor stored) and how to
+    get it.
+    """
+
+    def __init__(self, message: str, *, run_id: str | None = None, step: str | None = None) -> None:
+        self.run_id = run_id
+        self.step = step
+        super().__init__(message)
 
 
 class ResourceUnavailable(CodomyrmexError):

@@ -42,6 +42,7 @@ __all__ = [
     "get_loop_mode",
     "in_loop_thread",
     "process_pool",
+    "run_in_this_thread",
     "run_sync",
     "set_loop_mode",
     "shutdown",
@@ -400,6 +401,24 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     except concurrent.futures.TimeoutError:
         task.cancel()
         raise
+
+
+def run_in_this_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on a private loop in the calling thread.
+
+    For a debugger, which traces one thread: ``run_sync`` would run the
+    coroutine on the loop thread. A loop running in this thread (the
+    kernel's, paused while a cell runs) is set aside meanwhile and restored
+    after, since asyncio refuses to start a loop inside a running one.
+    """
+    outer = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+        asyncio.events._set_running_loop(outer)
 
 
 def _run_nested(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -849,15 +849,73 @@ The cancellation is recorded like any other outcome:
 
 
 # -- 04 reproducible analysis -------------------------------------------------------------------
+SALES = """
+%%workflow sales --cache
+import random
+import statistics
+import time
+
+
+def _round(amount):
+    return round(amount, 2)
+
+
+def load(rows: int = 3000, seed: int = 7):
+    time.sleep(0.5)  # pretend: a slow read from a database
+    rng = random.Random(seed)
+    regions = ["north", "south", "east", "west"]
+    return [{"region": rng.choice(regions), "amount": rng.gauss(100, 30)} for _ in range(rows)]
+
+
+def clean(load):
+    time.sleep(0.3)
+    return [{**row, "amount": _round(row["amount"])} for row in load if row["amount"] > 0]
+
+
+def by_region(clean):
+    groups = {}
+    for row in clean:
+        groups.setdefault(row["region"], []).append(row["amount"])
+    return groups
+
+
+def summary(by_region):
+    return {region: round(statistics.fmean(a), 2) for region, a in sorted(by_region.items())}
+
+
+def outliers(clean, threshold: float = 3.0):
+    amounts = [row["amount"] for row in clean]
+    mean, sd = statistics.fmean(amounts), statistics.stdev(amounts)
+    return [row for row in clean if abs(row["amount"] - mean) > threshold * sd]
+
+
+def report(summary, outliers):
+    return {"mean by region": summary, "outliers": len(outliers)}
+"""
+
+STEP_STATES = """
+def states(ex):
+    \"\"\"Which steps ran and which came from the cache.\"\"\"
+    ran = [n for n, r in ex.step_records.items() if r.status == "succeeded"]
+    cached = [n for n, r in ex.step_records.items() if r.status == "cached"]
+    print(f"{ex.status.value} in {ex.duration:.2f}s; ran: {ran}; from the cache: {cached}")
+"""
+
+
+def _edited(old: str, new: str) -> str:
+    assert old in SALES
+    return SALES.replace(old, new)
+
+
 READER = """
 from codomyrmex_jupyter import WorkflowManager
 
-manager = WorkflowManager()  # a new process in the same folder: nothing in memory, only the database
-print("history read by a fresh process from", manager.store.path)
-for ex in reversed(manager.history("code_quality", limit=4)):
-    analysis = manager.get_execution(ex.execution_id).results["analyze"]
-    print(f"  {ex.execution_id[:8]}  {ex.status.value:9}  path={ex.parameters.get('path', '.'):14}"
-          f"  {analysis['files']:3} files  mean complexity {analysis['complexity']['mean']:.2f}")
+manager = WorkflowManager()  # a new process in the same folder: nothing in memory, only the store
+print("read by a fresh process from", manager.store.path)
+for ex in reversed(manager.history("sales", limit=10)):
+    counts = ex.performance_metrics["counts"]
+    print(f"  {ex.execution_id[:8]}  {ex.status.value:9}  {counts}")
+print("cache:", manager.cache_usage().entries, "entries")
 """
 
 
@@ -865,127 +923,135 @@ def reproducible_analysis() -> list[Cell]:
     """Cells of ``04_reproducible_analysis.ipynb``."""
     return [
         md("""
-# A reproducible analysis
+# A reproducible analysis: edit one step, rerun only what it affects
 
-A small but real analysis: how big and how complex is each part of a Python
-package? The built-in `static_analysis` action reads Python files with `ast`;
-`data_visualization` draws the result. Along the way you will see that every
-run is recorded with its parameters, that the record outlives the kernel, and
-that a past run can be repeated exactly.
+An analysis notebook is a loop: run everything, look, change one step, run
+again. With the step cache, running again recomputes only the step you
+changed and the steps downstream of it; everything else comes back from the
+cache in milliseconds. Every run is recorded with its code, parameters and
+environment, so you can ask why a step would run again, compare two runs,
+get at the inputs of the step that failed, fix it, and go on from there.
 
-""" + own_folder("reproducible-analysis") + """ The package analysed is a small
-sample (`shop/`, four sub-packages) that `sample_project()` writes.
+""" + own_folder("reproducible-analysis") + """ The cache's entries are kept
+beside that store too (`reproducible-analysis/.codomyrmex/cache/`).
 """),
-        setup("reproducible-analysis", "%matplotlib inline"),
+        setup("reproducible-analysis"),
         code("""
+from codomyrmex_jupyter import get_workflow_manager
+
+manager = get_workflow_manager()
+print("runs and the cache live in", manager.config_dir)
+"""),
+        code(STEP_STATES),
+        md("""
+## The analysis
+
+Six steps, two of them slow. `--cache` caches every step of the cell (one step
+alone would say `@step(cache=True)`). A step's cache key is made of its code
+(comments and blank lines do not count, the `_round` helper it calls does),
+its parameters and the keys of the steps it depends on.
+"""),
+        code(SALES),
+        md("""
+The first run computes everything and stores each result in the cache:
+"""),
+        code("first = %orchestrate run sales"),
+        code("states(first)\nfirst.results[\"report\"]"),
+        md("""
+Running again with nothing changed takes everything from the cache:
+"""),
+        code("again = %orchestrate run sales\nstates(again)"),
+        md("""
+## Edit one step
+
+Say the summary should show the median instead of the mean. Define the cell
+again with that one change, and before running, ask what the next run would
+do: `why` compares each step's key with its newest cache entry and says what
+changed, down to a diff of the code.
+"""),
+        code(_edited(
+            "    return {region: round(statistics.fmean(a), 2) for region, a in sorted(by_region.items())}",
+            "    return {region: round(statistics.median(a), 2) for region, a in sorted(by_region.items())}",
+        ).replace("%%workflow sales --cache", "%%workflow sales --cache --quiet")),
+        code("%orchestrate why sales"),
+        md("""
+Only `summary` and `report` run; the drawing shows the other steps in the
+cached colour.
+"""),
+        code("edited = %orchestrate run sales"),
+        code("states(edited)"),
+        md("""
+`diff` compares two recorded runs: steps, code, parameters, states, durations,
+result summaries and the environment.
+"""),
+        code("%orchestrate diff {first.execution_id[:8]} {edited.execution_id[:8]}"),
+        md("""
+Parameters are part of the key too: asking about a stricter outlier threshold
+names the parameter and both values.
+"""),
+        code("%orchestrate why sales outliers -p threshold=2.5"),
+        md("""
+## A failure, its inputs, the fix
+
+Now a change to `report` that fails: it divides by the number of outliers per
+region, and one region has none.
+"""),
+        code(_edited(
+            '    return {"mean by region": summary, "outliers": len(outliers)}',
+            '    per_region = {r: sum(o["region"] == r for o in outliers) for r in summary}\n'
+            '    return {r: round(summary[r] / per_region[r], 2) for r in summary}',
+        ).replace("%%workflow sales --cache", "%%workflow sales --cache --quiet").replace(
+            "round(statistics.fmean(a), 2)", "round(statistics.median(a), 2)")),
+        code("broken = %orchestrate run sales"),
+        code("states(broken)\nprint(broken.errors[0])"),
+        md("""
+`load` puts the exact keyword arguments the failed step received into the
+notebook: a dict named `inputs`, and each one as a variable. They come from
+this kernel's memory, the cache or the stored results, so this works after a
+restart too.
+"""),
+        code("%orchestrate load {broken.execution_id[:8]} report"),
+        code("""
+print("summary:", summary)
+print("outliers per region:", {r: sum(o["region"] == r for o in outliers) for r in summary})
+"""),
+        md("""
+The `east` region has no outlier. (In a live notebook,
+`%orchestrate debug RUN report` opens the post-mortem debugger on the failed
+step's traceback, and `--rerun` calls the step with these inputs under the
+debugger, in any kernel.)
+
+The fix: skip the regions without outliers. Define the cell again, then rerun
+the failed run from its failed steps: the steps that succeeded keep their
+results and only `report` runs.
+"""),
+        code(_edited(
+            '    return {"mean by region": summary, "outliers": len(outliers)}',
+            '    per_region = {r: sum(o["region"] == r for o in outliers) for r in summary}\n'
+            '    return {r: round(summary[r] / per_region[r], 2) for r in summary if per_region[r]}',
+        ).replace("%%workflow sales --cache", "%%workflow sales --cache --quiet").replace(
+            "round(statistics.fmean(a), 2)", "round(statistics.median(a), 2)")),
+        code("fixed = %orchestrate rerun {broken.execution_id[:8]} --from-failed"),
+        code("states(fixed)\nfixed.results[\"report\"]"),
+        md("""
+## What the cache holds, and the history
+
+`cache` shows the entries, their size and the hit rate; `cache clear sales`
+would remove them (so would deleting the folder: every entry is then a miss).
+"""),
+        code("%orchestrate cache"),
+        md("""
+Runs and cache entries live in this notebook's store, not in the kernel: a
+brand-new Python process started in the same folder reads them back.
+"""),
+        code(f"""
 import subprocess
 import sys
 
-from codomyrmex_jupyter import get_workflow_manager, reset_singletons
-from codomyrmex_jupyter.examples import sample_project
-
-sample_project("shop")
-manager = get_workflow_manager()
-print("runs are recorded in", manager.store.path)
-"""),
-        md("""
-## The workflow
-
-This time the steps are not notebook functions but existing actions, so the
-cell is a declarative spec (`--yaml`). The analysis reads `path` relative to
-`project_path`, which is fixed to this folder; `path` itself is left open,
-to be given per run.
-"""),
-        code("""
-%%workflow code_quality --yaml
-steps:
-  - name: environment
-    module: environment_setup
-    action: check_environment
-  - name: analyze
-    module: static_analysis
-    action: analyze_code_quality
-    parameters: {project_path: "."}
-    dependencies: [environment]
-  - name: chart
-    module: data_visualization
-    action: create_chart
-    dependencies: [analyze]
-"""),
-        md("""
-## One run per package
-
-Run parameters come from `-p key=value`. Each run analyses one sub-package of
-`shop`, and the execution that comes back is a Python object.
-"""),
-        code("orders_run = %orchestrate run code_quality -p path=shop/orders"),
-        code("orders_run.results[\"chart\"]"),
-        md("""
-Parameters can also come from a dictionary in the notebook (`--params`), which
-is handy in a loop. A parameter sweep over the other packages, straight from Python:
-"""),
-        code("""
-settings = {"path": "shop/billing"}
-billing_run = %orchestrate run code_quality --params settings
-
-runs = [orders_run, billing_run]
-for package in ("catalog", "reports"):
-    runs.append(manager.run_workflow("code_quality", {"path": f"shop/{package}"}))
-
-print(f"{'package':16} {'files':>5} {'code lines':>10} {'functions':>9} {'mean cx':>7} {'max cx':>6}  grade")
-for ex in runs:
-    a = ex.results["analyze"]
-    print(
-        f"{ex.parameters['path']:16} {a['files']:5} {a['lines']['code']:10} {a['functions']:9}"
-        f" {a['complexity']['mean']:7.2f} {a['complexity']['max']:6}  {a['grade']}"
-    )
-"""),
-        md("""
-Each run also knows where its time went:
-"""),
-        code("billing_run.plot()"),
-        md("""
-## The history
-
-Every run was recorded: status, timings, parameters and each step's result.
-"""),
-        code("%orchestrate history code_quality -n 4"),
-        md("""
-## After a kernel restart
-
-A restart forgets every Python object, but not the history: it lives in the
-SQLite database in this notebook's store. To prove it without restarting this
-kernel, we start a brand-new Python process and let it read the runs back.
-"""),
-        code(f"""
 READER = \"\"\"{READER}\"\"\"
 
 fresh = subprocess.run([sys.executable, "-c", READER], capture_output=True, text=True, check=True)
 print(fresh.stdout)
-"""),
-        md("""
-Inside the kernel, `reset_singletons()` does what a restart does to the
-orchestration objects: the managers are shut down and forgotten, and the next
-`get_workflow_manager()` opens the database afresh.
-"""),
-        code("""
-reset_singletons()
-manager = get_workflow_manager()
-%orchestrate history code_quality -n 4
-"""),
-        md("""
-## Repeating a past run
-
-A recorded run carries its parameters and the version of the workflow it ran,
-so it can be repeated exactly, and compared with what it found the first time.
-"""),
-        code("""
-past = manager.get_execution(orders_run.execution_id)
-again = manager.run_workflow("code_quality", past.parameters)
-
-print("parameters:", past.parameters, "->", again.parameters)
-print("workflow version:", past.version, "->", again.version)
-print("same analysis:", again.results["analyze"]["complexity"] == past.results["analyze"]["complexity"])
 """),
     ]
 

@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import runtime
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX, ActionRegistry, ActionSpec, default_registry
@@ -31,6 +31,7 @@ from ..engine.validation import (
     check_run_prefix,
     check_seconds,
     check_step,
+    check_step_fully,
     check_steps,
 )
 from ..errors import (
@@ -41,11 +42,18 @@ from ..errors import (
     StepTypeError,
     UnknownWorkflowError,
 )
+from . import reproducibility
 from .recorder import RunRecorder
 from .run_handle import RunHandle
 from .run_parameters import check_run_parameters
 from .workflow_compat import WorkflowManagerCompat
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
+
+if TYPE_CHECKING:
+    from ..engine.cache.step_cache import CacheUsage, StepCache
+    from .explanation import CacheExplanation
+    from .rerun import RerunPlan
+    from .run_diff import RunDiff
 
 __all__ = ["WorkflowManager"]
 
@@ -76,6 +84,9 @@ class WorkflowManager(WorkflowManagerCompat):
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
         Module prefixes whose ``module:function`` actions may be imported.
+    cache_max_bytes:
+        Bound of the step cache (least recently used entries go first); else
+        the value set with ``%orchestrate config --cache-max-bytes``, else 5 GiB.
 
     Workflow files of the original package (``<name>.json``) found in
     ``config_dir`` are loaded too (see
@@ -92,6 +103,7 @@ class WorkflowManager(WorkflowManagerCompat):
         max_concurrency: int = 64,
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
+        cache_max_bytes: int | None = None,
     ) -> None:
         max_concurrency = check_count(max_concurrency, "max_concurrency", minimum=1)
         retry_backoff = check_delay(retry_backoff, "retry_backoff")
@@ -112,6 +124,8 @@ class WorkflowManager(WorkflowManagerCompat):
         self._executions: OrderedDict[str, WorkflowExecution] = OrderedDict()
         self._active: dict[str, Run] = {}
         self._lock = threading.RLock()
+        self._cache: StepCache | None = None
+        self._cache_max_bytes = reproducibility.check_max_bytes(cache_max_bytes)
         if store is None:  # a config dir of our own: old <name>.json definitions in it load
             self._load_workflow_folder()
 
@@ -290,6 +304,9 @@ class WorkflowManager(WorkflowManagerCompat):
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        cache: bool | None = None,
+        force: bool = False,
+        rerun: RerunPlan | None = None,
         fetch: str = "leaves",
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
@@ -298,14 +315,20 @@ class WorkflowManager(WorkflowManagerCompat):
         ``"dask-local"`` (a ``LocalCluster`` of this process), a
         ``distributed.Client`` or an executor object. ``fetch`` says which
         results a run on a cluster brings back when it ends (``"leaves"``,
-        ``"all"``, ``"none"``); the others are fetched when read. A run
+        ``"all"``, ``"none"``); the others are fetched when read. ``cache`` and ``force``
+        are those of :meth:`execute_workflow`; ``rerun`` runs a recorded
+        run's definition instead of the current one (see :meth:`rerun`). A run
         parameter that no step takes raises
-        :class:`~codomyrmex_jupyter.errors.UnknownParameterError`.
+        :class:`~codomyrmex_jupyter.errors.UnknownParameterError` (a rerun
+        repeats the parameters its run was accepted with, unchecked).
         """
         check_fetch_option(fetch)
         parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
-        steps, graph, version = self._require(name)
-        check_run_parameters(name, steps, self.registry, parameters)
+        if rerun is not None:
+            steps, graph, version = rerun.steps, rerun.graph, rerun.version
+        else:
+            steps, graph, version = self._require(name)
+            check_run_parameters(name, steps, self.registry, parameters)
         executor = make_executor(executor)
         resource_pool = self._resource_pool(steps)
         execution = WorkflowExecution(
@@ -316,6 +339,13 @@ class WorkflowManager(WorkflowManagerCompat):
             session_id=session_id,
         )
         recorder = RunRecorder(execution, self.store, monitor=self.enable_performance_monitoring)
+        run_cache = reproducibility.run_cache(self, name, steps, cache=cache, force=force, rerun=rerun)
+        provenance = reproducibility.provenance_recorder(
+            self, steps, version, parameters, run_cache, cache=cache, force=force, rerun=rerun
+        )
+        # The run's own record and the cache's index are written after the caller's
+        # listeners have seen the end of the run (a live view settles first).
+        after = [run_cache, provenance] if run_cache is not None else [provenance]
         run = Run(
             steps,
             workflow=name,
@@ -325,11 +355,12 @@ class WorkflowManager(WorkflowManagerCompat):
             parameters=parameters,
             timeout=timeout,
             executor=executor,
-            listeners=[recorder, *listeners],
+            listeners=[recorder, *listeners, *after],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
             fetch=fetch,
+            results_from=run_cache,
         )
         execution._run = run
         execution.step_records = dict(zip(graph.names, run.records, strict=True))
@@ -389,6 +420,8 @@ class WorkflowManager(WorkflowManagerCompat):
         listeners: Sequence[RunListener] = (),
         run_id: str | None = None,
         session_id: str | None = None,
+        cache: bool | None = None,
+        force: bool = False,
         fetch: str = "leaves",
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
@@ -407,6 +440,11 @@ class WorkflowManager(WorkflowManagerCompat):
             Global parameters, passed to each step callable that accepts them.
         timeout:
             Maximum execution time of the whole run in seconds.
+        cache:
+            ``None``: each step uses the step cache if its ``cache`` says so;
+            ``True``/``False``: every step does, or none.
+        force:
+            Compute the cached steps anyway and refresh their entries.
         executor:
             Where steps run (see :meth:`prepare_run`).
         fetch:
@@ -417,8 +455,11 @@ class WorkflowManager(WorkflowManagerCompat):
         """
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
-            run_id=run_id, session_id=session_id, fetch=fetch,
+            run_id=run_id, session_id=session_id, cache=cache, force=force, fetch=fetch,
         )
+        return await self._execute(run, execution)
+
+    async def _execute(self, run: Run, execution: WorkflowExecution) -> WorkflowExecution:
         with self._lock:
             self._active[run.run_id] = run
         try:
@@ -531,6 +572,7 @@ class WorkflowManager(WorkflowManagerCompat):
             return None
         ex = _execution_from_row(row)
         ex.edges = self._stored_edges(row["workflow"], row["version"])
+        reproducibility.apply_record(self.store, ex)
         return ex
 
     def _stored_edges(self, name: str, version: int | None) -> list[tuple[str, str]]:
@@ -591,6 +633,138 @@ class WorkflowManager(WorkflowManagerCompat):
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))
 
+    # -- reproducibility ----------------------------------------------------------------------
+    @property
+    def cache(self) -> StepCache:
+        """The step cache beside this manager's database (made on first use)."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = reproducibility.make_cache(self.store, self._cache_max_bytes)
+            return self._cache
+
+    @property
+    def cache_max_bytes(self) -> int:
+        """The step cache's bound in bytes (setting it evicts what no longer fits)."""
+        return self.cache.max_bytes
+
+    @cache_max_bytes.setter
+    def cache_max_bytes(self, value: int) -> None:
+        self.cache.set_max_bytes(reproducibility.check_max_bytes(value) or 0)
+        self._cache_max_bytes = value
+
+    def cache_usage(self) -> CacheUsage:
+        """Entries, bytes, bound and hits/misses per workflow of the step cache."""
+        return self.cache.usage()
+
+    def clear_cache(self, workflow: str | None = None) -> tuple[int, int]:
+        """Remove the cache entries of ``workflow`` (or all); return ``(entries, bytes)`` freed."""
+        return self.cache.clear(workflow)
+
+    def explain(
+        self,
+        name: str,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        cache: bool | None = None,
+    ) -> CacheExplanation:
+        """Would the next run of ``name`` take each step from the cache, and if not, why?
+
+        Parameters
+        ----------
+        name:
+            The workflow.
+        step:
+            Only this step (its dependencies are still keyed).
+        parameters:
+            The run parameters the next run would get.
+        cache:
+            The run's ``cache`` option (``None``: what each step says).
+        """
+        steps, graph, _ = self._require(name)
+        return reproducibility.explain(
+            self, name, steps=steps, graph=graph, step=step, parameters=parameters, cache=cache
+        )
+
+    def diff_runs(self, a: str, b: str) -> RunDiff:
+        """Compare two recorded runs (ids or unique prefixes): steps, code, parameters,
+        states, durations, result summaries and environment."""
+        from .run_diff import diff_runs
+
+        return diff_runs(self, a, b)
+
+    def plan_rerun(self, run_id: str, from_failed: bool = False) -> RerunPlan:
+        """Check that a recorded run can be repeated here, and what a rerun would do.
+
+        Raises
+        ------
+        ReproducibilityError
+            The run cannot be repeated here (the message says why).
+        """
+        from .rerun import plan_rerun
+
+        return plan_rerun(self, run_id, from_failed=from_failed)
+
+    async def execute_rerun(
+        self,
+        run_id: str | RerunPlan,
+        from_failed: bool = False,
+        *,
+        timeout: float | None = None,
+        executor: Executor | str | None = None,
+        listeners: Sequence[RunListener] = (),
+        new_run_id: str | None = None,
+    ) -> WorkflowExecution:
+        """Async :meth:`rerun`."""
+        plan = self._plan(run_id, from_failed)
+        return await self._execute_plan(plan, timeout, executor, listeners, new_run_id)
+
+    def _plan(self, run: str | RerunPlan, from_failed: bool) -> RerunPlan:
+        return self.plan_rerun(run, from_failed) if isinstance(run, str) else run
+
+    async def _execute_plan(
+        self, plan: RerunPlan, timeout: float | None, executor: Executor | str | None,
+        listeners: Sequence[RunListener], run_id: str | None,
+    ) -> WorkflowExecution:
+        run, execution = self.prepare_run(
+            plan.workflow, plan.parameters, timeout, executor=executor, listeners=listeners,
+            run_id=run_id, cache=plan.cache_option, rerun=plan,
+        )
+        return await self._execute(run, execution)
+
+    def rerun(self, run_id: str | RerunPlan, from_failed: bool = False, **kwargs: Any) -> WorkflowExecution:
+        """Run a recorded run again: the same definition version and parameters.
+
+        A plain rerun needs the code the run used (each step's fingerprint
+        must match); ``from_failed=True`` keeps the results of the steps that
+        succeeded (from this kernel, the cache or the stored results) and runs
+        the failed, skipped and cancelled ones with the code registered now.
+        ``run_id`` may also be a plan from :meth:`plan_rerun`. Keyword
+        arguments are those of :meth:`execute_rerun`.
+
+        Raises
+        ------
+        ReproducibilityError
+            The run cannot be repeated here (the message says why).
+        """
+        return runtime.run_sync(self.execute_rerun(self._plan(run_id, from_failed), **kwargs))
+
+    def start_rerun(
+        self,
+        run_id: str | RerunPlan,
+        from_failed: bool = False,
+        *,
+        timeout: float | None = None,
+        executor: Executor | str | None = None,
+        listeners: Sequence[RunListener] = (),
+        new_run_id: str | None = None,
+    ) -> RunHandle:
+        """:meth:`rerun` in the background: returns a run handle at once."""
+        plan = self._plan(run_id, from_failed)  # errors before anything starts
+        new_run_id = new_run_id or uuid.uuid4().hex
+        coro = self._execute_plan(plan, timeout, executor, listeners, new_run_id)
+        return RunHandle(self, new_run_id, plan.workflow, runtime.spawn(coro))
+
     def actions(self) -> list[str]:
         """Every registered ``module.action``."""
         return self.registry.known()
@@ -612,6 +786,9 @@ def _check_workflow_step(step: Any, position: int) -> None:
             f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
         )
     check_step(step, position)
+    cache, version = step.cache, step.version
+    if (cache is not False and cache is not True) or (version is not None and version.__class__ is not str):
+        check_step_fully(step, position)  # names the bad cache option
 
 
 def check_directory(value: Any, what: str) -> Path | None:
@@ -695,6 +872,6 @@ def _execution_from_row(row: dict[str, Any]) -> WorkflowExecution:
             s["traceback"], s["result"], s["reason"],
         )
         ex.step_records[s["name"]] = rec
-        if s["status"] == "succeeded":
+        if s["status"] in ("succeeded", "cached"):
             ex.results[s["name"]] = s["result"]
     return ex

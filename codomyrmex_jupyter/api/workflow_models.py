@@ -59,6 +59,11 @@ class WorkflowStep:
         Among ready steps, higher runs sooner (an int, as in Dask; a
         :class:`~codomyrmex_jupyter.api.task_models.TaskPriority` member is
         accepted). On a Dask executor it is the task's Dask priority.
+    cache:
+        Keep the step's result in the step cache and reuse it while its code,
+        parameters and dependencies are unchanged (see docs/cache.md).
+    version:
+        Set or change it to force a new cache key without changing the code.
     """
 
     name: str
@@ -71,6 +76,8 @@ class WorkflowStep:
     max_retries: int = 3
     resources: dict[str, float] = field(default_factory=dict)
     priority: int = 0
+    cache: bool = False
+    version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (what the store keeps); default values are left out."""
@@ -87,13 +94,17 @@ class WorkflowStep:
             out["resources"] = dict(self.resources)
         if self.priority:
             out["priority"] = int(self.priority)
+        if self.cache:
+            out["cache"] = True
+        if self.version is not None:
+            out["version"] = self.version
         return out
 
 
 _STEP_KEYS = frozenset(
     {
         "name", "module", "action", "parameters", "dependencies", "timeout", "max_retries",
-        "retry_count", "resources", "priority",
+        "retry_count", "resources", "priority", "cache", "version",
     }
 )
 
@@ -131,6 +142,8 @@ def step_from_dict(data: dict[str, Any], position: int = 0) -> WorkflowStep:
         retry_count=data.get("retry_count", 0),
         resources=data.get("resources") or {},
         priority=data.get("priority", 0),
+        cache=data.get("cache", False),
+        version=None if data.get("version") is None else _text(data["version"]),
     )
     check_step_fully(step, position)
     return step

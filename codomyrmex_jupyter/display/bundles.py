@@ -53,7 +53,7 @@ def summary_text(doc: Mapping[str, Any]) -> str:
 
 
 def step_table_html(doc: Mapping[str, Any]) -> str:
-    """An HTML table of steps: state, attempts, duration, start, result, error (the twin's)."""
+    """An HTML table of steps: state, attempts, duration, start, result, cache, error (the twin's)."""
     return step_table(doc)
 
 

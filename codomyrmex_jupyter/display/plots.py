@@ -202,9 +202,14 @@ def theme_neutral(fig: Figure, ink: str = "#8c959f") -> Figure:
 
 
 def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
-    """Gantt chart of step records (``name``, ``status``, ``start``, ``end``)."""
+    """Gantt chart of step records (``name``, ``status``, ``start``, ``end``).
+
+    A step taken from the cache took no time: it is a diamond at the moment
+    it was taken, not a bar, and it does not count as running.
+    """
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     from .svg import format_duration
 
@@ -215,25 +220,37 @@ def plot_gantt(records: Sequence[Any], *, title: str = "") -> Figure:
     t0 = spans[0][1] if spans else 0.0
     span = max((s[2] - t0 for s in spans), default=1.0) or 1.0
     shortest = span / 250  # the run view's 3 px minimum on a typical width: short steps stay visible
-    verts, colours = [], []
+    verts, colours, taken = [], [], []
     for row, (_, start, end, state) in enumerate(spans):
         a = start - t0
+        if state == "cached":
+            taken.append((a, row))
+            continue
         b = max(end - t0, a + shortest)
         verts.append([(a, row - 0.4), (a, row + 0.4), (b, row + 0.4), (b, row - 0.4)])
         colours.append(STATE_COLORS.get(state, STATE_COLORS["pending"]))
     top.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none"))
+    if taken:
+        top.scatter([t for t, _ in taken], [r for _, r in taken], marker="D", s=22,
+                    color=STATE_COLORS["cached"], zorder=3)
+    present = list(dict.fromkeys(s[3] for s in spans))
+    if len(present) > 1 or taken:
+        handles = [Patch(color=STATE_COLORS.get(s, STATE_COLORS["pending"]), label=s) for s in present]
+        top.legend(handles=handles, fontsize=9, loc="lower right", frameon=False)
     top.set_ylim(n - 0.5, -0.5)
     top.set_xlim(0.0, span * 1.12)  # room for the durations written after the bars
     if len(spans) <= 60:
         top.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=10)
-        for row, (_, start, end, _state) in enumerate(spans):
-            top.text(max(end - t0, start - t0 + shortest) + span * 0.01, row, format_duration(end - start),
-                     va="center", fontsize=9)
+        for row, (_, start, end, state) in enumerate(spans):
+            cached = state == "cached"
+            label = "cached" if cached else format_duration(end - start)
+            top.text((start - t0 if cached else max(end - t0, start - t0 + shortest)) + span * 0.01, row,
+                     label, va="center", fontsize=9)
     else:
         top.set_ylabel(f"{len(spans)} steps", fontsize=10)
     top.tick_params(axis="x", labelsize=9)
     top.set_title(title, fontsize=11)
-    times, levels = _concurrency(spans, t0)
+    times, levels = _concurrency([s for s in spans if s[3] != "cached"], t0)
     bottom.step(times, levels, where="post", color=STATE_COLORS["running"], linewidth=1.2)
     bottom.set_ylabel("running", fontsize=10)
     bottom.set_xlabel("seconds since the first step started", fontsize=10)

@@ -10,7 +10,9 @@ state. For a run, this module adds what a user keeps of it (schema in
   ``reason`` (why a step was skipped or cancelled), ``traceback`` (the user's
   frames only, cells named ``Cell In[n]``), ``location`` (the innermost of
   those frames: ``{"label": "Cell In[3], line 17", "code": ...}``) and
-  ``result`` (a short summary, see :mod:`.result_summary`).
+  ``result`` (a short summary, see :mod:`.result_summary`);
+* minor version 2, step level: ``cache``, the step cache's answer (``"hit"``,
+  the miss reason, ``"kept: run <id>"``) or ``None`` when it was not asked.
 
 The same document is built from a live run (:class:`.dag_json.LiveDocument`
 calls :func:`fill_step` and :func:`fill_run`) and from a run as the store
@@ -47,11 +49,12 @@ __all__ = [
     "stored_run_document",
 ]
 
-MINOR_VERSION = 1
+MINOR_VERSION = 2
 TRACEBACK_LIMIT = 6000  # characters of a trimmed traceback kept in the document
 
 STEP_DEFAULTS: Mapping[str, Any] = {
     "offset": None, "reason": None, "traceback": None, "location": None, "result": None,
+    "cache": None,
 }
 RUN_DEFAULTS: Mapping[str, Any] = {
     "parameters": {}, "started": None, "ended": None, "duration": None, "errors": [],
@@ -77,6 +80,7 @@ def fill_step(node: dict[str, Any], rec: StepRecord, run_start: float | None, *,
     """
     node["offset"] = None if rec.start is None or run_start is None else rec.start - run_start
     node["reason"] = rec.reason
+    node["cache"] = rec.cache
     if rec.status not in TERMINAL_STATES:
         return
     if rec.status == "failed":
@@ -140,15 +144,18 @@ def _definition_steps(names: Sequence[str], definition: Sequence[Mapping[str, An
     return steps
 
 
-def _record(row: Mapping[str, Any]) -> StepRecord:
+def _record(row: Mapping[str, Any], cache: str | None) -> StepRecord:
     return StepRecord(
         str(row["name"]), str(row.get("status") or "pending"), row.get("start"), row.get("end"),
         int(row.get("attempts") or 0), row.get("error"), row.get("traceback"), None, row.get("reason"),
+        cache=cache,
     )
 
 
 def stored_run_document(
-    run: Mapping[str, Any], definition: Sequence[Mapping[str, Any]] | None = None
+    run: Mapping[str, Any],
+    definition: Sequence[Mapping[str, Any]] | None = None,
+    cache: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The run document of a run as :meth:`Store.get_run` returns it.
 
@@ -160,6 +167,9 @@ def stored_run_document(
         The workflow definition the run used (``Store.load_workflow(name,
         version)["definition"]``): it gives the edges, modules and actions.
         Without it the steps are drawn unconnected.
+    cache:
+        Each step's cache answer by step name, from the run's record
+        (:func:`store_document` reads it); steps not in it get ``None``.
 
     A step row may carry a ready-made ``summary`` of its result; otherwise
     the stored (JSON) result, or the note saying why it was not stored, is
@@ -171,7 +181,8 @@ def stored_run_document(
     names = [str(r["name"]) for r in rows]
     steps = _definition_steps(names, definition)
     graph = compile_graph(steps) if steps else None
-    records = {r["name"]: _record(r) for r in rows}
+    answers = cache or {}
+    records = {r["name"]: _record(r, answers.get(str(r["name"]))) for r in rows}
     doc = dag_document(
         graph, workflow=str(run["workflow"]), steps=steps, records=records,
         run_id=str(run["run_id"]), status=str(run["status"]),
@@ -197,11 +208,16 @@ def stored_run_document(
 
 def store_document(store: Store, run_id: str) -> dict[str, Any] | None:
     """The run document of run ``run_id`` (or a unique prefix) in ``store``, or ``None``."""
+    from ..engine.provenance import load_record
+
     run = store.get_run(run_id)
     if run is None:
         return None
-    definition = None
+    record = load_record(store, str(run["run_id"])) or {}
+    definition = record.get("definition")  # a run of an unsaved workflow keeps its steps here
     if run.get("version") is not None:
         stored = store.load_workflow(run["workflow"], run["version"])
-        definition = stored["definition"] if stored else None
-    return stored_run_document(run, definition)
+        definition = stored["definition"] if stored else definition
+    cache = {str(k): str(v.get("outcome")) for k, v in (record.get("cache") or {}).items()
+             if isinstance(v, Mapping) and v.get("outcome")}
+    return stored_run_document(run, definition, cache)

@@ -9,11 +9,13 @@ Protocol
 Kernel to frontend, on comm open (as the open data) and in every comm message::
 
     {"running": 2, "failed": 1, "completed": 4, "cancelled": 0,
-     "runs": [{"run_id": "...", "workflow": "etl", "status": "running"}, ...]}
+     "runs": [{"run_id": "...", "workflow": "etl", "status": "running", "cached": 0}, ...]}
 
 The counts cover every run the engine remembers (the latest event of each run,
 see :meth:`~codomyrmex_jupyter.engine.events.RunEventHub.snapshot`); ``runs``
-lists at most :data:`MAX_RECENT_RUNS` of them, most recent first.
+lists at most :data:`MAX_RECENT_RUNS` of them, most recent first, each with
+the number of its steps taken from the step cache (``cached``, known once the
+run has finished).
 
 Frontend to kernel: ``{"request": "status"}`` as the open data of a
 frontend-initiated comm (a page reload reconnects this way) or as a message on
@@ -101,6 +103,7 @@ class RunSummary(TypedDict):
     run_id: str
     workflow: str
     status: str
+    cached: int
 
 
 class StatusMessage(TypedDict):
@@ -161,7 +164,11 @@ def build_status_message(events: Iterable[RunEventLike], max_runs: int = MAX_REC
     for event in latest.values():
         counts[classify_event(event)] += 1
     recent = list(latest.values())[::-1][: max(max_runs, 0)]
-    runs = [RunSummary(run_id=str(e.run_id), workflow=str(e.workflow), status=str(e.status)) for e in recent]
+    runs = [
+        RunSummary(run_id=str(e.run_id), workflow=str(e.workflow), status=str(e.status),
+                   cached=_cached(e))
+        for e in recent
+    ]
     return StatusMessage(
         running=counts["running"],
         failed=counts["failed"],
@@ -169,6 +176,12 @@ def build_status_message(events: Iterable[RunEventLike], max_runs: int = MAX_REC
         cancelled=counts["cancelled"],
         runs=runs,
     )
+
+
+def _cached(event: RunEventLike) -> int:
+    """Steps of the run taken from the cache (its finished event carries the counts)."""
+    counts = dict(getattr(event, "counts", ()) or ())
+    return _count(counts.get("cached"))
 
 
 def _count(value: Any) -> int:
@@ -204,6 +217,7 @@ def normalize_status_message(data: Mapping[str, Any], max_runs: int = MAX_RECENT
                     run_id=str(run["run_id"]),
                     workflow=str(run.get("workflow", "")),
                     status=str(run.get("status", "")),
+                    cached=_count(run.get("cached")),
                 )
             )
     return StatusMessage(

@@ -35,7 +35,7 @@ from .dag_json import MAX_COLUMNS
 
 __all__ = [
     "LABEL_LIMIT", "NODE_HEIGHT", "NODE_WIDTH", "STEP_X", "STEP_Y", "SvgRenderer", "dag_svg",
-    "format_duration", "legend_states", "summary_svg", "text_color",
+    "format_duration", "legend_states", "node_detail", "summary_svg", "text_color",
 ]
 
 LABEL_LIMIT = 300
@@ -245,6 +245,15 @@ def _edges_svg(doc: Mapping[str, Any], g: _Geometry) -> str:
     return f'<path class="edges" d="{"".join(lines)}" fill="none" stroke="{_EDGE}" stroke-width="0.6"/>'
 
 
+def node_detail(state: str, duration: float | None) -> str:
+    """The second line of a node box: its duration, else its state (a cached step's is "cached")."""
+    if state == "cached":
+        return state  # it took no time: the time it took to look it up says nothing
+    if duration is not None:
+        return format_duration(duration)
+    return "" if state == "pending" else state
+
+
 def _tooltip(node: Mapping[str, Any]) -> str:
     parts = [f"{node['id']}: {node['state']}"]
     if node.get("module"):
@@ -255,6 +264,8 @@ def _tooltip(node: Mapping[str, Any]) -> str:
         parts.append(f"{node['attempts']} attempts")
     if node.get("error"):
         parts.append(str(node["error"]))
+    if node.get("cache"):
+        parts.append(f"cache: {node['cache']}")
     return f"<title>{escape(' | '.join(parts))}</title>"
 
 
@@ -271,7 +282,7 @@ def _nodes_full(nodes: Sequence[Mapping[str, Any]], g: _Geometry, doc: Mapping[s
         fill = _colour(doc, state)
         ink = text_color(fill)
         duration = node.get("duration")
-        detail = format_duration(duration) if duration is not None else ("" if state == "pending" else state)
+        detail = node_detail(state, duration)
         out.append(
             f'<g class="node" data-id="{escape(node["id"])}" data-state="{escape(state)}">{_tooltip(node)}'
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.0f}" height="{h:.0f}" rx="5" '

@@ -167,14 +167,23 @@ def _section(title: str, body: str, note: str = "") -> str:
     )
 
 
+def _has_cache(nodes: Sequence[Node]) -> bool:
+    """True when a step asked the step cache: the table then has a cache column."""
+    return any(n.get("cache") for n in nodes)
+
+
 def step_table(doc: Mapping[str, Any]) -> str:
-    """The step table (at most MAX_ROWS rows; failed steps kept past it)."""
+    """The step table (at most MAX_ROWS rows; failed steps kept past it).
+
+    A run that used the step cache gets a ``cache`` column: ``hit``, or why
+    the step ran (``miss: code changed``).
+    """
     rows, hidden = table_nodes(doc["nodes"])
+    cached = _has_cache(doc["nodes"])
+    columns = ("step", "state", "attempts", "duration", "started", "result",
+               *(("cache",) if cached else ()), "error")
     cell = f"padding:2px 10px 2px 0;border-bottom:1px solid {_LINE};vertical-align:top;text-align:left"
-    head = "".join(
-        f"<th style='{cell};color:{_INK2}'>{c}</th>"
-        for c in ("step", "state", "attempts", "duration", "started", "result", "error")
-    )
+    head = "".join(f"<th style='{cell};color:{_INK2}'>{c}</th>" for c in columns)
     body = []
     for n in rows:
         result = (n.get("result") or {}).get("text") or ""
@@ -182,18 +191,19 @@ def step_table(doc: Mapping[str, Any]) -> str:
         error_style = f"color:{STATE_COLORS['failed']}" if n["state"] == "failed" else f"color:{_INK2}"
         offset = n.get("offset")
         started = "" if offset is None else "+" + format_duration(offset)
+        cache = f"<td style='{cell};color:{_INK2}'>{escape(n.get('cache') or '')}</td>" if cached else ""
         body.append(
             f"<tr data-id='{escape(n['id'])}'><td style='{cell}'>{escape(n['label'])}</td>"
             f"<td style='{cell}'>{_chip(doc, n['state'])}</td>"
             f"<td style='{cell}'>{n.get('attempts') or 0}</td>"
             f"<td style='{cell};white-space:nowrap'>{format_duration(n.get('duration'))}</td>"
             f"<td style='{cell};white-space:nowrap'>{started}</td>"
-            f"<td style='{cell};{_MONO}'>{escape(result)}</td>"
+            f"<td style='{cell};{_MONO}'>{escape(result)}</td>{cache}"
             f"<td style='{cell};{error_style}'>{escape(error)}</td></tr>"
         )
     if hidden:
         more = f"<i>… {hidden} more steps</i>"
-        body.append(f"<tr><td colspan='7' style='{cell};color:{_INK2}'>{more}</td></tr>")
+        body.append(f"<tr><td colspan='{len(columns)}' style='{cell};color:{_INK2}'>{more}</td></tr>")
     table = (
         "<table class='codomyrmex-steps' style='width:100%;border-collapse:collapse;margin-top:4px'>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -212,15 +222,22 @@ def _timeline(doc: Mapping[str, Any]) -> str:
     rows = []
     for n, left, width in bars:
         colour = _colour(doc, n["state"])
-        time = format_duration(n.get("duration")) or n["state"]
+        cached = n["state"] == "cached"
+        time = "cached" if cached else format_duration(n.get("duration")) or n["state"]
+        if cached:  # taken from the cache, it took no time: a diamond where it was taken
+            mark = (f"<span style='position:absolute;top:2px;width:9px;height:9px;left:{left * 100:.3f}%;"
+                    f"transform:translateX(-4px) rotate(45deg);background:{escape(colour)}'></span>")
+        else:
+            mark = (f"<span style='position:absolute;top:1px;bottom:1px;"
+                    f"left:{left * 100:.3f}%;width:{width * 100:.3f}%;"
+                    f"min-width:3px;border-radius:2px;background:{escape(colour)}'></span>")
         rows.append(
-            f"<div class='codomyrmex-bar' data-id='{escape(n['id'])}' style='{grid};min-height:20px'>"
+            f"<div class='codomyrmex-bar' data-id='{escape(n['id'])}' data-state='{escape(n['state'])}' "
+            f"style='{grid};min-height:20px'>"
             f"<span style='overflow:hidden;text-overflow:ellipsis;white-space:nowrap'>"
             f"{escape(n['label'])}</span>"
             f"<span style='position:relative;height:14px;background:#eaeef2;border-left:1px solid {_LINE}'>"
-            f"<span style='position:absolute;top:1px;bottom:1px;"
-            f"left:{left * 100:.3f}%;width:{width * 100:.3f}%;"
-            f"min-width:3px;border-radius:2px;background:{escape(colour)}'></span></span>"
+            f"{mark}</span>"
             f"<span style='color:{_INK2};white-space:nowrap'>{escape(time)}</span></div>"
         )
     marks = "".join(

@@ -30,6 +30,9 @@ The run is driven by completion callbacks, all on one event-loop thread:
   A step past its deadline is cancelled and fails with :class:`StepTimeout`;
   a late completion of the same attempt is ignored (each completion carries
   its attempt number).
+* A step about to start asks the run's result source, when it has one (the
+  step cache, see ``engine/cache``): a hit ends the step *cached* with that
+  value, without calling it, and its children become ready as for a success.
 * The run timeout is one more timer: running steps fail with
   :class:`StepTimeout`, the rest are skipped, the run fails.
 * Cancellation (``cancel()``, cancelling the awaiting task, or an interrupt)
@@ -72,7 +75,7 @@ from .state import StepRecord, check_transition
 from .tracebacks import user_traceback
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
-__all__ = ["Run", "StepLike", "format_error"]
+__all__ = ["ResultSource", "Run", "StepLike", "format_error"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,17 @@ class ResourceGate(Protocol):
 
     def subscribe(self, callback: Any) -> Any:
         """Call ``callback(change)`` after every change (from any thread)."""
+
+
+class ResultSource(Protocol):
+    """Where a step's result may come from without running it (``engine.cache.RunCache``)."""
+
+    def lookup(self, run: Run, index: int, spec: ActionSpec) -> tuple[bool, Any]:
+        """``(True, value)`` to end step ``index`` *cached* with ``value``; ``(False, None)`` to run it.
+
+        Called once per step, before its first attempt; it may set the step
+        record's ``cache`` text. It must not raise.
+        """
 
 
 def format_error(exc: BaseException) -> str:
@@ -158,6 +172,9 @@ class Run:
         What a run whose results stay on a cluster fetches when it ends:
         ``"leaves"`` (results no step consumed), ``"all"`` or ``"none"``.
         Results not fetched are fetched when read.
+    results_from:
+        Asked before each step's first attempt whether its result is known
+        already (the step cache); ``None`` runs every step.
     check_transitions:
         Check every state transition against :data:`~.state.TRANSITIONS`
         (debug mode); an illegal one makes :meth:`execute` raise
@@ -182,6 +199,7 @@ class Run:
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
         fetch: str = "leaves",
+        results_from: ResultSource | None = None,
         check_transitions: bool = False,
     ) -> None:
         check_count(max_concurrency, "max_concurrency", minimum=1)
@@ -224,6 +242,8 @@ class Run:
             lst.step_changed for lst in self.listeners if _observes_steps(lst)
         ]
         self._gate = resources
+        # which steps asked the result source already (once each)
+        self._source, self._consulted = results_from, bytearray(len(self.steps) if results_from else 0)
         self._needs: dict[int, Mapping[str, float]] = {
             i: req for i, st in enumerate(self.steps) if (req := getattr(st, "resources", None))
         }
@@ -279,6 +299,23 @@ class Run:
     def record(self, name: str) -> StepRecord:
         """The record of step ``name``."""
         return self.records[self.graph.index[name]]
+
+    def resolved_spec(self, index: int) -> ActionSpec | None:
+        """The action of step ``index`` if it was resolved (the step started), else ``None``."""
+        return self._specs[index]
+
+    def resolved_specs(self) -> list[ActionSpec | None]:
+        """The action of every step; those that never started are looked up now (``None``: unknown)."""
+        specs = list(self._specs)
+        if not any(s is None for s in specs):  # by identity: specs' __eq__ is slow
+            return specs
+        for i, spec in enumerate(specs):
+            if spec is None:
+                step = self.steps[i]
+                specs[i] = self._by_action.get((step.module, step.action)) or self.registry.find(
+                    step.module, step.action
+                )
+        return specs
 
     def add_listener(self, listener: RunListener) -> None:
         """Attach another listener (before the run starts, or from the loop thread)."""
@@ -466,10 +503,13 @@ class Run:
         For an executor that submits a step before its parents have ended
         (they are on a cluster and it passes their futures). ``None`` when
         the step must wait for the kernel: it books resources of the
-        kernel's pool, the run is ending, or its action or arguments do not
+        kernel's pool, the run asks a result source (the step cache) before
+        each step, the run is ending, or its action or arguments do not
         resolve (the normal start then reports why).
         """
         if i in self._needs or self._cancel_reason is not None or self._timed_out:
+            return None
+        if self._source is not None:  # the cache is asked at the step's start: do not compute ahead
             return None
         try:
             spec = self._spec(i)
@@ -484,6 +524,13 @@ class Run:
         rec = self.records[i]
         try:
             spec = self._spec(i)
+            if self._source is not None and not self._consulted[i]:
+                self._consulted[i] = 1  # once: not again after a retry or a wait for resources
+                known, value = self._source.lookup(self, i, spec)
+                if known:
+                    rec.start = time.time()
+                    self._succeed(i, rec, value, "cached")
+                    return
             kwargs = self._arguments(i, spec)
         except (UnknownActionError, TypeError) as exc:
             self._deferred.append((i, exc))
@@ -535,12 +582,12 @@ class Run:
             self._fail(i, value)
         self._launch()
 
-    def _succeed(self, i: int, rec: StepRecord, value: Any) -> None:
+    def _succeed(self, i: int, rec: StepRecord, value: Any, state: str = "succeeded") -> None:
         rec.end = time.time()
         rec.result = value
         self.results[rec.name] = value
         self._finished_count += 1
-        self._set(i, rec, "succeeded")
+        self._set(i, rec, state)
         records = self.records
         for c in self._core.succeed(i):
             self._set(c, records[c], "ready")

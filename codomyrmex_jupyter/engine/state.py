@@ -55,7 +55,7 @@ TERMINAL_STATES: Final[frozenset[str]] = frozenset(
 
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "pending": frozenset({"ready", "skipped", "cancelled", "cached", "failed"}),
-    "ready": frozenset({"running", "cancelled", "skipped", "failed"}),
+    "ready": frozenset({"running", "cancelled", "skipped", "failed", "cached"}),
     "running": frozenset({"succeeded", "failed", "retrying", "cancelled"}),
     "retrying": frozenset({"running", "cancelled", "failed"}),
     "succeeded": frozenset(),
@@ -107,6 +107,8 @@ class StepRecord:
     traceback: str | None = None
     result: Any = None
     reason: str | None = None
+    cache: str | None = None
+    """``"hit"``, the miss reason (``"miss: code changed"``), or ``None`` when the step is not cached."""
 
     @property
     def duration(self) -> float | None:
@@ -141,4 +143,5 @@ class StepRecord:
             "attempts": self.attempts,
             "error": self.error,
             "reason": self.reason,
+            "cache": self.cache,
         }

@@ -29,6 +29,7 @@ _CODES: dict[str, int] = {state: i for i, state in enumerate(STEP_STATES)}
 _UNKNOWN = 255
 _NAN = math.nan
 _SWAP = sys.byteorder != "little"
+_HAS_RESULT = frozenset({"succeeded", "cached"})
 
 # (idx, name, status, start, end, attempts, error, traceback, reason, result_json, result_note)
 StepRow = tuple[Any, ...]
@@ -84,7 +85,8 @@ def pack_records(
 ) -> tuple[bytes, list[StepRow]]:
     """Like :func:`pack_steps`, straight from a run's records (no row per step).
 
-    ``result_json(value)`` gives ``(json, note)`` for a succeeded step's result.
+    ``result_json(value)`` gives ``(json, note)`` for the result of a succeeded
+    or cached step.
     """
     columns = _Columns()
     details: list[StepRow] = []
@@ -92,7 +94,7 @@ def pack_records(
         columns.add(rec.name, rec.status, rec.start, rec.end, rec.attempts)
         if rec.error is None and rec.traceback is None and rec.reason is None and rec.result is None:
             continue
-        result, note = result_json(rec.result) if rec.status == "succeeded" else (None, None)
+        result, note = result_json(rec.result) if rec.status in _HAS_RESULT else (None, None)
         details.append((i, rec.name, rec.status, rec.start, rec.end, rec.attempts, rec.error,
                         rec.traceback, rec.reason, result, note))
     return columns.to_bytes(), details

@@ -26,6 +26,12 @@ Tables
                        skip reason or a result
 ``documents``          JSON documents by (kind, key): projects, templates,
                        sessions, resources, tasks, cancel requests
+``run_records``        per run, what comparing and repeating it needs: code
+                       fingerprints, environment, cache keys, result summaries
+                       (``engine/provenance.py``)
+``code_sources``       source text by code fingerprint, shared by runs and cache
+``cache_entries``      the step cache's index: key, size, last use, key parts
+``cache_stats``        cache hits and misses per workflow
 
 A run's row also says where it runs: ``host`` and ``pid`` of the process,
 and, in a Jupyter kernel, the ``notebook`` that started it and the
@@ -37,6 +43,7 @@ watches for it (``api/cancel_watch.py``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import enum
 import json
@@ -69,7 +76,9 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434F444F  # "CODO"
-SCHEMA_VERSION = 4
+# 2: packed step records; 3: a heartbeat per run; 4: the notebook and kernel of a
+# run; 5: run records, code sources and the step cache's index (_RECORD_TABLES)
+SCHEMA_VERSION = 5
 DB_FILENAME = "codomyrmex.sqlite3"
 
 _SCHEMA = """
@@ -95,6 +104,21 @@ CREATE TABLE IF NOT EXISTS steps(
 CREATE TABLE IF NOT EXISTS documents(
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY(kind, key));
+"""
+# Schema 5's tables (``_migrate_to_5``): what comparing, repeating and caching runs needs.
+_RECORD_TABLES = """
+CREATE TABLE IF NOT EXISTS run_records(
+    run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS code_sources(
+    fingerprint TEXT PRIMARY KEY, source TEXT NOT NULL, created_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cache_entries(
+    key TEXT PRIMARY KEY, workflow TEXT NOT NULL, step TEXT NOT NULL, parts TEXT NOT NULL,
+    size INTEGER NOT NULL, created_at REAL NOT NULL, last_used REAL NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS cache_by_step ON cache_entries(workflow, step, created_at);
+CREATE INDEX IF NOT EXISTS cache_by_use ON cache_entries(last_used);
+CREATE TABLE IF NOT EXISTS cache_stats(
+    workflow TEXT PRIMARY KEY, hits INTEGER NOT NULL, misses INTEGER NOT NULL);
 """
 _CURRENT = (
     "SELECT w.name AS name, w.version AS version, v.definition AS definition, "
@@ -195,7 +219,9 @@ class Store:
         if text == ":memory:":
             return text
         p = Path(text).expanduser()
-        if p.is_dir() or (not p.suffix and not p.exists()):
+        # "No such path" first: another process may create the directory between the
+        # two checks, and it must still be taken as a directory, not as the file.
+        if (not p.suffix and not p.exists()) or p.is_dir():
             prepare_directory(p)
             p = p / DB_FILENAME
         else:
@@ -224,6 +250,10 @@ class Store:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StoreError(f"cannot write to {self.path}: {exc}", path=self.path) from exc
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` write transaction, for modules that own their own tables."""
+        return self._write()
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read-only statement as dicts (for modules that own their own tables)."""
@@ -542,17 +572,22 @@ def _init_schema(conn: sqlite3.Connection, version: int) -> None:
     """Create the schema of a new file (``version`` 0) or migrate an older one.
 
     Runs inside the transaction that opened the file; the migrations are an
-    ordered chain, each bringing the file to its version.
+    ordered chain, each bringing the file to its version. A new file goes
+    through the chain as well: each migration does only what the file lacks.
     """
-    for statement in _SCHEMA.split(";"):  # creates what a new or an old file lacks
-        if statement.strip():
-            conn.execute(statement)
-    if version:
-        for target, migrate in _MIGRATIONS:
-            if version < target:
-                migrate(conn)
+    _execute_script(conn, _SCHEMA)  # the tables of schema 4 that a new or an old file lacks
+    for target, migrate in _MIGRATIONS:
+        if version < target:
+            migrate(conn)
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    # one statement at a time: executescript() would commit the open transaction
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _migrate_to_2(conn: sqlite3.Connection) -> None:
@@ -586,11 +621,17 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
 
+def _migrate_to_5(conn: sqlite3.Connection) -> None:
+    """Schema 5: run records, code sources and the step cache's index (new tables only)."""
+    _execute_script(conn, _RECORD_TABLES)
+
+
 # (version reached, migration): applied in order to files older than each version
 _MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _migrate_to_2),
     (3, _migrate_to_3),
     (4, _migrate_to_4),
+    (5, _migrate_to_5),
 )
 
 

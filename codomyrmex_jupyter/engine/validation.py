@@ -283,6 +283,19 @@ def _check_step_slowly(step: Any, position: int) -> None:
                 wrong_type=True,
             )
     _check_resources(getattr(step, "resources", None), label, error)
+    _check_cache_options(step, label, error)
+
+
+def _check_cache_options(step: Any, label: str, error: ErrorFactory) -> None:
+    """``cache`` a bool, ``version`` a string or ``None`` (the step cache's options)."""
+    cache = getattr(step, "cache", False)
+    if not isinstance(cache, bool):
+        _fail(error, f"{label}: cache {show(cache)} is a {_type_name(cache)}; give True or False",
+              wrong_type=True)
+    version = getattr(step, "version", None)
+    if version is not None and not isinstance(version, str):
+        _fail(error, f"{label}: version {show(version)} is a {_type_name(version)}; give a string "
+              "such as '2'", wrong_type=True)
 
 
 def _check_priority(priority: Any, label: str, error: ErrorFactory) -> None:

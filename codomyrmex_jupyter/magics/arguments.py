@@ -16,7 +16,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 __all__ = [
-    "command", "define_options", "help_of", "one_line", "option", "parse", "run_options", "usage_line",
+    "cache_options", "command", "define_options", "help_of", "one_line", "option", "parse", "run_options",
+    "usage_line",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,8 +63,24 @@ def run_options(func: F) -> F:
     )
 
 
+def cache_options(func: F) -> F:
+    """Add the run's cache options: ``--cache``, ``--no-cache``, ``--force``."""
+    return _apply(
+        func,
+        [
+            option("--cache", dest="run_cache", action="store_const", const=True, default=None,
+                   help="use the step cache for every step (default: as each step says)"),
+            option("--no-cache", dest="run_cache", action="store_const", const=False,
+                   help="use the step cache for no step"),
+            option("--force", action="store_true",
+                   help="compute the cached steps anyway and refresh their entries"),
+        ],
+    )
+
+
 def define_options(func: F) -> F:
-    """Add the ``%%workflow`` definition options: ``--yaml``, ``--no-save``, ``--quiet``, ``--run``."""
+    """Add the ``%%workflow`` definition options: ``--yaml``, ``--no-save``, ``--quiet``,
+    ``--cache``, ``--run``."""
     return _apply(
         func,
         [
@@ -72,6 +89,8 @@ def define_options(func: F) -> F:
             option("--no-save", action="store_true",
                      help="keep the definition in this kernel only"),
             option("--quiet", action="store_true", help="do not display the DAG"),
+            option("--cache", action="store_true",
+                   help="every step of the cell uses the step cache (as @step(cache=True))"),
             option("--run", action="store_true",
                      help="run the workflow right away with the run options"),
         ],

@@ -6,13 +6,15 @@ Two cell formats:
   step, named after the function. A parameter named after another step of the
   cell is a dependency and receives that step's result; any other parameter
   is filled from the run's parameters or its own default. Options come from an
-  optional ``@step(timeout=..., retries=..., resources={...})`` decorator,
+  optional ``@step(timeout=..., retries=..., resources={...}, cache=True,
+  version="...")`` decorator,
   read from the syntax tree with :func:`ast.literal_eval`. Nothing in the cell
   is evaluated here; running the cell is the caller's business. Functions
   whose name starts with ``_`` are helpers, not steps.
 * **Spec mode** (``--yaml``): a YAML (or JSON) list of steps, or a mapping with
   a ``steps`` list, each with ``name``, ``module``, ``action``, ``parameters``,
-  ``dependencies``, ``timeout``, ``max_retries`` and ``resources``. Loaded
+  ``dependencies``, ``timeout``, ``max_retries``, ``resources``, ``cache`` and
+  ``version``. Loaded
   with ``yaml.safe_load``.
 
 Errors are :class:`CellParseError` whose ``line`` is the 1-based line of the
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 STEP_ATTRIBUTE = "__codomyrmex_step__"
-_STEP_OPTIONS = ("timeout", "retries", "resources")
+_STEP_OPTIONS = ("timeout", "retries", "resources", "cache", "version")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -82,8 +84,8 @@ class FunctionStep:
         The other parameters (filled from run parameters or defaults).
     required:
         Those of ``inputs`` without a default.
-    timeout, retries, resources:
-        ``@step(...)`` options (``None``/empty when not given).
+    timeout, retries, resources, cache, version:
+        ``@step(...)`` options (``None``/empty/``False`` when not given).
     line:
         Line of the ``def`` (or of its first decorator).
     """
@@ -96,6 +98,8 @@ class FunctionStep:
     retries: int | None = None
     resources: dict[str, float] = field(default_factory=dict)
     line: int = 1
+    cache: bool = False
+    version: str | None = None
 
     def to_step(self, workflow: str) -> WorkflowStep:
         """The :class:`WorkflowStep` calling ``notebook.<workflow>.<name>``.
@@ -111,6 +115,8 @@ class FunctionStep:
             timeout=self.timeout,  # type: ignore[arg-type]  # seconds may be fractional
             max_retries=self.retries or 0,
             resources=dict(self.resources),
+            cache=self.cache,
+            version=self.version,
         )
 
 
@@ -133,6 +139,8 @@ def step(
     timeout: float | None = None,
     retries: int | None = None,
     resources: Mapping[str, float] | None = None,
+    cache: bool = False,
+    version: str | None = None,
 ) -> Any:
     """Mark a function of a ``%%workflow`` cell with step options.
 
@@ -148,8 +156,16 @@ def step(
         Extra attempts after a failure (default 0 for cell steps).
     resources:
         Resource id to amount held while the step runs, e.g. ``{"gpu": 1}``.
+    cache:
+        Keep the step's result in the step cache and reuse it while nothing
+        it depends on changed (see docs/cache.md).
+    version:
+        Change it to force a new cache entry without changing the code.
     """
-    options = {"timeout": timeout, "retries": retries, "resources": dict(resources or {})}
+    options = {
+        "timeout": timeout, "retries": retries, "resources": dict(resources or {}),
+        "cache": cache, "version": version,
+    }
 
     def mark(func: F) -> F:
         setattr(func, STEP_ATTRIBUTE, options)
@@ -230,6 +246,8 @@ def _read_function(node: _FunctionNode, step_names: set[str]) -> FunctionStep:
         retries=options.get("retries"),
         resources=options.get("resources") or {},
         line=line,
+        cache=bool(options.get("cache")),
+        version=options.get("version"),
     )
 
 
@@ -335,7 +353,7 @@ def _option(step_name: str, kw: ast.keyword) -> Any:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise CellParseError(
             f"step {step_name!r}: @step({kw.arg}=...) must be a literal value "
-            "(a number, or a dict of numbers for resources)",
+            "(a number, True/False, a string, or a dict of numbers for resources)",
             line=kw.value.lineno,
             step=step_name,
         ) from None
@@ -352,6 +370,14 @@ def _check_option(step_name: str, name: str, value: Any, line: int) -> Any:
 
     if value is None:
         return {} if name == "resources" else None
+    if name == "cache":
+        if not isinstance(value, bool):
+            raise bad("True or False")
+        return value
+    if name == "version":
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise bad("a string such as '2'")
+        return str(value)
     if name == "timeout":
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise bad("a positive number of seconds")

@@ -142,6 +142,8 @@ def run(
     executor: str | None = None,
     listeners: Sequence[RunListener] = (),
     run_id: str | None = None,
+    cache: bool | None = None,
+    force: bool = False,
 ) -> WorkflowExecution | RunHandle:
     """Run workflow ``name``: wait for it, or return a :class:`RunHandle` at once.
 
@@ -163,9 +165,13 @@ def run(
         Extra run listeners (progress views).
     run_id:
         Id to give the run (a new one when omitted).
+    cache, force:
+        The step cache options of :meth:`WorkflowManager.execute_workflow`.
     """
     check_runnable(manager, name)
     options: dict[str, Any] = {"listeners": list(listeners), "run_id": run_id or uuid.uuid4().hex}
+    if cache is not None or force:
+        options.update(cache=cache, force=force)
     made = make_executor(executor)
     if made is not None:
         options["executor"] = made
@@ -363,15 +369,24 @@ def dashboard(*, manager: WorkflowManager) -> Any:
     return make_dashboard(manager=manager)
 
 
-def config(*, manager: WorkflowManager | None = None, loop: str | None = None) -> Any:
-    """Show the configuration (the store in use and why), or set the loop mode (``thread`` or ``nested``)."""
+def config(
+    *, manager: WorkflowManager | None = None, loop: str | None = None,
+    cache_max_bytes: str | int | None = None,
+) -> Any:
+    """Show the configuration (the store in use and why, the loop mode, the step cache's
+    bound), or set the loop mode (``thread`` or ``nested``) and the step cache's bound
+    (kept in the store for later kernels)."""
     if loop is not None:
         try:
             runtime.set_loop_mode(loop)  # type: ignore[arg-type]
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from None
-    rows = []
+    rows: list[dict[str, Any]] = []
     if manager is not None:
+        from .repro_commands import format_bytes, set_cache_max_bytes
+
+        if cache_max_bytes is not None:  # before anything is shown: a bad size is an error
+            set_cache_max_bytes(manager, cache_max_bytes)
         location = manager.config_location
         rows += [
             {"key": "store", "value": manager.store.path},
@@ -379,6 +394,9 @@ def config(*, manager: WorkflowManager | None = None, loop: str | None = None) -
             {"key": "chosen because", "value": location.why},
         ]
     rows.append({"key": "loop", "value": runtime.get_loop_mode()})
+    if manager is not None:
+        rows.append({"key": "cache max bytes",
+                     "value": f"{manager.cache_max_bytes} ({format_bytes(manager.cache_max_bytes)})"})
     return views.record_table(rows, ["key", "value"], "codomyrmex config")
 
 

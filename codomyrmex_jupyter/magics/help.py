@@ -20,11 +20,13 @@ named after the function. A parameter named after another step is a dependency
 and receives that step's result; any other parameter is a run parameter (set it
 with -p NAME=VALUE) or keeps its default. A parameter close to a step's name
 (a typo such as 'laod' for 'load') is an error. @step(timeout=..., retries=...,
-resources={...}) sets a step's options; functions starting with _ are helpers.
+resources={...}, cache=True) sets a step's options (cache=True: reuse the step's
+result while its code, parameters and inputs are unchanged; --cache does it for
+every step of the cell); functions starting with _ are helpers.
 
 --yaml: the cell is a YAML (or JSON) list of steps, each a mapping with name,
-module, action and optionally parameters, dependencies, timeout, max_retries and
-resources.
+module, action and optionally parameters, dependencies, timeout, max_retries,
+resources and cache.
 
 Running the cell defines the workflow (a new version if the name exists), saves
 it in the store and draws its graph; --run also runs it, with the run options."""
@@ -48,7 +50,8 @@ def report(clean):
    parameters: {path: .}, dependencies: [env]}""",
     "orchestrate run": """\
 ex = %orchestrate run etl -p n=100 --timeout 60
-h = %orchestrate run etl --background        # h.cancel(), h.result(), await h""",
+h = %orchestrate run etl --background        # h.cancel(), h.result(), await h
+ex = %orchestrate run etl --cache            # unchanged steps come from the step cache""",
     "orchestrate list": "%orchestrate list",
     "orchestrate dag": "%orchestrate dag etl",
     "orchestrate show": "%orchestrate show 1a2b3c4d",
@@ -62,9 +65,26 @@ h = %orchestrate run etl --background        # h.cancel(), h.result(), await h""
     "orchestrate dashboard": "%orchestrate dashboard",
     "orchestrate config": """\
 %orchestrate config                  # the store in use and why, the loop mode
-%orchestrate config --loop nested    # run blocking runs on the kernel's own loop""",
+%orchestrate config --loop nested    # run blocking runs on the kernel's own loop
+%orchestrate config --cache-max-bytes 5GiB   # bound the step cache (kept for later kernels)""",
     "orchestrate init": """\
 %orchestrate init                    # a .codomyrmex/ store for this folder and below""",
+    "orchestrate why": """\
+%orchestrate why etl                 # per step: from the cache, or what changed (code diff, parameter)
+%orchestrate why etl train -p n=200  # one step, for a run with other parameters""",
+    "orchestrate diff": """\
+%orchestrate diff 1a2b3c4d 5e6f7a8b  # steps, code, parameters, states, results, environment""",
+    "orchestrate rerun": """\
+%orchestrate rerun 1a2b3c4d                # the same definition version and parameters
+%orchestrate rerun 1a2b3c4d --from-failed  # keep what succeeded, run the rest with today's code""",
+    "orchestrate load": """\
+%orchestrate load 1a2b3c4d train     # the inputs train received, as variables and in inputs""",
+    "orchestrate debug": """\
+%orchestrate debug 1a2b3c4d train          # post-mortem where train failed
+%orchestrate debug 1a2b3c4d train --rerun  # call it again with its inputs, under the debugger""",
+    "orchestrate cache": """\
+%orchestrate cache                   # entries, size and hit rate per workflow
+%orchestrate cache clear etl         # remove etl's entries (no name: every entry)""",
 }
 
 

@@ -19,10 +19,11 @@ from ..api.workflow_models import WorkflowStatus
 from ..engine.validation import check_seconds
 from ..errors import CodomyrmexError
 from . import commands
-from .arguments import command, one_line, option, parse, run_options
+from .arguments import cache_options, command, one_line, option, parse, run_options
 from .cell_parsing import parse_params
 from .help import command_help
 from .progress import LiveExecution, LiveRunHandle, live_view
+from .repro_magic import REPRO_SUBCOMMANDS
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -71,6 +72,7 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
         result = commands.run(
             manager=manager, name=name, params=params, timeout=args.timeout,
             background=args.background, executor=args.executor, listeners=listeners,
+            cache=getattr(args, "run_cache", None), force=getattr(args, "force", False),
         )
     except CodomyrmexError as exc:
         raise usage_error(exc) from None
@@ -90,6 +92,7 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
 @command("orchestrate run")
 @option("name", help="workflow to run")
 @run_options
+@cache_options
 def _run(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
     """Run a workflow; blocks (with live progress) unless --background."""
     return run_from_args(shell, manager, args.name, args)
@@ -169,9 +172,12 @@ def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -
 @command("orchestrate config")
 @option("--loop", choices=["thread", "nested"], default=None,
           help="how blocking runs share the kernel's event loop")
+@option("--cache-max-bytes", default=None, metavar="N",
+          help="bound of the step cache, e.g. 5GiB, 500MB or a number of bytes (kept for later kernels)")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Show the configuration (the store in use and why it was chosen), or change the loop mode."""
-    return commands.config(manager=manager, loop=args.loop)
+    """Show the configuration (the store in use and why it was chosen, the step cache's bound),
+    or change the loop mode or the cache's bound."""
+    return commands.config(manager=manager, loop=args.loop, cache_max_bytes=args.cache_max_bytes)
 
 
 @command("orchestrate init")
@@ -185,7 +191,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "run": _run, "list": _list, "dag": _dag, "show": _show, "history": _history,
     "cancel": _cancel, "status": _status, "resources": _resources, "tasks": _tasks,
     "projects": _projects, "sessions": _sessions, "dashboard": _dashboard, "config": _config,
-    "init": _init,
+    "init": _init, **REPRO_SUBCOMMANDS,
 }
 
 

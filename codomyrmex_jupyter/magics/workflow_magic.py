@@ -110,6 +110,9 @@ def define_workflow(
     """
     name = args.name
     parsed = _parse_cell(shell, name, cell, args.yaml)
+    if args.cache:
+        for s in parsed.steps:
+            s.cache = True
     _check(manager, name, parsed, args.yaml)
     callables = None if args.yaml else _define_functions(shell, cell, parsed)
     source = f"%%workflow {args.line}\n{cell}"

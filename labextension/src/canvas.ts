@@ -42,7 +42,7 @@ export function sameGraph(a: IDagModel, b: IDagModel): boolean {
 }
 
 function nodeKey(n: IDagNode): string {
-  return `${n.state}|${n.duration}|${n.attempts}|${n.label}`;
+  return `${n.state}|${n.duration}|${n.attempts}|${n.label}|${n.cache}`;
 }
 
 /** The canvas; `onSelect` hears node clicks (null: click on the background). */

@@ -75,6 +75,8 @@ export interface IDagNode {
   traceback: string | null;
   location: ILocation | null;
   result: IResultSummary | null;
+  /** The step cache's answer: "hit", the miss reason, or null when not cached (minor 2). */
+  cache: string | null;
 }
 
 /** A live widget behind the output: its model id, and whether the run can be cancelled. */
@@ -253,7 +255,8 @@ function readNode(item: Json, id: string, index: number): IDagNode {
     reason: optStr(item.reason),
     traceback: optStr(item.traceback),
     location: readLocation(item.location),
-    result: readResult(item.result)
+    result: readResult(item.result),
+    cache: optStr(item.cache)
   };
 }
 
@@ -530,6 +533,9 @@ export function detailRows(node: IDagNode): IDetailRow[] {
   const rows: IDetailRow[] = [{ key: 'status', label: 'Status', value: node.state }];
   if (node.error !== null) {
     rows.push({ key: 'error', label: 'Error', value: node.error });
+  }
+  if (node.cache !== null) {
+    rows.push({ key: 'cache', label: 'Cache', value: node.cache });
   }
   if (node.reason !== null) {
     rows.push({ key: 'reason', label: 'Reason', value: node.reason });

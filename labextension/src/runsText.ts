@@ -176,7 +176,7 @@ export function originTitle(run: IRunRow): string {
   return lines.join('\n');
 }
 
-/** "3/6 steps succeeded"-style progress from the counts, or '' without counts. */
+/** "3/6 steps"-style progress from the counts (failed and cached steps named), or '' without counts. */
 export function countsLabel(counts: Record<string, number> | null): string {
   if (!counts) {
     return '';
@@ -184,7 +184,15 @@ export function countsLabel(counts: Record<string, number> | null): string {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const done = (counts.succeeded ?? 0) + (counts.cached ?? 0);
   const failed = counts.failed ?? 0;
-  return failed > 0 ? `${done}/${total} steps, ${failed} failed` : `${done}/${total} steps`;
+  const cached = counts.cached ?? 0;
+  const parts = [`${done}/${total} steps`];
+  if (failed > 0) {
+    parts.push(`${failed} failed`);
+  }
+  if (cached > 0) {
+    parts.push(`${cached} cached`);
+  }
+  return parts.join(', ');
 }
 
 /** Polling: every second while runs are active; idle, twice as long each time up to `IDLE_MAX_MS`. */

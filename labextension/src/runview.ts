@@ -26,7 +26,7 @@ import {
   legendEntries,
   stateColor
 } from './model.js';
-import { failures, progress, tableRows, timeline } from './timeline.js';
+import { failures, progress, tableRows, timeline, usesCache } from './timeline.js';
 import { ZOOM_STEP } from './viewport.js';
 
 let views = 0;
@@ -327,9 +327,11 @@ export class RunDocView {
   private _table(): HTMLElement {
     const m = this._model;
     const { nodes, hidden } = tableRows(m);
+    const cache = usesCache(m);
+    const columns = ['step', 'state', 'attempts', 'duration', 'started', 'result', ...(cache ? ['cache'] : []), 'error'];
     const table = el('table', 'cdm-steps');
     const head = table.createTHead().insertRow();
-    for (const name of ['step', 'state', 'attempts', 'duration', 'started', 'result', 'error']) {
+    for (const name of columns) {
       head.appendChild(el('th', `cdm-col-${name}`, name));
     }
     const body = table.createTBody();
@@ -345,13 +347,16 @@ export class RunDocView {
       tr.appendChild(el('td', 'cdm-col-duration', n.duration === null ? '' : formatDuration(n.duration)));
       tr.appendChild(el('td', 'cdm-col-started', n.offset === null ? '' : `+${formatDuration(n.offset)}`));
       tr.appendChild(el('td', 'cdm-col-result', n.result?.text ?? ''));
+      if (cache) {
+        tr.appendChild(el('td', 'cdm-col-cache', n.cache ?? ''));
+      }
       tr.appendChild(el('td', 'cdm-col-error', n.error ?? n.reason ?? ''));
       tr.addEventListener('click', () => this.select(n.id));
     }
     if (hidden > 0) {
       const tr = body.insertRow();
       const td = el('td', 'cdm-more', `… ${hidden} more steps`);
-      td.colSpan = 7;
+      td.colSpan = columns.length;
       tr.appendChild(td);
     }
     const wrap = el('div', 'cdm-table-wrap');
@@ -373,14 +378,20 @@ export class RunDocView {
       row.dataset.state = bar.node.state;
       row.appendChild(el('span', 'cdm-tl-label', bar.node.label));
       const track = el('span', 'cdm-tl-track');
-      const b = el('span', `cdm-tl-bar${bar.open ? ' cdm-tl-open' : ''}`);
+      // A cached step took no time: a diamond where it was taken, not a bar.
+      const b = el('span', bar.cached ? 'cdm-tl-mark' : `cdm-tl-bar${bar.open ? ' cdm-tl-open' : ''}`);
       b.style.left = `${(bar.left * 100).toFixed(3)}%`;
-      b.style.width = `${(bar.width * 100).toFixed(3)}%`;
+      if (!bar.cached) {
+        b.style.width = `${(bar.width * 100).toFixed(3)}%`;
+      }
       b.style.background = stateColor(m.states, bar.node.state);
-      b.title = `${bar.node.label}: ${bar.node.state}, ${formatDuration(bar.node.duration)}`;
+      b.title = bar.cached
+        ? `${bar.node.label}: cached (${bar.node.cache ?? 'from the cache'})`
+        : `${bar.node.label}: ${bar.node.state}, ${formatDuration(bar.node.duration)}`;
       track.appendChild(b);
       row.appendChild(track);
-      row.appendChild(el('span', 'cdm-tl-time', bar.node.duration === null ? bar.node.state : formatDuration(bar.node.duration)));
+      const time = bar.cached || bar.node.duration === null ? bar.node.state : formatDuration(bar.node.duration);
+      row.appendChild(el('span', 'cdm-tl-time', time));
       row.addEventListener('click', () => this.select(bar.node.id));
       box.appendChild(row);
     }

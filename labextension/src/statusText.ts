@@ -3,7 +3,8 @@
  * messages and turn them into the status-bar text.
  *
  * Kernel to frontend: `{running, failed, completed, cancelled, runs: [{run_id,
- * workflow, status}, ...]}` (at most 5 recent runs, most recent first).
+ * workflow, status, cached}, ...]}` (at most 5 recent runs, most recent first;
+ * `cached` counts the steps a run took from the step cache).
  * Frontend to kernel: `{request: 'status'}`.
  *
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
@@ -20,6 +21,8 @@ export interface IRunSummary {
   runId: string;
   workflow: string;
   status: string;
+  /** Steps taken from the step cache (0 while running or when none). */
+  cached: number;
 }
 
 /** A kernel's codomyrmex activity. */
@@ -56,7 +59,8 @@ export function parseStatusMessage(data: unknown): IStatusMessage | null {
         runs.push({
           runId: String(run.run_id ?? ''),
           workflow: String(run.workflow ?? ''),
-          status: String(run.status ?? '')
+          status: String(run.status ?? ''),
+          cached: count(run.cached)
         });
       }
     }
@@ -102,7 +106,8 @@ export function formatTooltip(msg: IStatusMessage): string {
     lines.push('Recent runs:');
     for (const r of msg.runs) {
       const id = r.runId.length > 12 ? r.runId.slice(0, 12) + '…' : r.runId;
-      lines.push(`  ${r.workflow || '?'} (${id}): ${r.status}`);
+      const cached = r.cached > 0 ? `, ${r.cached} cached` : '';
+      lines.push(`  ${r.workflow || '?'} (${id}): ${r.status}${cached}`);
     }
   }
   return lines.join('\n');

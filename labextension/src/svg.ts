@@ -157,13 +157,28 @@ export function edgePath(
   return `M${round(x1)},${round(y1)}C${round(x1 + d)},${round(y1)} ${round(x2 - d)},${round(y2)} ${round(x2)},${round(y2)}`;
 }
 
+/**
+ * The second line of a node box: its duration, else its state. A cached step
+ * says "cached": it took no time, and the lookup's few microseconds say nothing.
+ */
+export function nodeDetail(n: IDagNode): string {
+  if (n.state === 'cached') {
+    return 'cached';
+  }
+  if (n.duration !== null) {
+    return formatDuration(n.duration);
+  }
+  return n.state === 'pending' ? '' : n.state;
+}
+
 /** The inner markup of a node box (everything but its `<g>`): redrawn when its state changes. */
 export function nodeInner(n: IDagNode, model: IDagModel, geo: IGeometry): string {
   const fill = stateColor(model.states, n.state);
   const ink = textColorFor(fill);
   const label = escapeXml(truncateLabel(n.label, geo.maxLabelChars));
-  const title = escapeXml(n.label === n.id ? `${n.id}: ${n.state}` : `${n.label} (${n.id}): ${n.state}`);
-  const detail = n.duration !== null ? formatDuration(n.duration) : n.state === 'pending' ? '' : n.state;
+  const name = n.label === n.id ? `${n.id}: ${n.state}` : `${n.label} (${n.id}): ${n.state}`;
+  const title = escapeXml(n.cache === null ? name : `${name}\ncache: ${n.cache}`);
+  const detail = nodeDetail(n);
   const retry =
     n.attempts !== null && n.attempts > 1
       ? `<text class="cdm-node-attempts" x="${geo.nodeWidth - 8}" y="31" fill="${ink}">×${n.attempts}</text>`

@@ -14,6 +14,11 @@ export const MAX_ROWS = 100;
 /** Failure cards shown; further failures are counted. */
 export const MAX_FAILURES = 20;
 
+/** True when a step asked the step cache: the step table then has a cache column. */
+export function usesCache(model: IDagModel): boolean {
+  return model.nodes.some(n => n.cache !== null);
+}
+
 /** Nodes listed, and how many were left out. */
 export interface IRows {
   nodes: IDagNode[];
@@ -42,6 +47,8 @@ export interface IBar {
   width: number;
   /** Still going: drawn to the end of the span. */
   open: boolean;
+  /** Taken from the step cache: no time spent, drawn as a mark at `left` (width 0). */
+  cached: boolean;
 }
 
 /** The timeline: bars in start order, the span they share (seconds), ticks. */
@@ -98,9 +105,12 @@ export function timeline(model: IDagModel, max = MAX_ROWS, now: number | null = 
   const span = runSpan(model, now);
   const bars = started.slice(0, max).map(node => {
     const left = Math.min(1, Math.max(0, (node.offset as number) / span));
+    if (node.state === 'cached') {
+      return { node, left, width: 0, open: false, cached: true };
+    }
     const open = node.duration === null;
     const end = open ? span : (node.offset as number) + (node.duration as number);
-    return { node, left, width: Math.max(0, Math.min(1, end / span) - left), open };
+    return { node, left, width: Math.max(0, Math.min(1, end / span) - left), open, cached: false };
   });
   return { bars, span, hidden: started.length - bars.length, ticks: ticks(span) };
 }

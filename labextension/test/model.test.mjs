@@ -156,6 +156,8 @@ test('details rows carry status, duration, attempts, action and error', () => {
   ]);
   const timed = parsed({ version: 1, nodes: [{ id: 'a', started: '2026-11-25T23:50:01.123456+00:00', ended: 'soon' }] });
   assert.deepEqual(detailRows(timed.nodes[0]).slice(-2).map(r => r.value), ['2026-11-25 23:50:01.123 UTC', 'soon']);
+  const hit = parsed({ version: 1, nodes: [{ id: 'a', state: 'cached', cache: 'hit' }] }).nodes[0];
+  assert.deepEqual(detailRows(hit).slice(0, 2).map(r => [r.key, r.value]), [['status', 'cached'], ['cache', 'hit']]);
   const bare = parsed({ version: 1, nodes: [{ id: 'a' }] }).nodes[0];
   assert.deepEqual(detailRows(bare).map(r => r.value), ['pending', '–', '–']);
 });

@@ -57,7 +57,8 @@ test('origin: the notebook file name, else the process', () => {
 
 test('step counts', () => {
   assert.equal(countsLabel({ succeeded: 2, failed: 1, skipped: 1 }), '2/4 steps, 1 failed');
-  assert.equal(countsLabel({ succeeded: 2, cached: 1 }), '3/3 steps');
+  assert.equal(countsLabel({ succeeded: 2, cached: 1 }), '3/3 steps, 1 cached');
+  assert.equal(countsLabel({ succeeded: 1, cached: 2, failed: 1 }), '3/4 steps, 1 failed, 2 cached');
   assert.equal(countsLabel(null), '');
 });
 

@@ -15,11 +15,13 @@ test('protocol constants match the kernel side', () => {
 test('parses kernel messages and rejects everything else', () => {
   const parsed = parseStatusMessage({
     running: 2, failed: 1, completed: 3, cancelled: 0,
-    runs: [{ run_id: 'abc', workflow: 'etl', status: 'running' }, null, 'x']
+    runs: [{ run_id: 'abc', workflow: 'etl', status: 'running' }, null, 'x',
+      { run_id: 'def', workflow: 'etl', status: 'completed', cached: 7 }]
   });
   assert.deepEqual(parsed, {
     running: 2, failed: 1, completed: 3, cancelled: 0,
-    runs: [{ runId: 'abc', workflow: 'etl', status: 'running' }]
+    runs: [{ runId: 'abc', workflow: 'etl', status: 'running', cached: 0 },
+      { runId: 'def', workflow: 'etl', status: 'completed', cached: 7 }]
   });
   assert.equal(parseStatusMessage({ request: 'status' }), null);
   assert.equal(parseStatusMessage(null), null);
@@ -45,10 +47,13 @@ test('tone and tooltip', () => {
   assert.equal(statusTone(msg({ running: 1, failed: 1 })), 'running');
   assert.equal(statusTone(msg({ failed: 1 })), 'failed');
   assert.equal(statusTone(msg()), 'idle');
-  const tip = formatTooltip(msg({ running: 1, runs: [{ runId: '0123456789abcdef', workflow: 'etl', status: 'running' }] }));
+  const tip = formatTooltip(msg({ running: 1, runs: [
+    { runId: '0123456789abcdef', workflow: 'etl', status: 'running', cached: 0 },
+    { runId: 'abc', workflow: 'etl', status: 'completed', cached: 3 }] }));
   assert.equal(tip, [
     'codomyrmex runs in this kernel: 1 running, 0 completed, 0 failed, 0 cancelled',
     'Recent runs:',
-    '  etl (0123456789ab…): running'
+    '  etl (0123456789ab…): running',
+    '  etl (abc): completed, 3 cached'
   ].join('\n'));
 });

@@ -87,6 +87,18 @@ test('retried steps show their attempts', () => {
   assert.ok(markup.includes('>×3</text>'));
 });
 
+test('a cached step says "cached" in its box, and its cache answer in its tooltip', () => {
+  const doc = sixNodeDoc();
+  const archive = doc.nodes.find(n => n.id === 'archive');
+  archive.duration = 0.000012;
+  archive.cache = 'hit';
+  const { markup } = buildSvg(model(doc), 'x');
+  const box = markup.match(/<g class="cdm-node" data-id="archive"[^>]*>([\s\S]*?)<\/g>/)[1];
+  assert.ok(box.includes('<title>archive: cached\ncache: hit</title>'), box);
+  assert.ok(box.includes('class="cdm-node-detail" x="10" y="31" fill="#ffffff">cached</text>'), box);
+  assert.ok(box.includes(`rx="5" ry="5" fill="${STATES.cached}"`), box);
+});
+
 test('label colour contrasts with the fill', () => {
   assert.equal(textColorFor('#1a7f37'), '#ffffff');
   assert.equal(textColorFor('#0969da'), '#ffffff');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { parseDag } from '../lib/model.js';
-import { failures, progress, runSpan, tableRows, ticks, timeline } from '../lib/timeline.js';
+import { failures, progress, runSpan, tableRows, ticks, timeline, usesCache } from '../lib/timeline.js';
 import { applyPatch } from '../lib/patch.js';
 import { gaugeText, parseDashboard } from '../lib/dashboard.js';
 import { bigDoc, sixNodeDoc } from './fixtures.mjs';
@@ -103,4 +103,17 @@ test('a running run spans up to now', () => {
   assert.equal(runSpan(model(doc), Date.parse(doc.started)), 1.6);  // never before the latest step end
   doc.status = 'failed';
   assert.equal(runSpan(model(doc), now), 1.6);  // over: its own times only
+});
+
+test('a cached step is a mark where it was taken, not a bar; the table gets a cache column only when used', () => {
+  const doc = timedDoc();
+  const m = model(doc);
+  const archive = timeline(m).bars.find(b => b.node.id === 'archive');
+  assert.deepEqual([archive.left, archive.width, archive.open, archive.cached], [0.15, 0, false, true]);
+  assert.ok(timeline(m).bars.filter(b => b.node.id !== 'archive').every(b => !b.cached));
+  assert.equal(usesCache(m), false);
+  doc.nodes[5].cache = 'hit';
+  doc.nodes[0].cache = 'miss: code changed';
+  assert.equal(usesCache(model(doc)), true);
+  assert.deepEqual(model(doc).nodes.map(n => n.cache), ['miss: code changed', null, null, null, null, 'hit']);
 });

@@ -21,6 +21,7 @@ HEADINGS = (
     "## 5. DAG rendering",
     "## 6. Store throughput",
     "## 7. Peak memory",
+    "## 8. Step cache",
 )
 
 

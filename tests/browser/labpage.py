@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import time
+import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,19 @@ def wait_status(page: Any, text: str) -> None:
 
 
 def saved_outputs(server: LabServer, notebook: str) -> list[dict[str, Any]]:
-    """Every output of the notebook as saved on the server."""
-    model = server.api("GET", f"/api/contents/{notebook}?content=1")
+    """Every output of the notebook as saved on the server (none while it is being saved).
+
+    Reading a notebook while Lab saves it can make jupyter_server answer 500
+    (its atomic-save temporary file is renamed under the reader) or 400
+    "Unreadable Notebook" (the file is read half written, after the saver
+    removed its intermediate copy); pollers ask again.
+    """
+    try:
+        model = server.api("GET", f"/api/contents/{notebook}?content=1")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 500 or (exc.code == 400 and b"Unreadable Notebook" in exc.read()):
+            return []
+        raise
     return [out for cell in model["content"]["cells"] for out in cell.get("outputs", [])]
 
 

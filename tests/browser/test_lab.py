@@ -8,8 +8,14 @@ reconnects after a page reload); the dark theme keeps the drawing readable;
 after saving and shutting the kernel down, a reload still draws the DAG from
 the saved output, with no kernel at all.
 
+A second scenario runs a cached workflow, edits one step and runs it again:
+the run view shows the three steps taken from the cache in their colour and
+in the legend, the table's cache column (``hit``, ``miss: code changed``),
+diamonds in the timeline and each step's cache answer in its details; the
+status item and the Runs panel count the cached steps.
+
 Screenshots go to ``test-artifacts/browser/``; with
-``CODOMYRMEX_UPDATE_DOC_IMAGES=1`` the four documentation images are also
+``CODOMYRMEX_UPDATE_DOC_IMAGES=1`` the documentation images are also
 copied to ``docs/images/``.
 """
 
@@ -389,5 +395,140 @@ def test_large_dag_renders_without_freezing(browser: Any, lab_server: LabServer,
         page.click(f"{OUTPUT} .cdm-button[data-action='zoom-in']")
         wait_transform_change(page, start)
         assert time.monotonic() - t0 < 2.0
+    finally:
+        page.close()
+
+
+CACHE_NOTEBOOK = "cache-demo.ipynb"
+SALES = """\
+%%workflow sales --cache
+import random
+import statistics
+import time
+
+
+def load(rows: int = 400, seed: int = 7):
+    time.sleep(0.3)  # a slow read
+    rng = random.Random(seed)
+    return [{"region": rng.choice(["north", "south", "east"]), "amount": rng.gauss(100, 30)} for _ in range(rows)]
+
+
+def clean(load):
+    time.sleep(0.2)
+    return [row for row in load if row["amount"] > 0]
+
+
+def summary(clean):
+    return {r: round(statistics.fmean(row["amount"] for row in clean if row["region"] == r), 1)
+            for r in ("north", "south", "east")}
+
+
+def outliers(clean):
+    return sum(row["amount"] > 160 for row in clean)
+
+
+def report(summary, outliers):
+    return {"summary": summary, "outliers": outliers}
+"""
+CACHE_CELLS = [
+    "%load_ext codomyrmex_jupyter",
+    SALES,
+    "first = %orchestrate run sales",
+    SALES.replace("--cache", "--cache --quiet").replace("statistics.fmean(", "statistics.median("),
+    "edited = %orchestrate run sales",
+]
+CACHE_STATES = {"load": "cached", "clean": "cached", "summary": "succeeded", "outliers": "cached",
+                "report": "succeeded"}
+CACHE_ANSWERS = {"load": "hit", "clean": "hit", "summary": "miss: code changed", "outliers": "hit",
+                 "report": "miss: upstream 'summary' changed"}
+
+
+def _cell_done(page: Any, n: int) -> None:
+    page.wait_for_function(
+        "sel => { const p = document.querySelector(sel);"
+        " return p !== null && /^\\[\\d+\\]:$/.test(p.textContent.trim()); }",
+        arg=f".jp-NotebookPanel .jp-Cell:nth-child({n}) .jp-InputPrompt",
+        timeout=60_000,
+    )
+
+
+def check_cached_run(page: Any, output: str) -> None:
+    """The edited run: cached steps in their colour and legend, the cache column, timeline marks."""
+    page.wait_for_selector(f"{output} .cdm-run[data-status='completed']", timeout=60_000)
+    page.eval_on_selector(output, "e => e.scrollIntoView({block: 'start'})")
+    drawn = page.eval_on_selector_all(
+        f"{output} svg g.cdm-node",
+        """gs => gs.map(g => ({id: g.dataset.id, state: g.dataset.state,
+            fill: getComputedStyle(g.querySelector('rect')).fill,
+            detail: g.querySelector('.cdm-node-detail').textContent,
+            title: g.querySelector('title').textContent}))""",
+    )
+    assert {d["id"]: d["state"] for d in drawn} == CACHE_STATES
+    for d in drawn:
+        assert d["fill"] == hex_to_rgb(STATES[d["state"]]), d
+        if d["state"] == "cached":
+            assert d["detail"] == "cached" and d["title"].endswith("cache: hit"), d
+    legend = page.locator(f"{output} .cdm-legend .cdm-legend-item").all_inner_texts()
+    assert sorted(legend) == ["cached 3", "succeeded 2"]
+    heads = page.locator(f"{output} table.cdm-steps thead th").all_inner_texts()
+    assert heads == ["step", "state", "attempts", "duration", "started", "result", "cache", "error"]
+    answers = page.eval_on_selector_all(
+        f"{output} table.cdm-steps tbody tr",
+        "rs => rs.map(r => [r.dataset.id, r.querySelector('.cdm-col-cache').textContent])",
+    )
+    assert dict(answers) == CACHE_ANSWERS
+    marks = page.eval_on_selector_all(
+        f"{output} .cdm-tl-row[data-state='cached']",
+        """rs => rs.map(r => ({id: r.dataset.id, bar: r.querySelectorAll('.cdm-tl-bar').length,
+            width: r.querySelector('.cdm-tl-mark').getBoundingClientRect().width,
+            colour: getComputedStyle(r.querySelector('.cdm-tl-mark')).backgroundColor,
+            time: r.querySelector('.cdm-tl-time').textContent}))""",
+    )
+    assert sorted(m["id"] for m in marks) == ["clean", "load", "outliers"]
+    for m in marks:  # a diamond (a rotated 9 px square), no bar, "cached" for its time
+        assert m["bar"] == 0 and 11 <= m["width"] <= 14 and m["time"] == "cached", m
+        assert m["colour"] == hex_to_rgb(STATES["cached"]), m
+    assert page.locator(f"{output} .cdm-tl-row[data-state='succeeded'] .cdm-tl-bar").count() == 2
+
+
+def test_a_run_with_cached_steps(browser: Any, lab_server: LabServer, artifacts: Path) -> None:
+    """A run after editing one step of a cached workflow, as the run view, the status item and
+    the Runs panel show it; light and dark screenshots."""
+    write_code_notebook(lab_server.root / CACHE_NOTEBOOK, CACHE_CELLS)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    ready = KernelReady(page)
+    output = f".jp-NotebookPanel .jp-Cell:nth-child({len(CACHE_CELLS)}) .jp-OutputArea-output.cdm-host"
+    try:
+        _open(page, lab_server, ready, CACHE_NOTEBOOK)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _cell_done(page, len(CACHE_CELLS))
+        check_cached_run(page, output)
+        page.click(f"{output} g.cdm-node[data-id='summary']")
+        details = page.locator(f"{output} .cdm-details[data-id='summary']")
+        assert details.locator(".cdm-detail-cache").inner_text() == "miss: code changed"
+        page.click(f"{output} g.cdm-node[data-id='load']")  # a cached step: its answer and its result
+        details = page.locator(f"{output} .cdm-details[data-id='load']")
+        assert details.locator(".cdm-detail-cache").inner_text() == "hit"
+        assert details.locator(".cdm-result-type").inner_text() == "list"
+        page.eval_on_selector(output, "e => e.scrollIntoView({block: 'start'})")
+        shot(page, artifacts, "cache-run-light.png", docs=True)
+        wait_status(page, "codomyrmex: idle, 2 runs")
+        tooltip = page.locator(".cdm-status").get_attribute("title") or ""
+        assert ": completed, 3 cached" in tooltip, tooltip
+        set_theme(page, "JupyterLab Dark", light=False)
+        check_cached_run(page, output)
+        page.eval_on_selector(output, "e => e.scrollIntoView({block: 'start'})")
+        shot(page, artifacts, "cache-run-dark.png", docs=True)
+        set_theme(page, "JupyterLab Light", light=True)
+        # the Runs panel names the cached steps of the run
+        page.evaluate("() => window.jupyterapp.commands.execute('codomyrmex:open-runs')")
+        item = "#codomyrmex-runs .cdm-runs-item:has(.cdm-runs-workflow:text-is('sales'))"
+        page.wait_for_selector(f"{item} >> nth=1")
+        metas = page.locator(f"{item} .cdm-runs-origin").all_inner_texts()
+        assert any(m.endswith("5/5 steps, 3 cached") for m in metas), metas
+    except Exception:
+        shot(page, artifacts, "cache-failure.png")
+        raise
     finally:
         page.close()

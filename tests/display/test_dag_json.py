@@ -65,9 +65,9 @@ def test_workflow_document_has_the_schema_fields() -> None:
         "id": "b", "label": "b", "module": "m", "action": "b", "layer": 1, "x": 1.0, "y": -0.5,
         "state": "pending", "duration": None, "attempts": 0, "started": None, "ended": None,
         "error": None, "offset": None, "reason": None, "traceback": None, "location": None,
-        "result": None,
+        "result": None, "cache": None,
     }
-    assert doc["version_minor"] == 1
+    assert doc["version_minor"] == 2
     assert (doc["parameters"], doc["started"], doc["errors"]) == ({}, None, [])
     json.dumps(doc)  # JSON-ready
 

@@ -114,6 +114,23 @@ def test_theme_neutral_figures_have_no_fill() -> None:
     assert fig.axes[0].title.get_color() == "#8c959f"
 
 
+def test_gantt_draws_cached_steps_as_diamonds_not_as_running(manager: WorkflowManager) -> None:
+    _parallel(manager)
+    steps = manager.get_workflow("p")
+    assert steps is not None
+    manager.run_workflow("p", cache=True)
+    ex = manager.run_workflow("p", cache=True)
+    assert {r.status for r in ex.step_records.values()} == {"cached"}
+    top, bottom = plot_execution(ex).axes
+    (bars,) = [c for c in top.collections if isinstance(c, PolyCollection)]
+    assert len(bars.get_paths()) == 0
+    (marks,) = [c for c in top.collections if isinstance(c, PathCollection)]
+    assert len(marks.get_offsets()) == 3 and to_hex(marks.get_facecolors()[0]) == STATE_COLORS["cached"]
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["cached"]
+    assert max(bottom.lines[0].get_ydata()) == 0  # nothing ran
+    assert [t.get_text() for t in top.texts] == ["cached"] * 3  # no duration: it took none
+
+
 def test_gantt_labels_read_and_short_steps_show() -> None:
     from codomyrmex_jupyter.display.plots import plot_gantt
     from codomyrmex_jupyter.engine.state import StepRecord

@@ -33,7 +33,7 @@ def _failing(manager: WorkflowManager) -> str:
 def test_a_failed_run_document_carries_the_run(manager: WorkflowManager) -> None:
     run_id = _failing(manager)
     doc = execution_bundle(manager.get_execution(run_id))[MIME_TYPE]
-    assert (doc["version"], doc["version_minor"], doc["status"]) == (1, 1, "failed")
+    assert (doc["version"], doc["version_minor"], doc["status"]) == (1, 2, "failed")
     assert doc["parameters"] == {"n": 4}
     assert doc["started"] and doc["ended"] and doc["duration"] > 0
     assert doc["errors"] == ["Step validate failed: ValueError: bad input: 4 rows"]
@@ -60,6 +60,31 @@ def test_the_stored_run_gives_the_same_document(manager: WorkflowManager) -> Non
         assert stored[key] == live[key], key
     for a, b in zip(stored["nodes"], live["nodes"], strict=True):
         assert {k: v for k, v in a.items() if v != b[k]} == {}, a["id"]
+
+
+def test_cached_steps_carry_the_cache_answer_live_and_stored(manager: WorkflowManager) -> None:
+    def one() -> int:
+        return 1
+
+    def two(one: int) -> int:
+        return one + 1
+
+    steps = [WorkflowStep("one", "notebook.c", "one", cache=True),
+             WorkflowStep("two", "notebook.c", "two", dependencies=["one"])]
+    assert manager.create_workflow("c", steps, callables={"one": one, "two": two})
+    first = manager.run_workflow("c").execution_id
+    run_id = manager.run_workflow("c").execution_id
+    live = execution_bundle(manager.get_execution(run_id))[MIME_TYPE]
+    stored = store_document(manager.store, run_id)
+    assert stored is not None
+    for doc in (live, stored):
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        assert (nodes["one"]["state"], nodes["one"]["cache"]) == ("cached", "hit")
+        assert nodes["one"]["result"]["text"] == "1"  # a cached step shows what it gave
+        assert (nodes["two"]["state"], nodes["two"]["cache"]) == ("succeeded", None)
+        assert doc["counts"] == {"succeeded": 1, "cached": 1}
+    missed = store_document(manager.store, first)
+    assert missed is not None and missed["nodes"][0]["cache"] == "miss: no entry"
 
 
 def test_a_stored_run_without_its_definition_draws_unconnected_steps(manager: WorkflowManager) -> None:

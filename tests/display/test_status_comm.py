@@ -19,6 +19,7 @@ class Event:
     run_id: str
     workflow: str
     status: str
+    counts: tuple[tuple[str, int], ...] = ()
 
 
 def started(run_id: str, workflow: str = "etl") -> Event:
@@ -111,7 +112,7 @@ def test_build_status_message_counts_and_recent_runs_newest_first() -> None:
         finished("r3", "cancelled"),
         started("r4"),
         started("r5", "report"),
-        finished("r6", "completed"),
+        Event("run_finished", "r6", "etl", "completed", (("cached", 4), ("succeeded", 1))),
     ]
     msg = sc.build_status_message(events)
     assert msg == {
@@ -120,11 +121,11 @@ def test_build_status_message_counts_and_recent_runs_newest_first() -> None:
         "completed": 2,
         "cancelled": 1,
         "runs": [
-            {"run_id": "r6", "workflow": "etl", "status": "completed"},
-            {"run_id": "r5", "workflow": "report", "status": "running"},
-            {"run_id": "r4", "workflow": "etl", "status": "running"},
-            {"run_id": "r3", "workflow": "etl", "status": "cancelled"},
-            {"run_id": "r2", "workflow": "train", "status": "failed"},
+            {"run_id": "r6", "workflow": "etl", "status": "completed", "cached": 4},
+            {"run_id": "r5", "workflow": "report", "status": "running", "cached": 0},
+            {"run_id": "r4", "workflow": "etl", "status": "running", "cached": 0},
+            {"run_id": "r3", "workflow": "etl", "status": "cancelled", "cached": 0},
+            {"run_id": "r2", "workflow": "train", "status": "failed", "cached": 0},
         ],
     }
 
@@ -155,7 +156,7 @@ def test_normalize_status_message_fills_and_cleans() -> None:
             "failed": "x",
             "cancelled": -3,
             "completed": True,
-            "runs": [{"run_id": 7, "workflow": "etl"}, {"workflow": "no id"}, "junk"],
+            "runs": [{"run_id": 7, "workflow": "etl", "cached": "x"}, {"workflow": "no id"}, "junk"],
         }
     )
     assert msg == {
@@ -163,7 +164,7 @@ def test_normalize_status_message_fills_and_cleans() -> None:
         "failed": 0,
         "completed": 0,
         "cancelled": 0,
-        "runs": [{"run_id": "7", "workflow": "etl", "status": ""}],
+        "runs": [{"run_id": "7", "workflow": "etl", "status": "", "cached": 0}],
     }
 
 

@@ -46,3 +46,14 @@ def test_history_and_workflow_tables(manager: WorkflowManager) -> None:
     workflows = WorkflowTable(manager.list_workflows())
     row = workflows.rows[0]
     assert row["name"] == "h" and row["steps"] == 1 and row["last_status"] == "completed"
+
+
+def test_the_history_counts_the_steps_taken_from_the_cache(manager: WorkflowManager) -> None:
+    steps = [WorkflowStep("one", "notebook.hc", "one", cache=True),
+             WorkflowStep("two", "notebook.hc", "two", dependencies=["one"])]
+    assert manager.create_workflow("hc", steps, callables={"one": lambda: 1, "two": lambda one: one + 1})
+    manager.run_workflow("hc")
+    manager.run_workflow("hc")
+    history = HistoryTable(manager.history("hc"))  # as the store gives them: no step records
+    assert [r["steps"] for r in history.rows] == ["cached=1 succeeded=1", "succeeded=2"]
+    assert "cached=1 succeeded=1" in history.to_text()

@@ -324,5 +324,65 @@ def test_a_schema_3_file_gets_the_run_origin_columns_and_keeps_its_runs(tmp_path
     assert store.get_run("old")["notebook"] is None
     store.start_run("new", "w", version=1, start=2.0, parameters={}, notebook="/n.ipynb", kernel="k")
     assert (store.get_run("new")["notebook"], store.get_run("new")["kernel"]) == ("/n.ipynb", "k")
-    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 4
+    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 5
     store.close()
+
+
+# The runs table as each schema wrote it (the other tables did not change after 2).
+_OLD_RUNS = {
+    1: "session_id TEXT, host TEXT, pid INTEGER",
+    2: "session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB",
+    3: "session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL",
+    4: "session_id TEXT, host TEXT, pid INTEGER, steps_packed BLOB, heartbeat REAL, notebook TEXT, kernel TEXT",
+}
+
+
+def _old_store(path: Path, version: int) -> None:
+    """A file exactly as schema ``version`` wrote it, with a workflow, a run and a document."""
+    definition = ", definition TEXT NOT NULL, source TEXT, origin TEXT NOT NULL" if version == 1 else ""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        f"CREATE TABLE workflows(name TEXT PRIMARY KEY, version INTEGER NOT NULL{definition},"
+        " created_at REAL NOT NULL, updated_at REAL NOT NULL);"
+        "CREATE TABLE workflow_versions(name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,"
+        " source TEXT, origin TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY(name, version));"
+        "CREATE TABLE runs(run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER, status TEXT NOT NULL,"
+        f" start REAL, end REAL, parameters TEXT, errors TEXT, metrics TEXT, {_OLD_RUNS[version]});"
+        "CREATE TABLE documents(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+        " updated_at REAL NOT NULL, PRIMARY KEY(kind, key));"
+        "INSERT INTO workflow_versions VALUES('w', 1, '[{\"name\":\"a\"}]', 'src', 'api', 1.0);"
+        "INSERT INTO runs(run_id, workflow, version, status, start, end, parameters)"
+        " VALUES('r1', 'w', 1, 'completed', 1.0, 2.0, '{\"n\":1}');"
+        "INSERT INTO documents VALUES('project', 'p', '{\"k\":1}', 1.0);"
+        f"PRAGMA application_id={0x434F444F}; PRAGMA user_version={version};"
+    )
+    if version == 1:
+        conn.execute("INSERT INTO workflows VALUES('w', 1, '[{\"name\":\"a\"}]', 'src', 'api', 1.0, 1.0)")
+    else:
+        conn.execute("INSERT INTO workflows VALUES('w', 1, 1.0, 1.0)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_every_older_schema_migrates_to_5_keeping_its_data(tmp_path: Path, version: int) -> None:
+    path = tmp_path / f"v{version}.sqlite3"
+    _old_store(path, version)
+    store = Store(path)
+    assert store._read("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 5
+    assert store.load_workflow("w")["definition"] == [{"name": "a"}]
+    assert store.load_workflow("w")["source"] == "src"
+    run = store.get_run("r1")
+    assert (run["status"], run["parameters"], run["start"], run["notebook"]) == ("completed", {"n": 1}, 1.0, None)
+    assert store.get_doc("project", "p") == {"k": 1}
+    columns = {r["name"] for r in store._read("PRAGMA table_info(runs)")}
+    assert {"steps_packed", "heartbeat", "notebook", "kernel"} <= columns
+    tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"run_records", "code_sources", "cache_entries", "cache_stats"} <= tables
+    # the new tables work
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO run_records VALUES('r1', '{}')")
+    assert store.query("SELECT record FROM run_records WHERE run_id='r1'") == [{"record": "{}"}]
+    assert store.save_workflow("w", [{"name": "b"}]) == 2
+    store.close()
+    assert Store(path).get_run("r1")["parameters"] == {"n": 1}  # opened again: nothing to migrate

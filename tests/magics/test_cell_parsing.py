@@ -122,11 +122,22 @@ def test_step_decorator_is_a_marker() -> None:
         return 1
 
     assert step(f) is f
-    assert getattr(f, STEP_ATTRIBUTE) == {"timeout": None, "retries": None, "resources": {}}
-    g = step(timeout=3, retries=1, resources={"cpu": 1})(f)
+    assert getattr(f, STEP_ATTRIBUTE) == {"timeout": None, "retries": None, "resources": {},
+                                          "cache": False, "version": None}
+    g = step(timeout=3, retries=1, resources={"cpu": 1}, cache=True, version="2")(f)
     assert g is f
-    assert getattr(f, STEP_ATTRIBUTE) == {"timeout": 3, "retries": 1, "resources": {"cpu": 1}}
+    assert getattr(f, STEP_ATTRIBUTE) == {"timeout": 3, "retries": 1, "resources": {"cpu": 1},
+                                          "cache": True, "version": "2"}
     assert f() == 1
+
+
+def test_cache_options_are_read_from_the_cell() -> None:
+    parsed = parse_function_cell(
+        "@step(cache=True, version=3)\ndef a():\n    pass\n\n@step(cache=False)\ndef b(a):\n    pass\n", "w")
+    a, b = parsed.steps
+    assert (a.cache, a.version, b.cache, b.version) == (True, "3", False, None)
+    with pytest.raises(CellParseError, match=r"@step\(cache=...\) must be True or False"):
+        parse_function_cell("@step(cache='yes')\ndef a():\n    pass\n", "w")
 
 
 SPEC_YAML = _cell(

@@ -95,15 +95,34 @@ def test_reproducible_analysis(run_notebook: Runner, examples: Path, kernel_env:
     nb = run_notebook("04_reproducible_analysis.ipynb")
     _ran_cleanly(nb)
     text = nb.text()
-    fresh = text[text.index("history read by a fresh process from") :]
-    assert str(examples / "reproducible-analysis" / ".codomyrmex") in fresh.splitlines()[0]
+    everything = "['load', 'clean', 'by_region', 'summary', 'outliers', 'report']"
+    assert f"ran: {everything}; from the cache: []" in text
+    assert f"ran: []; from the cache: {everything}" in text
+    # the edit of one step: only it and its descendant run
+    assert ("ran: ['summary', 'report']; from the cache: ['load', 'clean', 'by_region', 'outliers']"
+            in text)
+    assert "summary: miss: code changed" in text
+    assert "+    return {region: round(statistics.median(a), 2)" in text
+    assert "report: miss: upstream 'summary' changed" in text
+    assert "outliers: miss: parameter 'threshold' 3.0 -> 2.5" in text
+    assert "failed in" in text and "ZeroDivisionError" in text
+    assert "outliers per region: {'east': 0," in text
+    # from the failed steps: what succeeded is kept, only report runs
+    assert re.search(r"completed in [0-9.]+s; ran: \['report'\]; from the cache: "
+                     r"\['load', 'clean', 'by_region', 'summary', 'outliers'\]", text)
+    fresh = text[text.index("read by a fresh process from") :]
+    store = examples / "reproducible-analysis" / ".codomyrmex"
+    assert str(store) in fresh.splitlines()[0]  # the notebook's own store, found from its folder
     assert not (kernel_env / ".codomyrmex").exists()  # the home folder was left alone
-    rows = re.findall(r"^  [0-9a-f]{8}  completed\s+path=(\S+)\s+(\d+) files", fresh, re.MULTILINE)
-    packages = [path for path, _ in rows]
-    assert packages == [f"shop/{p}" for p in ("orders", "billing", "catalog", "reports")]
-    assert all(int(files) > 0 for _, files in rows)
-    assert "same analysis: True" in text
-    assert "workflow version: 1 -> 1" in text
+    assert any((store / "cache").iterdir())  # the cache's entries beside the store
+    assert len(re.findall(r"^  [0-9a-f]{8}  (completed|failed)", fresh, re.MULTILINE)) == 5
+    assert re.search(r"^cache: \d+ entries", fresh, re.MULTILINE)
+    runs = [d for d in nb.data(DAG_MIME) if d["kind"] == "run"]
+    edited = [d for d in runs if sorted(n["state"] for n in d["nodes"]).count("cached") == 4]
+    assert edited, "no run drawing shows the four cached steps"
+    assert {n["cache"] for n in edited[0]["nodes"] if n["state"] == "cached"} == {"hit"}
+    assert all("live" not in d for d in runs), "a run output did not settle into its final document"
+    assert any("cached" in html and "diff" in html for html in nb.data("text/html"))
 
 
 @pytest.mark.dask

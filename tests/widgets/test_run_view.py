@@ -163,3 +163,22 @@ def test_a_big_run_sends_only_changed_steps(manager: WorkflowManager) -> None:
     assert max(per_node.values(), default=0) <= 3  # pending -> running -> succeeded at most
     assert sent.browser_doc()["counts"] == {"succeeded": n}
     assert sent.states() == []
+
+
+def test_a_cached_run_reaches_the_browser_with_each_steps_cache_answer(manager: WorkflowManager) -> None:
+    define_four_steps(manager, "rvc", max_retries=0)
+    manager.run_workflow("rvc", cache=True)
+    view = RunView.for_workflow(manager, "rvc", manager=manager)
+    sent = Sent(view)
+    manager.run_workflow("rvc", cache=True, listeners=[view.listener])
+    # the live patches carry the cached state and the cache's answer, as the final document does
+    patched = {node["id"]: node for p in sent.patches() for _, node in p["nodes"]}
+    assert (patched["load"]["state"], patched["load"]["cache"]) == ("cached", "hit")
+    final = sent.browser_doc()
+    assert _states(final) == {"load": "cached", "clean": "cached", "bad": "failed", "after": "skipped"}
+    nodes = {n["id"]: n for n in final["nodes"]}
+    assert nodes["clean"]["cache"] == "hit" and nodes["clean"]["result"]["text"] == "[2, 4, 6]"
+    assert nodes["bad"]["cache"] == "miss: no entry"  # a failure is never cached: it runs again
+    assert final["counts"] == {"cached": 2, "failed": 1, "skipped": 1}
+    html = view._repr_mimebundle_()["text/html"]
+    assert ">cache</th>" in html and "rotate(45deg)" in html  # the twin: cache column, timeline marks
