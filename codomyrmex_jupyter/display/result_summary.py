@@ -102,12 +102,10 @@ def _thumbnail(value: Any) -> str | None:
 
 def summarize(value: Any) -> dict[str, Any] | None:
     """The summary of a step result (``None`` for ``None``)."""
+    if isinstance(value, RemoteResult):  # a result left on a cluster: described, never fetched here
+        return _remote_summary(value)
     if value is None:
         return None
-    if isinstance(value, RemoteResult):  # a result left on a cluster: described, never fetched here
-        if not value.fetched:
-            return {"type": value.type_name or "remote", "text": value.describe(), "remote": True}
-        return summarize(value.value)
     out: dict[str, Any] = {"type": _type_name(value)}
     shape = _shape(value)
     table = _table_head(value) if shape is not None and len(shape) == 2 else None
@@ -131,6 +129,12 @@ def summarize(value: Any) -> dict[str, Any] | None:
         out["length"] = len(value)
     out["text"] = preview(value)
     return out
+
+
+def _remote_summary(value: RemoteResult) -> dict[str, Any] | None:
+    if value.fetched:
+        return summarize(value.value)
+    return {"type": value.type_name or "remote", "text": value.describe(), "remote": True}
 
 
 def summarize_stored(result: Any, note: str | None = None) -> dict[str, Any] | None:

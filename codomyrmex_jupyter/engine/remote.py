@@ -184,7 +184,7 @@ class RemoteResults(dict[str, Any]):
     def __getitem__(self, name: str) -> Any:
         return self._resolve(name, dict.__getitem__(self, name))
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         """The value of ``name`` (fetched if needed), or ``default``."""
         if name not in self:
             return default
@@ -209,7 +209,7 @@ class RemoteResults(dict[str, Any]):
         """A plain dict of values."""
         return dict(self.items())
 
-    def pop(self, name: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, name: str, *default: Any) -> Any:
         """Remove ``name`` and return its value (fetched if needed)."""
         if name not in self:
             if default:
@@ -228,7 +228,7 @@ class RemoteResults(dict[str, Any]):
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         parts = []

@@ -216,9 +216,7 @@ class Run:
         self.fetch = check_fetch(fetch)
         self.resource_gate = resources
         self.loop: asyncio.AbstractEventLoop | None = None
-        executor = executor if executor is not None else LocalExecutor()
-        bind = getattr(executor, "bind", None)
-        self.executor: Executor = bind(self) if bind is not None else executor
+        self.executor: Executor = _bound(executor if executor is not None else LocalExecutor(), self)
         self._submit_step = getattr(self.executor, "submit_step", None)
         self.listeners = list(listeners)
         self.max_concurrency = max_concurrency
@@ -738,6 +736,12 @@ class Run:
                 self._finish_unrun(i, "cancelled", reason)
         self._running = 0
         self._check_done()
+
+
+def _bound(executor: Any, run: Run) -> Executor:
+    """The executor's calls for ``run``: its own per-run object when it has one (``bind``)."""
+    bind = getattr(executor, "bind", None)
+    return bind(run) if bind is not None else executor  # type: ignore[no-any-return]
 
 
 def _delays(retry_backoff: Any, max_backoff: Any) -> tuple[float, float]:

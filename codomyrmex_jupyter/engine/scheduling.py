@@ -49,8 +49,8 @@ __all__ = [
     "SKIPPED",
     "STATE_NAMES",
     "SUCCEEDED",
-    "Schedule",
     "WAITING",
+    "Schedule",
 ]
 
 WAITING: Final = 0

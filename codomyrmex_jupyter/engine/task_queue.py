@@ -16,7 +16,7 @@ and its states to names.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, cast
+from typing import Literal
 
 from . import scheduling
 from .scheduling import Schedule
@@ -113,7 +113,7 @@ class TaskQueue:
     # -- queries -----------------------------------------------------------------
     def state(self, key: str) -> QueueState:
         """The state of ``key`` (``KeyError`` if unknown)."""
-        return cast(QueueState, scheduling.STATE_NAMES[self._core.state(self._node[key])])
+        return scheduling.STATE_NAMES[self._core.state(self._node[key])]
 
     def __contains__(self, key: object) -> bool:
         return key in self._node

@@ -107,7 +107,7 @@ def test_all_successes_give_a_topological_order_like_graphlib(graph) -> None:
     parents, _ = graph
     core = Schedule(parents)
     order: list[int] = []
-    sorter = graphlib.TopologicalSorter({i: ps for i, ps in enumerate(parents)})
+    sorter = graphlib.TopologicalSorter(dict(enumerate(parents)))
     sorter.prepare()
     while True:
         batch = core.get_ready()

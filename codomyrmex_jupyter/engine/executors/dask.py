@@ -164,20 +164,21 @@ class _LostWorkers:
                 self.client.subscribe_topic("all", self._previous)
             else:
                 self.client.unsubscribe_topic("all")
-        except Exception:  # noqa: BLE001 - a client closing at the same time
+        except Exception:
             log.debug("could not unsubscribe from the scheduler's events", exc_info=True)
 
     def _on_event(self, event: Any) -> None:
         if self._previous is not None:
             try:
                 self._previous(event)
-            except Exception:  # noqa: BLE001 - the user's handler is theirs to fix
+            except Exception:
                 log.exception("a Dask event handler failed")
         msg = event[1] if isinstance(event, tuple | list) and len(event) == 2 else event
         if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
             return
         worker = str(msg.get("worker", "?"))
-        for kind, keys in (("running", msg.get("processing-tasks")), ("result", msg.get("lost-computed-tasks"))):
+        lost = (("running", msg.get("processing-tasks")), ("result", msg.get("lost-computed-tasks")))
+        for kind, keys in lost:
             for key in keys or ():
                 if isinstance(key, list | tuple) and len(key) == 3:
                     calls = self.runs.get(key[0])
@@ -437,7 +438,7 @@ class DaskRunCalls:
         handles = [results.handle(n) for n in left]
         try:
             sizes = self.client.nbytes([h.future.key for h in handles], summary=False)
-        except Exception:  # noqa: BLE001 - sizes are a nicety for the summaries
+        except Exception:
             log.debug("could not ask the scheduler for result sizes", exc_info=True)
             return
         for handle in handles:
@@ -558,7 +559,7 @@ class DaskRunCalls:
             self._inbox = runtime.Inbox(loop)
         self._inbox.put(partial(self._note_lost, i, attempt, worker, kind), True, None)
 
-    def _note_lost(self, i: int, attempt: int, worker: str, kind: str, ok: bool, value: Any) -> None:
+    def _note_lost(self, i: int, attempt: int, worker: str, kind: str, *_completion: Any) -> None:
         rec = self.run.records[i]
         if kind == "running":
             note = (
@@ -600,5 +601,5 @@ async def _off_loop(fn: Callable[[], Any]) -> Any:
         else:
             future.set_exception(value)
 
-    runtime.worker_pool().submit(lambda: fn(), {}, runtime.Inbox(loop), settle)
+    runtime.worker_pool().submit(fn, {}, runtime.Inbox(loop), settle)
     return await future

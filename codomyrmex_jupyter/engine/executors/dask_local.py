@@ -65,6 +65,6 @@ def close_local_cluster() -> bool:
     for thing in (client, cluster):
         try:
             thing.close()
-        except Exception:  # noqa: BLE001 - closing at exit: say so, go on
+        except Exception:
             log.debug("closing the local Dask cluster failed", exc_info=True)
     return True
