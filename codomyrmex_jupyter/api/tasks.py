@@ -35,17 +35,20 @@ import threading
 import time
 import traceback as tb
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .. import runtime
 from ..engine.actions import ActionRegistry, ActionSpec, default_registry
 from ..engine.binding import bind_arguments
+from ..engine.executors import Executor, make_executor
+from ..engine.remote import RemoteResult
 from ..engine.runner import format_error
 from ..engine.store import Store
 from ..engine.task_queue import TaskQueue
 from ..errors import ResourceUnavailable, StepTimeout, StoreError, TaskError
 from .resources import ResourceManager
-from .task_calls import start_call
+from .task_calls import settle, start_call
 from .task_helpers import OrchestratorTaskQueue, TaskResourceManager
 from .task_models import (
     _TASK_FIELDS,
@@ -103,6 +106,14 @@ class TaskOrchestrator(TaskOrchestratorCompat):
     registry:
         Where ``module``/``action`` are resolved; the process-wide registry
         when omitted.
+    executor:
+        Where actions run, as for workflows: ``None``/``"local"`` (this
+        process), ``"dask-local"``, ``"dask://HOST:PORT"``, a
+        ``distributed.Client`` or an executor object. Scheduling (order,
+        dependencies, retries, timeouts, cancel, resources of the
+        orchestrator's resource manager) stays in this process; on Dask a
+        task's priority is its Dask priority and its value comes back to
+        this process when it completes.
     """
 
     def __init__(
@@ -112,9 +123,11 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         resource_manager: ResourceManager | TaskResourceManager | None = None,
         store: Store | None = None,
         registry: ActionRegistry | None = None,
+        executor: Any = None,
     ) -> None:
         if not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(f"max_workers must be a positive int, not {max_workers!r}")
+        self._executor: Executor | None = make_executor(executor)
         self.max_workers = max_workers
         self.resource_manager: ResourceManager | TaskResourceManager = (
             resource_manager if resource_manager is not None else TaskResourceManager()
@@ -572,7 +585,7 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         )
 
     async def _call(self, task: Task, prepared: _Prepared) -> Any:
-        future = self._submit(prepared)
+        future = self._submit(prepared, int(task.priority))
         self._calls.add(future)
         future.add_done_callback(self._calls.discard)
         try:
@@ -585,9 +598,19 @@ class TaskOrchestrator(TaskOrchestratorCompat):
             raise StepTimeout(task.name or task.id, float(task.timeout or 0))
         return future.result()
 
-    def _submit(self, prepared: _Prepared) -> asyncio.Future[Any]:
+    def _submit(self, prepared: _Prepared, priority: int = 0) -> asyncio.Future[Any]:
         assert self._loop is not None and self._inbox is not None
-        return start_call(prepared.spec, prepared.kwargs, self._inbox)
+        if self._executor is None:
+            return start_call(prepared.spec, prepared.kwargs, self._inbox)
+        future: asyncio.Future[Any] = self._loop.create_future()
+        call = getattr(self._executor, "call", None)
+        if call is not None:  # the Dask executor: the task's priority is the Dask priority
+            handle = call(prepared.spec, prepared.kwargs, partial(_fetched, settle(future)),
+                          priority=priority)
+        else:
+            handle = self._executor.submit(prepared.spec, prepared.kwargs, settle(future))
+        future.add_done_callback(lambda f: handle.cancel() if f.cancelled() else None)
+        return future
 
     async def _cancel_running(self) -> None:
         with self._lock:
@@ -660,3 +683,14 @@ class TaskOrchestrator(TaskOrchestratorCompat):
                 self._history[key] = _task_from_doc(doc)
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("ignoring unreadable task record %s: %s", key, exc)
+
+
+def _fetched(done: Callable[[bool, Any], None], ok: bool, value: Any) -> None:
+    """A task's value comes back to this process (a task result is read where it was added)."""
+    if ok and isinstance(value, RemoteResult):
+        try:
+            value = value.fetch()
+        except Exception as exc:  # noqa: BLE001 - a value that cannot come back fails the task
+            done(False, exc)
+            return
+    done(ok, value)

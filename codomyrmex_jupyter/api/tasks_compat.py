@@ -125,9 +125,10 @@ class TaskOrchestratorCompat:
         return task.result if task is not None and _finished(task) else MISSING
 
     @property
-    def executor(self) -> runtime.WorkerPool:
-        """The worker-thread pool synchronous actions run on (the runtime's, shared)."""
-        return runtime.worker_pool()
+    def executor(self) -> Any:
+        """Where actions run: the executor given (Dask), else the runtime's shared worker-thread pool."""
+        given = getattr(self, "_executor", None)
+        return given if given is not None else runtime.worker_pool()
 
     @property
     def shutdown_requested(self) -> bool:

@@ -276,3 +276,40 @@ def test_dashboard_link_and_key_prefix(manager, client) -> None:
     from codomyrmex_jupyter.display.run_document import stored_run_document
 
     assert stored_run_document(stored)["dashboard"] == link
+
+
+# -- tasks -------------------------------------------------------------------------------------------
+_flaky_calls: list[int] = []
+
+
+def flaky_once(marker: str) -> str:
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise RuntimeError("first attempt fails")
+    return "second attempt"
+
+
+def test_task_orchestrator_runs_its_tasks_on_the_cluster(client, tmp_path) -> None:
+    from codomyrmex_jupyter.api.task_models import TaskPriority, TaskStatus
+    from codomyrmex_jupyter.api.tasks import TaskOrchestrator
+
+    reg = ActionRegistry(load_builtins=False, load_entry_points=False)
+    for fn in (add, own_priority, where, flaky_once):
+        reg.register("t", fn.__name__, fn)
+    orch = TaskOrchestrator(max_workers=2, registry=reg, executor=client)
+    a = orch.create_task("a", "t", "add", parameters={"x": 2})
+    b = orch.create_task("b", "t", "add", dependencies=["a"], parameters={"x": 3})
+    p = orch.create_task("p", "t", "own_priority", priority=TaskPriority.CRITICAL)
+    w = orch.create_task("w", "t", "where")
+    f = orch.create_task("f", "t", "flaky_once", parameters={"marker": str(tmp_path / "m")},
+                         max_retries=1, retry_delay=0.01)
+    orch.start_execution()
+    try:
+        assert orch.wait_for_completion(timeout=60)
+    finally:
+        orch.stop_execution()
+    assert a.result.value == 2 and b.result.value == 5  # the dependency's value flowed in
+    assert p.result.value[0] == -int(TaskPriority.CRITICAL)  # the Dask priority
+    assert w.result.value in client.scheduler_info(n_workers=-1)["workers"]  # ran on a worker
+    assert f.status is TaskStatus.COMPLETED and f.result.attempts == 2  # retried as locally
