@@ -1,7 +1,8 @@
 # Two commands on a fresh machine:
 #   make lab    set up .venv, copy the example notebooks to build/examples and open the quickstart
 #               (make lab-headless: execute it into build/quickstart.html)
-#   make test   set up .venv (+ Debian chromium) and run lint, type checks and the whole test suite
+#   make test   set up .venv (+ Debian chromium) and run lint, type checks and the whole test suite,
+#               then the engine and API tests on each other supported Python version (.ci/versions)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup chromium lab lab-headless test lint typecheck unit ts-test bench bench-quick clean $(EXAMPLES)
+.PHONY: setup chromium lab lab-headless test lint typecheck unit versions ts-test bench bench-quick clean $(EXAMPLES)
 
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/codomyrmex-jupyter
 
@@ -60,7 +61,12 @@ ts-test: setup
 unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: setup chromium lint typecheck ts-test unit
+# Python 3.11, 3.12 and 3.13 are supported (pyproject's classifiers): the main venv
+# runs everything; .venv-3.X run the engine and API tests (PyPI wheels, made once).
+versions: setup
+	bash .ci/versions
+
+test: setup chromium lint typecheck ts-test unit versions
 
 bench: setup
 	$(PY) -m bench.run

@@ -3,7 +3,7 @@
 Each figure comes from a fresh interpreter (imports are cached per process):
 it imports IPython and creates an ``InteractiveShell`` untimed, then times
 either ``%load_ext codomyrmex_jupyter`` or the baseline
-``import ipywidgets, nest_asyncio``. Subprocesses alternate (A B A B).
+``import ipywidgets, nest_asyncio2``. Subprocesses alternate (A B A B).
 The same child also reports which heavy modules the extension pulled in.
 """
 
@@ -34,7 +34,7 @@ if sys.argv[1] == "ext":
     shell.run_line_magic("load_ext", "codomyrmex_jupyter")
     ok = "codomyrmex_jupyter" in shell.extension_manager.loaded
 else:
-    import ipywidgets, nest_asyncio
+    import ipywidgets, nest_asyncio2
     ok = True
 elapsed = time.perf_counter() - t0
 new = sorted(m for m in set(sys.modules) - before if "." not in m)
@@ -82,7 +82,7 @@ def run_section(quick: bool) -> Section:
         "load",
         "3. Load cost of the extension",
         "Fresh interpreter per figure, IPython imported and an `InteractiveShell` created "
-        "before the clock starts. Baseline: `import ipywidgets, nest_asyncio` in the same "
+        "before the clock starts. Baseline: `import ipywidgets, nest_asyncio2` in the same "
         "setting.",
     )
     if not extension_available():
@@ -100,7 +100,7 @@ def run_section(quick: bool) -> Section:
         pulled |= set(e["new"])
         base.values.append(float(_child("base")["seconds"]))
     sec.rows.append(Row("%load_ext codomyrmex_jupyter", ext, "ms", 1e3,
-                        "import ipywidgets, nest_asyncio", base, 1.5))
+                        "import ipywidgets, nest_asyncio2", base, 1.5))
     heavy = sorted(m for m in HEAVY if m in pulled)
     sec.rows.append(Row("heavy modules imported by load_ext", None, status="MISS" if heavy
                         else "PASS", note=", ".join(heavy) or "none of " + ", ".join(HEAVY)))

@@ -167,14 +167,14 @@ _CHILD = """
 import asyncio, json, sys
 nested = sys.argv[1] == "nested"
 if nested:
-    import nest_asyncio
-    nest_asyncio.apply()
+    import nest_asyncio2
+    nest_asyncio2.apply()
 from bench import baselines
 from bench.engine_overhead import engine_run
 from bench.shapes import SHAPES
 sizes = json.loads(sys.argv[2])
 engine_run(SHAPES["layered"](200), "noop_async")  # warm-up: lazy imports, caches
-out = {"leaked": "nest_asyncio" in sys.modules}
+out = {"leaked": "nest_asyncio2" in sys.modules}
 for shape, n in sizes.items():
     nodes = SHAPES[shape](n)
     out[shape] = {"floor": baselines.floor(nodes) / n,

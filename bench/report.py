@@ -29,7 +29,7 @@ VERSIONED = (
     "ipywidgets",
     "ipykernel",
     "ipython",
-    "nest-asyncio",
+    "nest-asyncio2",
 )
 
 

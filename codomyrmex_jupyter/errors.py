@@ -23,6 +23,7 @@ __all__ = [
     "NotStorableError",
     "ProjectError",
     "ReproducibilityError",
+    "ResourceTypeError",
     "ResourceUnavailable",
     "RunCancelled",
     "SessionError",
@@ -214,6 +215,10 @@ class ResourceUnavailable(CodomyrmexError):
     def __init__(self, message: str, *, resource_id: str | None = None) -> None:
         self.resource_id = resource_id
         super().__init__(message)
+
+
+class ResourceTypeError(ResourceUnavailable, TypeError):
+    """A resource amount or capacity has the wrong type (text, ``None``, ``bool``)."""
 
 
 class StoreError(CodomyrmexError):

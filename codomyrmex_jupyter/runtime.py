@@ -8,15 +8,17 @@ Why a loop thread: inside a Jupyter kernel the main thread's loop is already
 running, so ``asyncio.run`` and ``run_until_complete`` fail there. A sync call
 therefore hands its coroutine to a private loop on a daemon thread and waits
 for the result (about 64 us per round trip: fine once per run, not per step).
-``nest_asyncio`` is the opt-in alternative (:func:`set_loop_mode`); it is never
-applied at import because it slows every asyncio task in the process.
+``nest-asyncio2`` (the maintained fork of ``nest_asyncio`` that ipykernel uses)
+is the opt-in alternative (:func:`set_loop_mode`); it is never applied at
+import because it slows every asyncio task in the process.
 
 Worker threads run synchronous step callables. Their completions are handed
 back to the event loop in batches: one ``call_soon_threadsafe`` wakes the loop
 for every completion that arrived since the last wake-up, instead of one per
 step, which is what keeps sync steps cheaper than a thread hand-off each.
 
-This module imports only the standard library.
+This module imports only the standard library (and the package's leaf
+``errors`` module).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Literal, TypeVar
+
+from .errors import ArgumentError
 
 __all__ = [
     "BackgroundTask",
@@ -94,7 +99,13 @@ class Inbox:
 
 
 class _Job:
-    __slots__ = ("callback", "cancelled", "fn", "inbox", "kwargs")
+    """One call on a worker thread; its handle for the caller.
+
+    ``started`` is the ``time.monotonic()`` at which a worker began the call
+    (``None`` while it waits in the queue): step timeouts count from it.
+    """
+
+    __slots__ = ("_after", "_lock", "callback", "cancelled", "fn", "inbox", "kwargs", "returned", "started")
 
     def __init__(
         self,
@@ -102,17 +113,40 @@ class _Job:
         kwargs: dict[str, Any],
         inbox: Inbox,
         callback: Callable[[bool, Any], None],
+        lock: threading.Lock,
     ) -> None:
         self.fn = fn
         self.kwargs = kwargs
         self.inbox = inbox
         self.callback = callback
         self.cancelled = False
+        self.started: float | None = None
+        self.returned = False
+        self._lock = lock
+        self._after: list[Callable[[], Any]] = []
 
     def cancel(self) -> bool:
         """Drop the job if it has not started; a started call runs to its end."""
         self.cancelled = True
         return True
+
+    def withdraw(self) -> bool:
+        """Cancel the job; True if it never started (and so never will)."""
+        with self._lock:
+            self.cancelled = True
+            return self.started is None
+
+    def when_returned(self, fn: Callable[[], Any]) -> bool:
+        """Call ``fn()`` (on the worker thread) once a call that has started returns.
+
+        Returns False, without calling ``fn``, when the call never started
+        (and never will, if it was cancelled) or has already returned.
+        """
+        with self._lock:
+            if self.started is None or self.returned:
+                return False
+            self._after.append(fn)
+            return True
 
 
 class WorkerPool:
@@ -142,7 +176,7 @@ class WorkerPool:
         """Run ``fn(**kwargs)`` on a worker; ``callback(ok, value)`` runs on the inbox's loop."""
         if self._closed:
             raise RuntimeError("the worker pool is shut down")
-        job = _Job(fn, kwargs, inbox, callback)
+        job = _Job(fn, kwargs, inbox, callback, self._lock)
         self._queue.put(job)
         self._grow()
         return job
@@ -161,19 +195,30 @@ class WorkerPool:
         t.start()
 
     def _work(self) -> None:
-        get = self._queue.get
+        get, lock, monotonic = self._queue.get, self._lock, time.monotonic
         while True:
             job = get()
             if job is None:
                 return
-            if not job.cancelled:
+            with lock:  # against when_returned: a job is either skipped or seen started
+                run = not job.cancelled
+                if run:
+                    job.started = monotonic()
+            if run:
                 try:
                     value, ok = job.fn(**job.kwargs), True
                 except BaseException as exc:  # noqa: BLE001 - reported to the run as the step's failure
                     value, ok = exc, False
                 job.inbox.put(job.callback, ok, value)
-            with self._lock:
+            with lock:
                 self._idle += 1
+                job.returned = True
+                after, job._after = job._after, []
+            for fn in after:  # e.g. the resources of a timed-out step, released only now
+                try:
+                    fn()
+                except Exception:  # the worker must survive whatever a hook does
+                    log.exception("a hook after a returned call failed")
 
     @property
     def threads(self) -> int:
@@ -340,11 +385,11 @@ def set_loop_mode(mode: LoopMode) -> None:
     """Choose how sync entry points run coroutines inside a running loop.
 
     ``"thread"`` (default) uses the background loop thread. ``"nested"``
-    applies ``nest_asyncio`` once and runs them on the caller's own loop.
+    applies ``nest_asyncio2`` once and runs them on the caller's own loop.
     """
     global _mode  # noqa: PLW0603 - process-wide by design
     if mode not in ("thread", "nested"):
-        raise ValueError(f"unknown loop mode {mode!r}; use 'thread' or 'nested'")
+        raise ArgumentError(f"unknown loop mode {mode!r}; use 'thread' or 'nested'", argument="mode")
     if mode == "nested":
         _apply_nest_asyncio()
     _mode = mode
@@ -357,12 +402,12 @@ def get_loop_mode() -> LoopMode:
 
 def _apply_nest_asyncio() -> None:
     try:
-        import nest_asyncio
-    except ImportError as exc:
+        import nest_asyncio2
+    except ImportError as exc:  # a declared dependency, but an environment may lack it
         raise RuntimeError(
-            "loop mode 'nested' needs nest_asyncio: pip install nest-asyncio"
+            "loop mode 'nested' needs nest-asyncio2: pip install nest-asyncio2"
         ) from exc
-    nest_asyncio.apply()
+    nest_asyncio2.apply()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -81,12 +81,14 @@ class CancelWatch:
                 continue
             self._failing.discard(store.path)
             for run_id, request in requests.items():
-                runs[run_id].cancel(str(request.get("by") or "cancelled from outside the kernel"))
-                cancelled.append(run_id)
+                # Removed first: the run may end (and its caller read the store) as soon as
+                # it is cancelled, and must not find its request still there.
                 try:
                     clear_cancel_request(store, run_id)
                 except StoreError as exc:
                     self._report(store, exc)
+                runs[run_id].cancel(str(request.get("by") or "cancelled from outside the kernel"))
+                cancelled.append(run_id)
         return cancelled
 
     def _report(self, store: Store, exc: StoreError) -> None:

@@ -17,6 +17,7 @@ Built-in templates come from :mod:`.project_templates`; more can be read from
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import string
 import threading
@@ -25,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.store import Store, default_config_dir
-from ..errors import CodomyrmexError, ContainmentError, ProjectError, WorkflowValidationError
+from ..engine.validation import check_mapping
+from ..errors import (
+    ArgumentTypeError,
+    CodomyrmexError,
+    ContainmentError,
+    ProjectError,
+    WorkflowValidationError,
+)
+from .owned_dirs import claim_directory, remove_owned_directory
 from .paths import check_entry as _check_entry
 from .paths import contained as _contained
 from .project_models import (
@@ -58,12 +67,33 @@ def _now() -> datetime:
 
 def _check_name(name: str, what: str = "project") -> None:
     if not isinstance(name, str) or not name.strip():
-        raise _project_error(f"{what} name must be a non-empty string")
+        raise _project_error(f"{what} name must be a non-empty string, got {name!r:.40}")
     if any(sep in name for sep in ("/", "\\", "\0")) or ".." in name or name in (".", "~"):
         raise ContainmentError(
             f"{what} name {name!r} may not contain path separators or '..'; use a plain name",
             path=name,
         )
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    """Types of the project fields given to create or update (before anything changes)."""
+    path = fields.get("path")
+    if path is not None and (not isinstance(path, str | os.PathLike) or not os.fspath(path)):
+        raise ArgumentTypeError(f"path {path!r:.40} is not a path; give a directory", argument="path")
+    description = fields.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ArgumentTypeError(
+            f"description {description!r:.40} is a {type(description).__name__}, not a string",
+            argument="description",
+        )
+    tags = fields.get("tags")
+    if tags is not None and (
+        isinstance(tags, str) or not isinstance(tags, list | tuple)
+        or not all(isinstance(t, str) for t in tags)
+    ):
+        raise ArgumentTypeError(f"tags {tags!r:.40} must be a list of strings", argument="tags")
+    if fields.get("metadata") is not None:
+        check_mapping(fields["metadata"], "metadata")
 
 
 class _Docs:
@@ -155,6 +185,7 @@ class ProjectManager(ProjectManagerCompat):
             raise _project_error(
                 f"unknown option(s) {', '.join(sorted(unknown))}; use {', '.join(_CREATE_OPTIONS)}"
             )
+        _check_fields({**kwargs, "description": description})
         with self._lock:
             if self._projects.get(name) is not None:
                 raise _project_error(
@@ -164,9 +195,9 @@ class ProjectManager(ProjectManagerCompat):
             template = self._template_or_error(template_name) if template_name else None
             project = self._new_project(name, description, template, kwargs)
             root = Path(project.path or "")
-            owns = self._scaffold(root, template, project)
+            owned = self._scaffold(root, template, project)
             self._finish_scaffold(root, template, project, docs=kwargs.get("docs", True))
-            self._save(project, owns_directory=owns)
+            self._save(project, owned=owned)
         return project
 
     def get_project(self, name: str) -> Project | None:
@@ -193,6 +224,7 @@ class ProjectManager(ProjectManagerCompat):
             raise _project_error(
                 f"cannot update {', '.join(sorted(unknown))}; updatable: {', '.join(_UPDATABLE)}"
             )
+        _check_fields(kwargs)
         with self._lock:
             doc = self._projects.get(name)
             if doc is None:
@@ -202,15 +234,17 @@ class ProjectManager(ProjectManagerCompat):
                 setattr(project, key, value)
             project.__post_init__()
             project.updated_at = _now()
-            self._save(project, owns_directory=bool(doc.get("_owns_directory")))
+            self._save(project, owned=doc.get("_owned"))
         return project
 
     def delete_project(self, name: str, *, remove_files: bool = False) -> bool:
         """Forget a project; False if unknown.
 
         ``remove_files=True`` also deletes its directory, but only when
-        :meth:`create_project` created that directory (a directory the user
-        pointed ``path`` at is never removed).
+        :meth:`create_project` created that very directory at that path: a
+        directory the user pointed ``path`` at, a path changed since with
+        :meth:`update_project`, or a directory swapped in at the path is
+        never removed (see :mod:`.owned_dirs`); a warning says why.
         """
         with self._lock:
             doc = self._projects.get(name)
@@ -296,8 +330,14 @@ class ProjectManager(ProjectManagerCompat):
             config=dict(template.default_config) if template else {},
         )
 
-    def _scaffold(self, root: Path, template: ProjectTemplate | None, project: Project) -> bool:
-        """Create the directory and the template's entries; return whether ``root`` is new."""
+    def _scaffold(
+        self, root: Path, template: ProjectTemplate | None, project: Project
+    ) -> dict[str, Any] | None:
+        """Create the directory and the template's entries.
+
+        Returns the identity of ``root`` when this call created it (see
+        :func:`.owned_dirs.claim_directory`), else ``None``.
+        """
         base = root.resolve()
         dirs = [_contained(base, d) for d in template.directory_structure] if template else []
         files = [(f, _contained(base, f)) for f in template.files()] if template else []
@@ -310,6 +350,7 @@ class ProjectManager(ProjectManagerCompat):
                 directory.mkdir(parents=True, exist_ok=True)
             for entry, target in files:
                 self._write_file(entry, target, template, project)
+            owned = None if existed else claim_directory(root, project.id)
         except OSError as exc:
             if not existed:
                 shutil.rmtree(root, ignore_errors=True)  # leave nothing half-made
@@ -317,7 +358,7 @@ class ProjectManager(ProjectManagerCompat):
                 f"cannot create project files in {root}: {exc.strerror or exc}; "
                 "pass path= a writable directory"
             ) from exc
-        return not existed
+        return owned
 
     @staticmethod
     def _write_file(
@@ -343,8 +384,11 @@ class ProjectManager(ProjectManagerCompat):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
-    def _save(self, project: Project, *, owns_directory: bool) -> None:
-        self._projects.put(project.name, {**project.to_dict(), "_owns_directory": owns_directory})
+    def _save(self, project: Project, *, owned: dict[str, Any] | None) -> None:
+        doc = {**project.to_dict(), "_owns_directory": owned is not None}
+        if owned is not None:
+            doc["_owned"] = owned
+        self._projects.put(project.name, doc)
         if project.path and (Path(project.path) / PROJECT_FILE).parent.is_dir():
             try:  # the project's own copy, for Project.load(path); the store stays the record
                 project.save()
@@ -353,11 +397,9 @@ class ProjectManager(ProjectManagerCompat):
 
     @staticmethod
     def _remove_directory(doc: dict[str, Any]) -> None:
-        path = doc.get("path")
-        if not path or not doc.get("_owns_directory"):
-            log.warning("project directory %s was not created by this manager; left in place", path)
-            return
-        shutil.rmtree(path, ignore_errors=False)
+        why = remove_owned_directory(doc.get("path"), doc.get("_owned"), str(doc.get("id")))
+        if why is not None:
+            log.warning("project %r: directory left in place: %s", doc.get("name"), why)
 
     def _load_templates_dir(self) -> dict[str, ProjectTemplate]:
         if self.templates_dir is None:

@@ -88,8 +88,8 @@ class ProjectManagerCompat:
             )
         with self._lock:
             doc = self._projects.get(name)
-            owns = bool(doc.get("_owns_directory")) if doc else False
-            self._save(project, owns_directory=owns)
+            # the directory's identity goes with the record: a changed path is never followed
+            self._save(project, owned=doc.get("_owned") if doc else None)
 
     @property
     def templates(self) -> LiveDict[str, ProjectTemplate]:
@@ -223,7 +223,7 @@ class ProjectManagerCompat:
             project = Project.from_dict(doc)
             change(project)
             project.updated_at = _now()
-            self._save(project, owns_directory=bool(doc.get("_owns_directory")))
+            self._save(project, owned=doc.get("_owned"))
         return True
 
     def update_project_metrics(self, name: str, metrics: dict[str, Any]) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import resource
 import time
 from typing import Any
 
@@ -45,7 +44,9 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
         metrics["dashboard"] = link  # the Dask dashboard the run view links to
     if monitor:
         metrics["cpu_time"] = time.process_time() - cpu0
-        metrics["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss = _max_rss_kb()
+        if rss is not None:
+            metrics["max_rss_kb"] = rss
         # Per-step durations live in the steps table; only the slowest go here.
         timed = [r for r in run.records if r.duration is not None]
         slowest = heapq.nlargest(10, timed, key=lambda r: r.duration or 0.0)
@@ -59,6 +60,15 @@ def _result_json(value: Any) -> tuple[str | None, str | None]:
     if note is not None:
         return None, note
     return encode_json_lenient(local_value(value))
+
+
+def _max_rss_kb() -> int | None:
+    """Peak resident memory of this process in KB, where the platform tells it (not Windows)."""
+    try:
+        import resource  # POSIX only: imported here so the API imports everywhere
+    except ImportError:
+        return None
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 class RunRecorder(BaseListener):

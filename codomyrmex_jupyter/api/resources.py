@@ -39,7 +39,8 @@ from ..engine.resources import (
     ResourceStatistics,
 )
 from ..engine.store import Store
-from ..errors import ResourceUnavailable
+from ..engine.validation import check_amount, check_seconds, error_pair
+from ..errors import ResourceTypeError, ResourceUnavailable
 from .resources_compat import ResourceManagerCompat
 
 __all__ = [
@@ -514,12 +515,11 @@ class ResourceManager(ResourceManagerCompat):
     # -- internals ------------------------------------------------------------------------
     @staticmethod
     def _check_request(amount: float, mode: str, expires_in: float | None) -> None:
-        if not float(amount) > 0:
-            raise ResourceUnavailable(f"amount must be a positive number, got {amount!r}")
+        error = error_pair(ResourceUnavailable, ResourceTypeError)
+        check_amount(amount, "amount", error)
         if mode not in MODES:
             raise ResourceUnavailable(f"mode must be 'shared' or 'exclusive', got {mode!r}")
-        if expires_in is not None and not float(expires_in) > 0:
-            raise ResourceUnavailable(f"expires_in must be positive seconds, got {expires_in!r}")
+        check_seconds(expires_in, "expires_in", error)
 
     def _try_take(
         self, resource: Resource, task_id: str, amount: float, mode: str, expires_in: float | None

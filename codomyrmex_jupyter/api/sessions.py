@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine.store import Store
-from ..errors import CodomyrmexError, SessionError, StoreError
+from ..engine.validation import check_mapping
+from ..errors import ArgumentTypeError, CodomyrmexError, SessionError, StoreError
 from .sessions_compat import OrchestrationEngineCompat, _original_health_keys
 from .tasks import Task, TaskOrchestrator
 from .workflow_manager import WorkflowManager
@@ -230,9 +231,16 @@ class OrchestrationEngine(OrchestrationEngineCompat):
     ) -> OrchestrationSession:
         """Create and store a new ACTIVE session."""
         if not isinstance(name, str) or not name.strip():
-            raise SessionError("a session needs a non-empty name, e.g. create_session('etl')")
+            raise SessionError(
+                f"a session needs a non-empty name, e.g. create_session('etl'); got {name!r:.40}"
+            )
+        if not isinstance(description, str):
+            raise ArgumentTypeError(
+                f"description {description!r:.40} is a {type(description).__name__}, not a string",
+                argument="description",
+            )
         session = OrchestrationSession(
-            name=name, description=description, metadata=dict(metadata or {}),
+            name=name, description=description, metadata=check_mapping(metadata, "metadata"),
             status=SessionStatus.ACTIVE, started_at=_now(),
         )
         with self._lock:

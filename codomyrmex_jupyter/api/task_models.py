@@ -18,7 +18,14 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from ..engine.store import encode_json
-from ..errors import NotStorableError, TaskError
+from ..engine.validation import (
+    check_count,
+    check_delay,
+    check_mapping,
+    check_seconds,
+    error_pair,
+)
+from ..errors import NotStorableError, TaskError, TaskTypeError
 from .aliases import Alias
 from .resources import ResourceType
 
@@ -380,12 +387,24 @@ def _result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
 # -- validation -----------------------------------------------------------------------
 def _check_task(task: Task) -> None:
     label = f"task {task.name or task.id!r}"
-    if not isinstance(task.max_retries, int) or task.max_retries < 0:
-        raise TaskError(f"{label}: max_retries must be an int >= 0", task_id=task.id)
-    if task.timeout is not None and task.timeout <= 0:
-        raise TaskError(f"{label}: timeout must be positive seconds or None", task_id=task.id)
-    if task.retry_delay < 0:
-        raise TaskError(f"{label}: retry_delay must be >= 0 seconds", task_id=task.id)
+    error = error_pair(TaskError, TaskTypeError, task_id=task.id)
+    for name in ("name", "module", "action"):  # may be empty (a task to fill in), never not text
+        value = getattr(task, name)
+        if not isinstance(value, str):
+            raise TaskTypeError(
+                f"{label}: {name} {value!r:.40} is a {type(value).__name__}, not a string",
+                task_id=task.id,
+            )
+    check_count(task.max_retries, f"{label}: max_retries", error)
+    check_seconds(task.timeout, f"{label}: timeout", error)
+    check_delay(task.retry_delay, f"{label}: retry_delay", error)
+    check_mapping(task.parameters, f"{label}: parameters", error)
+    if isinstance(task.dependencies, str) or not isinstance(task.dependencies, list | tuple):
+        raise TaskTypeError(
+            f"{label}: dependencies {task.dependencies!r:.40} is a {type(task.dependencies).__name__}; "
+            "give a list of task ids or names",
+            task_id=task.id,
+        )
     for res in task.resources:
         if res.mode not in _MODES:
             raise TaskError(

@@ -46,7 +46,8 @@ from ..engine.remote import RemoteResult
 from ..engine.runner import format_error
 from ..engine.store import Store
 from ..engine.task_queue import TaskQueue
-from ..errors import ResourceUnavailable, StepTimeout, StoreError, TaskError
+from ..engine.validation import check_count
+from ..errors import ResourceUnavailable, StepTimeout, StoreError, TaskError, TaskTypeError
 from .resources import ResourceManager
 from .task_calls import settle, start_call
 from .task_helpers import OrchestratorTaskQueue, TaskResourceManager
@@ -125,10 +126,8 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         registry: ActionRegistry | None = None,
         executor: Any = None,
     ) -> None:
-        if not isinstance(max_workers, int) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive int, not {max_workers!r}")
+        self.max_workers = check_count(max_workers, "max_workers", minimum=1)
         self._executor: Executor | None = make_executor(executor)
-        self.max_workers = max_workers
         self.resource_manager: ResourceManager | TaskResourceManager = (
             resource_manager if resource_manager is not None else TaskResourceManager()
         )
@@ -176,7 +175,7 @@ class TaskOrchestrator(TaskOrchestratorCompat):
             name), a task depending on itself, or an invalid field.
         """
         if not isinstance(task, Task):
-            raise TaskError(f"add_task takes a Task, not {type(task).__name__}")
+            raise TaskTypeError(f"add_task takes a Task, not a {type(task).__name__}: {task!r:.40}")
         _check_task(task)
         with self._lock:
             deps = self._resolve_dependencies(task)

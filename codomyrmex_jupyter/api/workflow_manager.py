@@ -30,8 +30,6 @@ from ..engine.validation import (
     check_run_id,
     check_run_prefix,
     check_seconds,
-    check_step,
-    check_step_fully,
     check_steps,
 )
 from ..errors import (
@@ -39,7 +37,6 @@ from ..errors import (
     ArgumentError,
     ArgumentTypeError,
     CodomyrmexError,
-    StepTypeError,
     UnknownWorkflowError,
 )
 from . import reproducibility
@@ -83,7 +80,8 @@ class WorkflowManager(WorkflowManagerCompat):
     retry_backoff:
         Seconds before the first retry of a failed step (doubles each time).
     allow_imports:
-        Module prefixes whose ``module:function`` actions may be imported.
+        Module prefixes whose ``module:function`` actions this manager (and
+        no other) may import.
     cache_max_bytes:
         Bound of the step cache (least recently used entries go first); else
         the value set with ``%orchestrate config --cache-max-bytes``, else 5 GiB.
@@ -111,8 +109,8 @@ class WorkflowManager(WorkflowManagerCompat):
         self.config_dir = self.config_location.path
         self.store = store if store is not None else Store(self.config_dir)
         self.registry = registry if registry is not None else default_registry()
-        if allow_imports:
-            self.registry.allow(*allow_imports)
+        if check_prefixes(allow_imports):  # for this manager only, never the shared registry
+            self.registry = self.registry.scoped(allow_imports)
         self.enable_performance_monitoring = enable_performance_monitoring
         self.max_concurrency = max_concurrency
         self.retry_backoff = retry_backoff
@@ -140,7 +138,7 @@ class WorkflowManager(WorkflowManagerCompat):
         CycleError
             The dependencies form a cycle (``err.cycle`` names it).
         """
-        check_steps(steps, _check_workflow_step)
+        check_steps(steps, WorkflowStep)
         return compile_graph(steps)
 
     def unknown_actions(self, steps: Sequence[WorkflowStep]) -> list[str]:
@@ -780,15 +778,17 @@ class WorkflowManager(WorkflowManagerCompat):
         self.store.close()
 
 
-def _check_workflow_step(step: Any, position: int) -> None:
-    if not isinstance(step, WorkflowStep):
-        raise StepTypeError(
-            f"step #{position + 1} is a {type(step).__name__}; use WorkflowStep(...)"
+def check_prefixes(value: Any) -> list[str]:
+    """``allow_imports``: a list of module prefixes (a single string is refused: it is iterable)."""
+    if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
+        raise ArgumentTypeError(
+            f"allow_imports {value!r:.40} is a {type(value).__name__}; give a list of module "
+            "prefixes such as ['mypkg.']",
+            argument="allow_imports",
         )
-    check_step(step, position)
-    cache, version = step.cache, step.version
-    if (cache is not False and cache is not True) or (version is not None and version.__class__ is not str):
-        check_step_fully(step, position)  # names the bad cache option
+    for prefix in value:
+        check_name(prefix, "allow_imports entry")
+    return list(value)
 
 
 def check_directory(value: Any, what: str) -> Path | None:

@@ -10,6 +10,11 @@ Three sources, looked up in this order:
 3. ``module:function`` imports, only for module prefixes the user allowed with
    ``allow_imports=["mypkg."]``. Nothing else is ever imported.
 
+:meth:`ActionRegistry.scoped` gives a registry that sees everything
+registered in its parent but may import from its own prefixes, and keeps
+what it imports to itself: a ``WorkflowManager(allow_imports=[...])`` widens
+its own view of the actions, never the process-wide registry.
+
 Each registered callable is described once by an :class:`ActionSpec` (is it a
 coroutine function, which parameters does it take), so binding arguments for a
 step costs a few dictionary look-ups rather than an ``inspect.signature`` call.
@@ -33,6 +38,7 @@ __all__ = [
     "NOTEBOOK_MODULE_PREFIX",
     "ActionRegistry",
     "ActionSpec",
+    "ScopedRegistry",
     "action",
     "default_registry",
 ]
@@ -266,7 +272,18 @@ class ActionRegistry:
         except (ImportError, AttributeError) as exc:
             log.warning("allowed import %s:%s failed: %s", module, name, exc)
             return None
-        return self.register(module, name, fn)
+        spec = ActionSpec.describe(module, name, fn)
+        with self._lock:  # kept by this registry only (a scoped one keeps it to itself)
+            self._specs[(module, name)] = spec
+        return spec
+
+    def scoped(self, allow_imports: Iterable[str]) -> ActionRegistry:
+        """A registry that sees this one's actions and may also import from ``allow_imports``.
+
+        What it imports stays in the scoped registry; registrations made
+        through it go to this one, as before.
+        """
+        return ScopedRegistry(self, allow_imports)
 
     def resolve_reference(self, ref: str) -> ActionSpec:
         """Resolve ``"pkg.mod:function"`` (allowed prefixes only) or ``"module.action"``."""
@@ -275,6 +292,38 @@ class ActionRegistry:
         else:
             module, _, name = ref.rpartition(".")
         return self.resolve(module, name)
+
+
+class ScopedRegistry(ActionRegistry):
+    """See :meth:`ActionRegistry.scoped`."""
+
+    def __init__(self, parent: ActionRegistry, allow_imports: Iterable[str]) -> None:
+        super().__init__(allow_imports=allow_imports, load_builtins=False, load_entry_points=False)
+        self.parent = parent
+
+    def register(
+        self, module: str, name: str, fn: Callable[..., Any], *, process: bool = False
+    ) -> ActionSpec:
+        """Register in the parent registry (registrations are shared)."""
+        return self.parent.register(module, name, fn, process=process)
+
+    def unregister(self, module: str, name: str | None = None) -> int:
+        """Unregister from the parent (and forget what this scope imported of ``module``)."""
+        super().unregister(module, name)
+        return self.parent.unregister(module, name)
+
+    def known(self) -> list[str]:
+        """The parent's actions and those this scope imported."""
+        with self._lock:
+            own = {f"{m}.{a}" for m, a in self._specs}
+        return sorted(own.union(self.parent.known()))
+
+    def find(self, module: str, name: str) -> ActionSpec | None:
+        """The parent's action, else one this scope imported or may import."""
+        spec = self.parent.find(module, name)
+        if spec is None:
+            spec = self._specs.get((module, name)) or self._import_allowed(module, name)
+        return spec
 
 
 _default: ActionRegistry | None = None

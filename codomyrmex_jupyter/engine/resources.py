@@ -50,7 +50,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from ..errors import ResourceUnavailable
+from ..errors import ResourceTypeError, ResourceUnavailable
+from .validation import check_amount, error_pair
 
 __all__ = [
     "MODES",
@@ -213,13 +214,8 @@ class _Slot:
 
 
 def _check_capacity(resource_id: str, capacity: float) -> float:
-    value = float(capacity)
-    if not math.isfinite(value) or value <= 0:
-        raise ResourceUnavailable(
-            f"capacity of {resource_id!r} must be a positive finite number, got {capacity!r}",
-            resource_id=resource_id,
-        )
-    return value
+    error = error_pair(ResourceUnavailable, ResourceTypeError, resource_id=resource_id)
+    return check_amount(capacity, f"resource {resource_id!r} capacity", error)
 
 
 class ResourcePool:
@@ -410,11 +406,8 @@ class ResourcePool:
         out = []
         for rid, amount in request.items():
             slot = self._slot(rid)
-            value = float(amount)
-            if not value > 0:
-                raise ResourceUnavailable(
-                    f"amount of {rid!r} must be positive, got {amount!r}", resource_id=rid
-                )
+            error = error_pair(ResourceUnavailable, ResourceTypeError, resource_id=rid)
+            value = check_amount(amount, f"resource {rid!r} amount", error, unit=slot.unit)
             if value - slot.capacity > _EPS * max(1.0, slot.capacity):
                 raise ResourceUnavailable(
                     f"{value:g} {slot.unit} of {rid!r} can never be granted: its capacity is "

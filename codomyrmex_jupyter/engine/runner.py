@@ -29,7 +29,11 @@ The run is driven by completion callbacks, all on one event-loop thread:
   timer for the earliest deadline, instead of an ``asyncio.timeout`` per step.
   A step past its deadline is cancelled and fails with :class:`StepTimeout`;
   a late completion of the same attempt is ignored (each completion carries
-  its attempt number).
+  its attempt number). The time of a call on a worker thread counts from
+  when a thread takes it, not from its submission (a deadline that comes
+  while it still waits in the queue is moved). A thread cannot be stopped:
+  a timed-out or cancelled sync step keeps its resources booked until its
+  thread returns.
 * A step about to start asks the run's result source, when it has one (the
   step cache, see ``engine/cache``): a hit ends the step *cached* with that
   value, without calling it, and its children become ready as for a success.
@@ -55,6 +59,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import os
 import threading
 import time
 import uuid
@@ -75,9 +80,14 @@ from .state import StepRecord, check_transition
 from .tracebacks import user_traceback
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
 
-__all__ = ["ResultSource", "Run", "StepLike", "format_error"]
+__all__ = ["CHECK_TRANSITIONS", "ResultSource", "Run", "StepLike", "format_error"]
 
 log = logging.getLogger(__name__)
+
+# Debug mode for every run (see Run's check_transitions); tests may set it.
+CHECK_TRANSITIONS = os.environ.get("CODOMYRMEX_CHECK_TRANSITIONS") == "1"
+_AT_SUBMIT = object()  # a call whose start is its submission (asyncio, process pool, Dask)
+_HELD = "its thread still runs and keeps the step's resources booked until it returns"
 
 _UNFINISHED = frozenset({"pending", "ready", "running", "retrying"})
 
@@ -178,7 +188,9 @@ class Run:
     check_transitions:
         Check every state transition against :data:`~.state.TRANSITIONS`
         (debug mode); an illegal one makes :meth:`execute` raise
-        ``AssertionError`` after the run has ended.
+        ``AssertionError`` after the run has ended. ``None`` (the default)
+        follows :data:`CHECK_TRANSITIONS`, which the environment variable
+        ``CODOMYRMEX_CHECK_TRANSITIONS=1`` turns on for every run.
     """
 
     def __init__(
@@ -200,7 +212,7 @@ class Run:
         resources: ResourceGate | None = None,
         fetch: str = "leaves",
         results_from: ResultSource | None = None,
-        check_transitions: bool = False,
+        check_transitions: bool | None = None,
     ) -> None:
         check_count(max_concurrency, "max_concurrency", minimum=1)
         self.timeout = check_seconds(timeout, "run timeout")
@@ -256,7 +268,8 @@ class Run:
         self._holding: set[int] = set()
         self._unsubscribe: Any = None
         self.illegal_transitions: list[str] = []
-        if check_transitions:  # an instance attribute: the normal path pays nothing
+        if CHECK_TRANSITIONS if check_transitions is None else check_transitions:
+            # an instance attribute: the normal path pays nothing
             self._set = self._set_checked  # type: ignore[method-assign]
 
     def _init_scheduler(self) -> None:
@@ -360,6 +373,10 @@ class Run:
             await self._settle()
         finally:
             self._close()
+            # An ended run notifies nobody: let its listeners (views, recorders) go,
+            # so a finished run kept in a manager's recent executions keeps none alive.
+            self.listeners = []
+            self._step_callbacks = []
 
     # -- lifecycle ----------------------------------------------------------------
     def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -688,20 +705,64 @@ class Run:
         assert self._loop is not None
         now = self._loop.time()
         heap = self._deadlines
+        later: list[tuple[float, int, int]] = []
         while heap and heap[0][0] <= now:
-            _, i, attempt = heapq.heappop(heap)
+            entry = heapq.heappop(heap)
+            i, attempt = entry[1], entry[2]
             rec = self.records[i]
-            if rec.status == "running" and rec.attempts == attempt:
-                self._time_out(i, float(self.steps[i].timeout or 0))
+            if rec.status != "running" or rec.attempts != attempt:
+                continue
+            seconds = float(self.steps[i].timeout or 0)
+            # A call on a worker thread may have waited in the queue: its time
+            # counts from when a thread took it (not known yet: not before now).
+            started: Any = getattr(self._handles.get(i), "started", _AT_SUBMIT)
+            if started is None:
+                later.append((now + seconds, i, attempt))
+            elif started is not _AT_SUBMIT and started + seconds > now:
+                later.append((started + seconds, i, attempt))
+            else:
+                self._time_out(i, seconds)
+        for entry in later:
+            heapq.heappush(heap, entry)
         self._arm_deadline()
         self._launch()
 
     def _time_out(self, i: int, seconds: float) -> None:
-        handle = self._handles.pop(i, None)
-        if handle is not None:
-            handle.cancel()
+        held = self._stop_call(i) is True
         self._running -= 1
+        if held:
+            self.records[i].reason = _HELD
         self._fail(i, StepTimeout(self.graph.names[i], seconds, run_id=self.run_id))
+
+    def _stop_call(self, i: int) -> bool | None:
+        """Cancel step ``i``'s call. A thread cannot be stopped: if the step
+        holds resources, they stay booked (to it) until its thread returns.
+
+        Returns True when they do; ``None`` when the call was still waiting
+        for a thread and never ran (the attempt is taken back).
+        """
+        handle = self._handles.pop(i, None)
+        if handle is None:
+            return False
+        withdraw = getattr(handle, "withdraw", None)
+        if withdraw is not None and withdraw():
+            rec = self.records[i]
+            rec.attempts -= 1
+            if not rec.attempts:
+                rec.start = None
+            return None
+        handle.cancel()
+        when_returned = getattr(handle, "when_returned", None)
+        if i not in self._holding or when_returned is None:
+            return False
+        if not when_returned(partial(self._release_late, self._holder(i))):
+            return False  # it never started, or has returned: release as usual
+        self._holding.discard(i)
+        return True
+
+    def _release_late(self, holder: str) -> None:
+        if self._gate is not None:  # on the worker thread, once the call has returned
+            self._gate.release(holder)
 
     def _on_run_timeout(self) -> None:
         self._timed_out = True
@@ -725,11 +786,9 @@ class Run:
         for i, rec in enumerate(self.records):
             if rec.status == "running":
                 close(i, CANCELLED)
-                handle = self._handles.pop(i, None)
-                if handle is not None:
-                    handle.cancel()
-                rec.end = time.time()
-                rec.reason = reason
+                held = self._stop_call(i)
+                rec.end = time.time() if rec.start is not None else None
+                rec.reason = f"{reason}; {_HELD}" if held else reason
                 self._finished_count += 1
                 self._set(i, rec, "cancelled")
             else:

@@ -59,7 +59,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from .. import runtime
-from ..errors import NotStorableError, StoreError
+from ..errors import ArgumentTypeError, NotStorableError, StoreError
 from .home import locate_config_dir
 from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
 from .step_table import pack_steps, unpack_steps
@@ -215,13 +215,19 @@ class Store:
 
     @staticmethod
     def _resolve_path(path: str | os.PathLike[str]) -> str:
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+            raise ArgumentTypeError(
+                f"store path {path!r:.40} is not a path; give a directory, a file or ':memory:'",
+                argument="path",
+            )
         text = os.fspath(path)
         if text == ":memory:":
             return text
         p = Path(text).expanduser()
-        # "No such path" first: another process may create the directory between the
-        # two checks, and it must still be taken as a directory, not as the file.
-        if (not p.suffix and not p.exists()) or p.is_dir():
+        # A name without a suffix is a directory unless a file already has it; asked in
+        # this order, another process creating that directory meanwhile cannot mislead it.
+        directory = p.is_dir() if p.suffix else not (p.exists() and not p.is_dir())
+        if directory:
             prepare_directory(p)
             p = p / DB_FILENAME
         else:
@@ -272,7 +278,7 @@ class Store:
         """Close the connection (further calls fail)."""
         with self._lock:
             self._live.clear()
-            self._beat_when_live()
+            self._stop_heartbeat()
             self._conn.close()
 
     # -- liveness ----------------------------------------------------------------------
@@ -307,18 +313,25 @@ class Store:
         return [(run_id, reason) for run_id, reason, _ in dead]
 
     def _beat_when_live(self) -> None:
-        """Start the heartbeat while runs of this process go on; stop it when none does."""
-        if self._live and self._stop_beating is None and self.path != ":memory:":
+        """Start the heartbeat with the first run of this process (it stops itself when idle)."""
+        if self._stop_beating is None and self.path != ":memory:":
             self._stop_beating = runtime.every(self.heartbeat, self.beat, name="codomyrmex-heartbeat")
-        elif not self._live and self._stop_beating is not None:
-            self._stop_beating()
-            self._stop_beating = None
+
+    def _stop_heartbeat(self) -> None:
+        stop, self._stop_beating = self._stop_beating, None
+        if stop is not None:
+            stop()
 
     def beat(self) -> None:
-        """Write the heartbeat of every run this process is running."""
+        """Write the heartbeat of every run this process is running.
+
+        The first beat that finds none stops the heartbeat: a sweep of short
+        runs starts one thread, not one per run.
+        """
         with self._lock:  # one hold: close() cannot come between the check and the write
             live = list(self._live)
             if not live:
+                self._stop_heartbeat()
                 return
             marks = ",".join("?" * len(live))
             with self._write() as conn:
@@ -429,7 +442,6 @@ class Store:
                 details,
             )
             self._live.discard(run_id)
-            self._beat_when_live()
 
     def _run_row(self, row: dict[str, Any]) -> dict[str, Any]:
         for key in ("parameters", "errors", "metrics"):

@@ -21,7 +21,7 @@ import math
 import numbers
 import re
 import reprlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, Protocol
 
 from ..errors import (
@@ -36,6 +36,7 @@ __all__ = [
     "MIN_RUN_ID_PREFIX",
     "ErrorFactory",
     "argument_error",
+    "check_amount",
     "check_count",
     "check_delay",
     "check_mapping",
@@ -46,6 +47,7 @@ __all__ = [
     "check_step",
     "check_step_fully",
     "check_steps",
+    "error_pair",
     "show",
 ]
 
@@ -71,6 +73,22 @@ def show(value: Any) -> str:
         return _shown.repr(value)
     except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real problem
         return f"<{type(value).__name__}>"
+
+
+def error_pair(value_cls: type[Any], type_cls: type[Any], **data: Any) -> ErrorFactory:
+    """Errors of ``value_cls`` (a value out of range) or ``type_cls`` (a wrong type), with ``data``."""
+
+    def make(message: str, *, wrong_type: bool) -> CodomyrmexError:
+        return (type_cls if wrong_type else value_cls)(message, **data)  # type: ignore[no-any-return]
+
+    return make
+
+
+def check_amount(value: Any, what: str, error: ErrorFactory | None = None, unit: str = "units") -> float:
+    """A quantity (of a resource): a finite real number > 0 (not ``bool``, not text)."""
+    amount = check_seconds(value, what, error, optional=False, unit=unit)
+    assert amount is not None
+    return amount
 
 
 def argument_error(argument: str) -> ErrorFactory:
@@ -101,37 +119,45 @@ def _type_name(value: Any) -> str:
 
 # -- single values ---------------------------------------------------------------------------
 def check_seconds(
-    value: Any, what: str, error: ErrorFactory | None = None, *, optional: bool = True
+    value: Any,
+    what: str,
+    error: ErrorFactory | None = None,
+    *,
+    optional: bool = True,
+    unit: str = "seconds",
 ) -> float | None:
-    """``value`` as seconds: a finite real number > 0 (or ``None`` when ``optional``).
+    """``value`` as a finite real number > 0 (or ``None`` when ``optional``).
 
-    ``what`` names the value in the message (``"timeout"``, ``"step 'load': timeout"``).
+    ``what`` names the value in the message (``"timeout"``, ``"step 'load': timeout"``);
+    ``unit`` says what the number counts.
     """
+    if value.__class__ in _PLAIN_NUMBERS and 0 < value < _INF:  # the common case, first
+        return float(value)
     error = error or argument_error(what)
     if value is None:
         if optional:
             return None
-        _fail(error, f"{what} is None; give a positive number of seconds", wrong_type=True)
+        _fail(error, f"{what} is None; give a positive number of {unit}", wrong_type=True)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         hint = " or None" if optional else ""
         _fail(
             error,
             f"{what} {show(value)} is a {_type_name(value)}, not a number; "
-            f"give a positive number of seconds{hint}",
+            f"give a positive number of {unit}{hint}",
             wrong_type=True,
         )
-    seconds = float(value)
-    if not 0 < seconds < math.inf:
-        problem = "not a finite number" if not math.isfinite(seconds) else "not positive"
+    number = float(value)
+    if not 0 < number < math.inf:
+        problem = "not a finite number" if not math.isfinite(number) else "not positive"
         hint = " or None for no limit" if optional else ""
-        _fail(error, f"{what} {show(value)} is {problem}; give seconds > 0{hint}", wrong_type=False)
-    return seconds
+        _fail(error, f"{what} {show(value)} is {problem}; give {unit} > 0{hint}", wrong_type=False)
+    return number
 
 
 def check_delay(value: Any, what: str, error: ErrorFactory | None = None) -> float:
     """Seconds to wait: a finite real number >= 0 (0: do not wait)."""
-    if value == 0 and not isinstance(value, bool) and isinstance(value, numbers.Real):
-        return 0.0
+    if value.__class__ in _PLAIN_NUMBERS and 0 <= value < _INF:
+        return float(value)
     seconds = check_seconds(value, what, error, optional=False)
     assert seconds is not None
     return seconds
@@ -139,6 +165,8 @@ def check_delay(value: Any, what: str, error: ErrorFactory | None = None) -> flo
 
 def check_count(value: Any, what: str, error: ErrorFactory | None = None, *, minimum: int = 0) -> int:
     """``value`` as an ``int`` >= ``minimum`` (``bool`` is refused)."""
+    if value.__class__ is int and value >= minimum:
+        return int(value)
     error = error or argument_error(what)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         _fail(
@@ -153,6 +181,8 @@ def check_count(value: Any, what: str, error: ErrorFactory | None = None, *, min
 
 def check_name(value: Any, what: str, error: ErrorFactory | None = None) -> str:
     """``value`` as a non-empty, non-blank ``str``."""
+    if value.__class__ is str and value and not value.isspace():
+        return value
     error = error or argument_error(what)
     if not isinstance(value, str):
         _fail(
@@ -166,9 +196,11 @@ def check_name(value: Any, what: str, error: ErrorFactory | None = None) -> str:
 
 def check_mapping(value: Any, what: str, error: ErrorFactory | None = None) -> dict[str, Any]:
     """``value`` (``None`` or a mapping with string keys) as a new ``dict``."""
-    error = error or argument_error(what)
     if value is None:
         return {}
+    if value.__class__ is dict and all(k.__class__ is str for k in value):
+        return dict(value)
+    error = error or argument_error(what)
     if not isinstance(value, Mapping):
         _fail(
             error,
@@ -248,6 +280,8 @@ def check_step(step: Any, position: int) -> None:
             _check_step_slowly(step, position)
         if resources:
             _check_resources(resources, _label(step, position), _step_error(step.name))
+        if not _plain_cache_options(step):
+            _check_cache_options(step, _label(step, position), _step_error(step.name))
         return
     _check_step_slowly(step, position)
 
@@ -286,6 +320,12 @@ def _check_step_slowly(step: Any, position: int) -> None:
     _check_cache_options(step, label, error)
 
 
+def _plain_cache_options(step: Any) -> bool:
+    """The fast check of the cache options: ``cache`` a bool, ``version`` ``None`` or a string."""
+    version = getattr(step, "version", None)
+    return getattr(step, "cache", False).__class__ is bool and (version is None or version.__class__ is str)
+
+
 def _check_cache_options(step: Any, label: str, error: ErrorFactory) -> None:
     """``cache`` a bool, ``version`` a string or ``None`` (the step cache's options)."""
     cache = getattr(step, "cache", False)
@@ -321,11 +361,32 @@ def _check_resources(resources: Any, label: str, error: ErrorFactory) -> None:
             _fail(error, f"{what} {show(amount)} is not a positive finite number", wrong_type=False)
 
 
-def check_steps(steps: Any, check: Callable[[Any, int], None] = check_step) -> None:
-    """Check a workflow's step list: a list (or tuple) of step definitions, each well formed."""
+def check_steps(steps: Any, step_type: type[Any] | None = None) -> None:
+    """Check a workflow's step list: a list (or tuple) of step definitions, each well formed.
+
+    With ``step_type``, each item must be an instance of it. A well-typed
+    step costs a handful of comparisons, made here in the loop (a function
+    call per step would cost as much again); anything else goes through
+    :func:`check_step`, which names the problem.
+    """
     if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Sequence):
         raise StepTypeError(
             f"steps {show(steps)} is a {_type_name(steps)}; give a list of WorkflowStep(...)"
         )
+    numbers_, sequences, inf = _PLAIN_NUMBERS, _PLAIN_SEQUENCES, _INF
     for i, step in enumerate(steps):
-        check(step, i)
+        if step_type is not None and not isinstance(step, step_type):
+            raise StepTypeError(
+                f"step #{i + 1} is a {_type_name(step)}; use {step_type.__name__}(...)"
+            )
+        module, action, timeout, retries = step.module, step.action, step.timeout, step.max_retries
+        if (
+            module.__class__ is str and module and action.__class__ is str and action
+            and (timeout is None or (timeout.__class__ in numbers_ and 0 < timeout < inf))
+            and retries.__class__ is int and retries >= 0
+            and step.parameters.__class__ is dict and not step.parameters
+            and step.dependencies.__class__ in sequences and not getattr(step, "resources", None)
+            and _plain_cache_options(step)
+        ):
+            continue
+        check_step(step, i)

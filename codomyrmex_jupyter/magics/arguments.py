@@ -42,7 +42,8 @@ def _apply(func: F, decorators: list[Callable[[F], F]]) -> F:
 
 
 def run_options(func: F) -> F:
-    """Add the run options: ``-p``, ``--params``, ``--timeout``, ``--background``, ``--executor``, ``--fetch``."""
+    """Add the run options: ``-p``, ``--params``, ``--timeout``, ``--background``, ``--executor``,
+    ``--fetch``."""
     return _apply(
         func,
         [

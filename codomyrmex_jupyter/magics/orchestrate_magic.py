@@ -28,7 +28,7 @@ from .repro_magic import REPRO_SUBCOMMANDS
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
 
-__all__ = ["SUBCOMMANDS", "orchestrate", "overview", "run_from_args", "usage_error"]
+__all__ = ["SUBCOMMANDS", "check_run_options", "orchestrate", "overview", "run_from_args", "usage_error"]
 
 Handler = Callable[[Any, "WorkflowManager", argparse.Namespace], Any]
 
@@ -58,12 +58,21 @@ def run_parameters(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
-    """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
+def check_run_options(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Check the run options (before anything is displayed, stored or started); return the parameters."""
     params = run_parameters(shell, args)
-    try:  # before anything is displayed, stored or started
+    try:
         check_seconds(args.timeout, "--timeout")
         commands.check_executor(args.executor)
+    except CodomyrmexError as exc:
+        raise usage_error(exc) from None
+    return params
+
+
+def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
+    """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
+    params = check_run_options(shell, args)
+    try:
         commands.check_runnable(manager, name, params)
     except CodomyrmexError as exc:
         raise usage_error(exc) from None

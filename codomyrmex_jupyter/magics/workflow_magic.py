@@ -23,7 +23,7 @@ from ..errors import CodomyrmexError, WorkflowValidationError
 from . import views
 from .arguments import HELP_FLAGS, command, define_options, help_of, one_line, option, parse, run_options
 from .cell_parsing import CellParseError, ParsedCell, parse_function_cell, parse_spec_cell
-from .orchestrate_magic import orchestrate, overview, run_from_args
+from .orchestrate_magic import check_run_options, orchestrate, overview, run_from_args
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -109,6 +109,8 @@ def define_workflow(
     the DAG (unless ``--quiet``) and returns ``None``.
     """
     name = args.name
+    if args.run:  # a bad run option must not leave a new definition behind
+        check_run_options(shell, args)
     parsed = _parse_cell(shell, name, cell, args.yaml)
     if args.cache:
         for s in parsed.steps:

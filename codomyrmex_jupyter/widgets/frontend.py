@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Dict, Unicode
 
+from .closing import close_tree, held_widgets
 from .coalesce import TwinDisplay
 
 __all__ = ["DISPLAY_INTERVAL", "MODULE_NAME", "MODULE_VERSION", "FrontendWidget"]
@@ -64,10 +65,16 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
         self._display_throttle.request()
 
     def close(self) -> None:
-        """Close the widget (no more output updates)."""
+        """Close the widget and the widgets it holds (its layout): no more output updates.
+
+        ``Widget.close`` alone would leave the layout open, one widget per
+        view for the kernel's and the browser's lifetime.
+        """
         if self._display_throttle is not None:
             self._display_throttle.cancel()
+        held = held_widgets(self)
         super().close()
+        close_tree(*held)
 
     # -- messages ---------------------------------------------------------------------------
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:

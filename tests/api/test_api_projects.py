@@ -128,8 +128,9 @@ def test_default_path_is_under_the_config_dir(tmp_path: Path) -> None:
     project = pm.create_project("plain")
     assert project.path == str(tmp_path / "cfg" / "projects" / "plain")
     assert Path(project.path).is_dir()
-    # Only the project's own record (docs/compatibility.md: the original's .codomyrmex/).
-    assert tree(Path(project.path)) == [".codomyrmex/", ".codomyrmex/project.json"]
+    # The project's own record (docs/compatibility.md: the original's .codomyrmex/) and the
+    # marker of a directory this package made (delete_project removes only such a one).
+    assert tree(Path(project.path)) == [".codomyrmex-project", ".codomyrmex/", ".codomyrmex/project.json"]
     assert project.template_name is None
     assert project.project_type is ProjectType.GENERAL
 
@@ -220,10 +221,11 @@ def test_file_contents_are_written_with_substitution(pm: ProjectManager, tmp_pat
     assert (root / "src" / "main.py").read_text() == "print('tiny_proj: hello')\n"
     assert (root / "cfg" / "{x}.txt").read_text() == "{x}"
     # README.md/AGENTS.md for the project and each template directory (never over a file
-    # the template wrote), and the project's record (docs/compatibility.md).
+    # the template wrote), the project's record (docs/compatibility.md) and the marker of a
+    # directory this package made.
     assert tree(root) == [
-        ".codomyrmex/", ".codomyrmex/project.json", "AGENTS.md", "README.md", "cfg/",
-        "cfg/{x}.txt", "src/", "src/AGENTS.md", "src/README.md", "src/main.py",
+        ".codomyrmex-project", ".codomyrmex/", ".codomyrmex/project.json", "AGENTS.md", "README.md",
+        "cfg/", "cfg/{x}.txt", "src/", "src/AGENTS.md", "src/README.md", "src/main.py",
     ]
 
 
@@ -446,3 +448,79 @@ def test_starter_tests_check_the_project_and_pass(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "broken.py" in bad.stdout
+
+
+# -- delete_project(remove_files=True) removes only what it created, where it created it -----
+def _made(pm: ProjectManager, tmp_path: Path, name: str = "made") -> Path:
+    root = tmp_path / name
+    pm.create_project(name, template_name="research", path=str(root))
+    return root
+
+
+def test_a_path_changed_since_creation_is_never_followed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    other = tmp_path / "OTHER"
+    (other / "data").mkdir(parents=True)
+    (other / "data" / "precious.csv").write_text("1,2\n")
+    pm.update_project("made", path=str(other))
+    with caplog.at_level(logging.WARNING):
+        assert pm.delete_project("made", remove_files=True) is True
+    assert (other / "data" / "precious.csv").read_text() == "1,2\n"
+    assert ours.is_dir()  # not the new path, and not the old one either: the record moved on
+    assert f"the project path changed to {other}" in caplog.text
+
+
+def test_a_directory_swapped_in_at_the_path_is_never_removed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    ours.rename(tmp_path / "moved")
+    ours.mkdir()
+    (ours / "theirs.txt").write_text("keep me")
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert (ours / "theirs.txt").read_text() == "keep me"
+    assert "is no longer the directory that was created there" in caplog.text
+    assert (tmp_path / "moved" / "README.md").is_file()
+
+
+def test_a_symlink_swapped_in_at_the_path_is_never_followed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ours = _made(pm, tmp_path)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "file").write_text("keep")
+    ours.rename(tmp_path / "moved")
+    ours.symlink_to(target, target_is_directory=True)
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert (target / "file").read_text() == "keep" and ours.is_symlink()
+
+
+def test_a_directory_without_our_marker_is_never_removed(
+    pm: ProjectManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codomyrmex_jupyter.api.owned_dirs import MARKER
+
+    ours = _made(pm, tmp_path)
+    (ours / MARKER).unlink()
+    with caplog.at_level(logging.WARNING):
+        pm.delete_project("made", remove_files=True)
+    assert ours.is_dir() and "does not hold this project's marker file" in caplog.text
+
+
+def test_a_created_directory_is_marked_and_removed_whole(pm: ProjectManager, tmp_path: Path) -> None:
+    from codomyrmex_jupyter.api.owned_dirs import MARKER
+
+    ours = _made(pm, tmp_path)
+    assert (ours / MARKER).is_file()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    (ours / "link").symlink_to(outside, target_is_directory=True)  # rmtree must not follow it
+    assert pm.delete_project("made", remove_files=True) is True
+    assert not ours.exists() and (outside / "keep").read_text() == "x"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".made.")] == []

@@ -78,7 +78,7 @@ def test_add_get_list_and_remove(rm: ResourceManager) -> None:
 
 
 def test_bad_capacity_is_an_error() -> None:
-    with pytest.raises(ResourceUnavailable, match="positive finite"):
+    with pytest.raises(ResourceUnavailable, match=r"capacity \S+ is not (positive|a finite number)"):
         ResourceManager().add_resource(Resource("x", "X", ResourceType.CUSTOM, 0.0))
 
 
@@ -142,10 +142,10 @@ def test_allocate_resource_cases(
 @pytest.mark.parametrize(
     ("amount", "mode", "expires_in", "message"),
     [
-        (0.0, "shared", None, "amount must be a positive number"),
-        (-1.0, "shared", None, "amount must be a positive number"),
+        (0.0, "shared", None, "amount 0.0 is not positive"),
+        (-1.0, "shared", None, "amount -1.0 is not positive"),
         (1.0, "other", None, "mode must be"),
-        (1.0, "shared", 0.0, "expires_in must be positive"),
+        (1.0, "shared", 0.0, "expires_in 0.0 is not positive"),
     ],
 )
 def test_allocate_resource_refuses_bad_input(

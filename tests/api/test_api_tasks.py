@@ -80,7 +80,7 @@ def test_add_validation_errors(orch, registry) -> None:
         orch.create_task("d", "m", "f", priorty=TaskPriority.HIGH)
     with pytest.raises(TaskError, match="mode must be 'shared' or 'exclusive'"):
         orch.add_task(Task(name="e", resources=[TaskResource(ResourceType.CPU, "cpu_1", "mine")]))
-    with pytest.raises(TaskError, match="timeout must be positive"):
+    with pytest.raises(TaskError, match="timeout 0 is not positive"):
         orch.create_task("f", "m", "f", timeout=0)
     with pytest.raises(TaskError, match="add_task takes a Task"):
         orch.add_task({"name": "g"})

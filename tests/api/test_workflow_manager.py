@@ -464,3 +464,23 @@ def test_an_uncreatable_home_is_a_store_error(monkeypatch: pytest.MonkeyPatch, t
     reset_singletons()
     with pytest.raises(StoreError, match=f"cannot create the directory {tmp_path / 'file' / 'home'}"):
         get_workflow_manager()
+
+
+def test_allow_imports_applies_to_its_manager_only(tmp_path: Path) -> None:
+    from codomyrmex_jupyter.engine.actions import default_registry
+    from codomyrmex_jupyter.errors import ArgumentTypeError
+
+    steps = [WorkflowStep("dump", "json", "dumps", parameters={"obj": [1, 2]})]
+    trusting = WorkflowManager(config_dir=tmp_path / "wm", allow_imports=["json"])
+    assert trusting.create_workflow("dump", steps) is True
+    assert trusting.run_workflow("dump").results == {"dump": "[1, 2]"}
+    plain = WorkflowManager(config_dir=tmp_path / "wm")  # the same store, no allow_imports
+    refused = plain.run_workflow("dump")
+    assert refused.status is WorkflowStatus.FAILED
+    assert "unknown action json.dumps" in refused.errors[0]
+    assert default_registry().find("json", "dumps") is None
+    assert default_registry().allow_imports == []
+    with pytest.raises(ArgumentTypeError, match="allow_imports 'json' is a str; give a list"):
+        WorkflowManager(config_dir=tmp_path / "wm", allow_imports="json")  # type: ignore[arg-type]
+    for m in (trusting, plain):
+        m.close()

@@ -99,6 +99,11 @@ def _write_settings(settings: Path) -> None:
     target = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Save the widget manager's state into the notebook, so a test can see which
+    # widget models the browser still holds (a closed widget's model is dropped).
+    widgets = settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings"
+    widgets.parent.mkdir(parents=True)
+    widgets.write_text(json.dumps({"saveState": True}))
 
 
 def _write_server_config(config: Path) -> None:

@@ -388,6 +388,18 @@ def _dashboard_and_background(page: Any) -> None:
     )
 
 
+def check_saved_widget_state(notebook: dict[str, Any]) -> None:
+    """The browser dropped the models of every closed widget: the saved widget state holds
+    only the live boards (gauges, dashboard) and their layouts, none of the settled run views."""
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    names = sorted(m["model_name"] for m in state.values())
+    layouts = {k for k, m in state.items() if m["model_name"] == "LayoutModel"}
+    used = {m["state"].get("layout", "").removeprefix("IPY_MODEL_") for m in state.values()}
+    assert layouts <= used, names  # no layout left behind by a closed widget
+    assert names.count("DashboardModel") == 2, names  # the gauges and the dashboard, still live
+    assert len(state) <= 8, names
+
+
 def _save(page: Any, server: LabServer) -> None:
     """Save with Ctrl+S until the outputs have settled (the gauges follow within 2 s).
 
@@ -405,6 +417,7 @@ def _save(page: Any, server: LabServer) -> None:
         return len(runs) == 2 and all("live" not in d for d in runs) and free
 
     poll(settled, timeout=20, what="the saved outputs to settle")
+    check_saved_widget_state(server.api("GET", f"/api/contents/{NOTEBOOK}?content=1")["content"])
     outputs = saved_outputs(server, NOTEBOOK)
     assert [o for o in outputs if WIDGET_MIME in o.get("data", {})] == []
     assert [o["data"][BOARD_MIME]["kind"] for o in outputs if BOARD_MIME in o.get("data", {})] == [

@@ -196,7 +196,12 @@ def test_errors_are_value_errors_named_like_the_original(pm: ProjectManager, tmp
 
 
 def tree(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    """Files under ``root``, without the marker of a directory this package made
+    (``.codomyrmex-project``: delete_project removes only such a one, docs/RELIABILITY.md)."""
+    return sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*")
+        if p.is_file() and p.name != ".codomyrmex-project"
+    )
 
 
 def test_create_without_template_makes_only_the_project_record(pm: ProjectManager, tmp_path: Path) -> None:

@@ -57,6 +57,18 @@ def test_imports_only_for_allowed_prefixes(registry: ActionRegistry) -> None:
     assert registry.find("osx.path", "join") is None
 
 
+def test_a_scoped_registry_keeps_its_imports_to_itself(registry: ActionRegistry) -> None:
+    registry.register("t", "shared", lambda: 1)
+    scoped = registry.scoped(["json"])
+    assert scoped.find("t", "shared") is registry.find("t", "shared")  # it sees the parent's
+    assert scoped.find("json", "dumps") is not None
+    assert registry.find("json", "dumps") is None  # the parent never learns the import
+    assert "json.dumps" in scoped.known() and "json.dumps" not in registry.known()
+    scoped.register("t", "via_scope", lambda: 2)  # registrations are shared, as before
+    assert registry.find("t", "via_scope") is not None
+    assert registry.scoped([]).find("json", "dumps") is None  # another scope has its own view
+
+
 def test_entry_points_are_loaded_on_first_miss(monkeypatch: pytest.MonkeyPatch) -> None:
     def provide(reg: ActionRegistry) -> None:
         reg.register("pack", "hello", lambda: "hi")

@@ -48,7 +48,7 @@ def test_add_reports_capacity_and_availability(pool: ResourcePool) -> None:
 @pytest.mark.parametrize("capacity", [0, -1, math.nan, math.inf])
 def test_add_refuses_bad_capacity(capacity: float) -> None:
     pool = ResourcePool()
-    with pytest.raises(ResourceUnavailable, match="positive finite"):
+    with pytest.raises(ResourceUnavailable, match=r"resource 'x' capacity \S+ is not (positive|a finite number)"):
         pool.add("x", capacity)
     assert pool.resource_ids() == []
 
@@ -72,9 +72,9 @@ def test_remove_drops_resource_and_its_allocations(pool: ResourcePool) -> None:
     ("request_", "mode", "message"),
     [
         ({"gpu": 1}, "shared", "unknown resource 'gpu'"),
-        ({"cpu": 0}, "shared", "must be positive"),
-        ({"cpu": -2}, "shared", "must be positive"),
-        ({"cpu": math.nan}, "shared", "must be positive"),
+        ({"cpu": 0}, "shared", "resource 'cpu' amount 0 is not positive"),
+        ({"cpu": -2}, "shared", "resource 'cpu' amount -2 is not positive"),
+        ({"cpu": math.nan}, "shared", "resource 'cpu' amount nan is not a finite number"),
         ({"cpu": 5}, "shared", "can never be granted: its capacity is 4"),
         ({"cpu": 5}, "exclusive", "can never be granted"),
         ({"cpu": 1, "gpu": 1}, "shared", "unknown resource 'gpu'"),

@@ -385,7 +385,7 @@ def test_a_listener_raising_at_any_event_is_detached_and_the_run_goes_on(
         return 1
 
     async def slow() -> None:
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(30)  # still running when the test cancels the run
 
     registry.register("t", "flaky", flaky)
     registry.register("t", "bad", lambda: 1 / 0)
@@ -402,7 +402,8 @@ def test_a_listener_raising_at_any_event_is_detached_and_the_run_goes_on(
 
     async def main() -> None:
         task = asyncio.ensure_future(r.execute())
-        while r.records[1].status != "succeeded":  # the flaky branch is done: cancel the slow one
+        # both short branches are done (b succeeded, c failed): cancel the slow one
+        while r.record("b").status != "succeeded" or r.record("d").status != "skipped":
             await asyncio.sleep(0.005)
         r.cancel("enough")
         await asyncio.wait_for(task, 10)  # a hang here was the bug
@@ -444,3 +445,87 @@ def test_debug_mode_asserts_every_transition(registry: ActionRegistry) -> None:
     with pytest.raises(AssertionError, match="illegal step transitions: step 'a': illegal step transition succeeded -> running"):
         asyncio.run(r.execute())
     assert r.done  # it ended (and would have been recorded) before the assertion
+
+
+# -- sync steps: time counts from the start; resources held until the thread returns ----------
+def test_a_sync_step_queued_behind_busy_threads_times_out_from_its_start(registry: ActionRegistry) -> None:
+    from codomyrmex_jupyter import runtime
+    from codomyrmex_jupyter.engine.executors import LocalExecutor
+
+    registry.register("t", "busy", lambda: time.sleep(0.6))
+    registry.register("t", "short", lambda: time.sleep(0.1) or "done")
+    pool = runtime.WorkerPool(max_workers=1)  # one thread: "short" waits 0.6 s in the queue
+    try:
+        r = run([S("busy", action="busy"), S("short", action="short", timeout=0.4)], registry,
+                executor=LocalExecutor(pool=pool), check_transitions=True)
+    finally:
+        pool.shutdown()
+    assert r.status == "completed", r.errors
+    assert r.results["short"] == "done"
+
+
+def test_a_timed_out_sync_step_keeps_its_resource_until_its_thread_returns(registry: ActionRegistry) -> None:
+    from codomyrmex_jupyter.engine.resources import ResourcePool
+
+    released = threading.Event()
+    started: dict[str, float] = {}
+    t0 = time.monotonic()
+
+    def hog() -> None:
+        started["hog"] = time.monotonic() - t0
+        time.sleep(0.8)
+        started["hog_returned"] = time.monotonic() - t0
+
+    def user() -> None:
+        started["user"] = time.monotonic() - t0
+
+    registry.register("t", "hog", hog)
+    registry.register("t", "user", user)
+    pool = ResourcePool()
+    pool.add("gpu", 1)
+    seen_holders: list[list[str]] = []
+
+    class Watch(BaseListener):
+        def step_changed(self, run, index, state):
+            if run.graph.names[index] == "hog" and state == "failed":
+                seen_holders.append([h.holder for h in pool.holdings()])
+
+    pool.subscribe(lambda change: released.set() if change.kind == "released" else None)
+    steps = [S("hog", action="hog", timeout=0.2, resources={"gpu": 1}),
+             S("user", action="user", resources={"gpu": 1})]
+    r = run(steps, registry, resources=pool, listeners=[Watch()], check_transitions=True,
+            max_concurrency=2)
+    hog = r.record("hog")
+    assert hog.status == "failed" and "timed out after 0.2s" in hog.error
+    assert hog.reason == "its thread still runs and keeps the step's resources booked until it returns"
+    assert seen_holders == [[f"{r.run_id}:hog"]]  # shown as held by the timed-out step
+    # the GPU was granted to "user" only once hog's thread had really returned
+    assert started["user"] >= started["hog_returned"] - 0.01, started
+    assert r.record("user").status == "succeeded"
+    assert pool.holdings() == []
+
+
+def test_a_sync_step_cancelled_while_queued_never_counts_an_attempt(registry: ActionRegistry) -> None:
+    from codomyrmex_jupyter import runtime
+    from codomyrmex_jupyter.engine.executors import LocalExecutor
+
+    ran: list[str] = []
+    release = threading.Event()
+    registry.register("t", "busy", lambda: release.wait(10))  # holds the only thread until released
+    registry.register("t", "queued", lambda: ran.append("queued"))
+    pool = runtime.WorkerPool(max_workers=1)
+
+    async def main() -> Run:
+        r = Run([S("busy", action="busy"), S("queued", action="queued")], workflow="w", registry=registry,
+                executor=LocalExecutor(pool=pool), check_transitions=True)
+        asyncio.get_running_loop().call_later(0.1, r.cancel, "stop")
+        return await r.execute()
+
+    try:
+        r = asyncio.run(main())
+    finally:
+        release.set()
+        pool.shutdown()
+    queued = r.record("queued")
+    assert (queued.status, queued.attempts, queued.start) == ("cancelled", 0, None)
+    assert r.record("busy").attempts == 1 and ran == []

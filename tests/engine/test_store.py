@@ -192,6 +192,7 @@ OPENER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_eight_processes_opening_a_new_store_at_once(tmp_path: Path) -> None:
     import time
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...errors import ArgumentError, ArgumentTypeError
 from .base import Cancellable, DoneCallback, Executor
 from .local import LocalExecutor
 
@@ -22,16 +23,21 @@ def make_executor(spec: Any) -> Executor | None:
 
             return local_cluster_executor()  # type: ignore[no-any-return]
         if spec.startswith(("dask://", "tcp://")):
-            from .dask import DaskExecutor
+            from .dask import DaskExecutor, parse_dask_address
 
+            parse_dask_address(spec)  # a malformed address fails before distributed is imported
             return DaskExecutor(spec)
-        raise ValueError(f"unknown executor {spec!r}; use 'local', 'dask-local' or 'dask://HOST:PORT'")
+        raise ArgumentError(
+            f"unknown executor {spec!r}; use 'local', 'dask-local' or 'dask://HOST:PORT'", argument="executor"
+        )
     if hasattr(spec, "submit") and hasattr(spec, "aclose"):
         return spec  # type: ignore[no-any-return]
     if type(spec).__name__ == "Client":
         from .dask import DaskExecutor
 
         return DaskExecutor(spec)
-    raise ValueError(
-        f"cannot run steps on a {type(spec).__name__}; pass 'local', 'dask://HOST:PORT' or a Client"
+    raise ArgumentTypeError(
+        f"executor {spec!r:.40} is a {type(spec).__name__}, which cannot run steps; "
+        "pass 'local', 'dask://HOST:PORT' or a Client",
+        argument="executor",
     )

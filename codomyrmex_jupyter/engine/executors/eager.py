@@ -7,7 +7,7 @@ coroutine's first segment immediately, in a fresh copy of the context as a
 task would; if it finishes, the result is reported at once; if it suspends,
 a task takes over from exactly where it stopped (the awaitable it yielded
 is handed to the task, which waits on it as if it had started the coroutine
-itself). This is what Python 3.12's eager task factory does, for 3.10+.
+itself). This is what Python 3.12's eager task factory does, for 3.11+.
 """
 
 from __future__ import annotations
