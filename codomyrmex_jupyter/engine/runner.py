@@ -287,6 +287,8 @@ class Run:
         self._run_timer: asyncio.TimerHandle | None = None
         self._running = 0
         self._finished_count = 0
+        self._gate_changed = False  # the resource pool changed since the last try (see _acquire)
+        self._acquiring = False
         self._launching = False
         self._cancel_reason: str | None = None
         self._timed_out = False
@@ -619,10 +621,13 @@ class Run:
         self.errors.append(f"Step {rec.name} failed: {rec.error}")
         self._finished_count += 1
         self._set(i, rec, "failed")
-        reason = f"dependency {rec.name!r} failed"
-        for d, _ in self._core.fail(i):
-            self._finish_unrun(d, "skipped", reason)
+        self._skip_dependents(self._core.fail(i), f"dependency {rec.name!r} failed")
         self._check_done()
+
+    def _skip_dependents(self, pairs: list[tuple[int, int]], reason: str) -> None:
+        """Skip the ``(node, cause)`` pairs the core returned, all for ``reason``."""
+        for d, _ in pairs:
+            self._finish_unrun(d, "skipped", reason)
 
     def _finish_unrun(self, i: int, state: str, reason: str) -> None:
         rec = self.records[i]
@@ -644,7 +649,11 @@ class Run:
     def _schedule_retry(self, i: int, rec: StepRecord, exc: BaseException) -> None:
         rec.error = format_error(exc)
         self._set(i, rec, "retrying")
-        delay = min(self.retry_backoff * 2 ** (rec.attempts - 1), self.max_backoff)
+        fixed = getattr(self.steps[i], "retry_delay", None)  # a task's fixed delay
+        if fixed is None:
+            delay = min(self.retry_backoff * 2 ** (rec.attempts - 1), self.max_backoff)
+        else:
+            delay = fixed
         assert self._loop is not None
         self._retry_timers[i] = self._loop.call_later(delay, self._retry, i)
 
@@ -660,11 +669,19 @@ class Run:
 
     def _acquire(self, i: int) -> bool:
         assert self._gate is not None
-        if self._gate.try_acquire(self._holder(i), self._needs[i]):
+        self._gate_changed = False
+        self._acquiring = True  # the gate's own changes while it tries (a partial take given back)
+        try:
+            granted = self._gate.try_acquire(self._holder(i), self._needs[i])
+        finally:
+            self._acquiring = False
+        if granted:
             self._holding.add(i)
             return True
         self._core.defer(i)
         self._blocked = True
+        if self._gate_changed:  # a release raced with this refusal: try again soon
+            self._post_unblock()
         return False
 
     def _release(self, i: int) -> None:
@@ -673,8 +690,15 @@ class Run:
             self._gate.release(self._holder(i))
 
     def _on_resources_changed(self, change: Any = None) -> None:
+        if self._acquiring and self._loop is not None and _on_loop_thread(self._loop):
+            return  # made by _acquire's own try
+        self._gate_changed = True
+        if self._blocked:
+            self._post_unblock()
+
+    def _post_unblock(self) -> None:
         loop = self._loop
-        if loop is None or not self._blocked or loop.is_closed():
+        if loop is None or loop.is_closed():
             return
         if _on_loop_thread(loop):
             self._unblock()
@@ -751,7 +775,7 @@ class Run:
             if not rec.attempts:
                 rec.start = None
             return None
-        handle.cancel()
+        self._cancel_handle(handle)
         when_returned = getattr(handle, "when_returned", None)
         if i not in self._holding or when_returned is None:
             return False
@@ -759,6 +783,9 @@ class Run:
             return False  # it never started, or has returned: release as usual
         self._holding.discard(i)
         return True
+
+    def _cancel_handle(self, handle: Cancellable) -> None:
+        handle.cancel()
 
     def _release_late(self, holder: str) -> None:
         if self._gate is not None:  # on the worker thread, once the call has returned

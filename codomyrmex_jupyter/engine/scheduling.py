@@ -1,11 +1,12 @@
 """The scheduling core: which node may start next. Sans-I/O.
 
-One core schedules both workflow steps (:class:`~.runner.Run`) and
-orchestrator tasks (:class:`~.task_queue.TaskQueue`). Like
+One core schedules both workflow steps and orchestrator tasks: the
+runner's I/O shell (:class:`~.runner.Run`, and :class:`~.open_run.OpenRun`
+whose graph grows as tasks are added) drives it. Like
 :class:`graphlib.TopologicalSorter`, events go in and ready nodes come out;
-it never runs, waits for, times or records anything. Whoever drives it (the
-run's I/O shell) calls a node's callable, its timers and its listeners, and
-tells the core what happened.
+it never runs, waits for, times or records anything. The shell calls a
+node's callable, its timers and its listeners, and tells the core what
+happened.
 
 Algorithm
 ---------

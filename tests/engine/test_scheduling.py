@@ -175,3 +175,53 @@ def test_cancel_close_and_bad_events() -> None:
         core2.requeue(1)
     with pytest.raises(IndexError, match="unknown parent"):
         core2.add([7])
+
+
+def test_limit_hands_out_the_best_first() -> None:
+    core = Schedule([[], [], []], priorities=[1, 4, 2])
+    assert core.get_ready(2) == [1, 2]
+    assert core.get_ready(2) == [0]
+    assert core.get_ready(2) == []
+
+
+def test_dependencies_release_by_priority() -> None:
+    core = Schedule([[], [0], [0], [1, 2]], priorities=[2, 2, 4, 2])
+    assert core.get_ready() == [0]
+    assert core.state(1) == sc.WAITING
+    assert core.succeed(0) == [1, 2]
+    assert core.get_ready() == [2, 1]
+    assert core.succeed(2) == []
+    assert core.succeed(1) == [3]
+
+
+def test_failure_skips_transitive_dependents_with_their_cause() -> None:
+    core = Schedule([[], [0], [1], []])
+    assert core.get_ready() == [0, 3]
+    assert core.fail(0) == [(1, 0), (2, 1)]
+    assert [core.state(i) for i in range(3)] == [sc.FAILED, sc.SKIPPED, sc.SKIPPED]
+    assert core.is_active()  # 3 still running
+    core.succeed(3)
+    assert not core.is_active()
+
+
+def test_cancel_a_deferred_node() -> None:
+    core = Schedule([[]])
+    core.defer(core.pop())
+    assert core.state(0) == sc.BLOCKED
+    assert core.cancel(0) == []
+    assert core.unblock() == 0
+    assert core.get_ready() == []
+
+
+def test_duplicate_parents_count_once_and_queries() -> None:
+    core = Schedule()
+    a, _ = core.add()
+    b, _ = core.add([a, a])
+    assert len(core) == 2
+    assert core.has_ready()
+    assert core.pop() == a
+    assert not core.has_ready()
+    assert core.succeed(a) == [b]
+    assert (core.count(sc.READY), core.count(sc.SUCCEEDED)) == (1, 1)
+    with pytest.raises(ValueError, match="not running"):
+        core.defer(b)
