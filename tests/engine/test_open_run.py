@@ -70,6 +70,13 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.005)
 
 
+async def serve_until_done(run: OpenRun) -> None:
+    serving = asyncio.create_task(run.execute())
+    await until(lambda: run.unfinished() == 0)
+    run.stop("done")
+    await serving
+
+
 def test_nodes_added_before_and_while_serving_run_and_stop_ends_it(reg) -> None:
     run, seen = open_run(reg)
     a = run.add(N("a", parameters={"x": 1}))
@@ -218,13 +225,7 @@ def test_a_fixed_retry_delay_and_a_timeout_that_is_not_retried(reg) -> None:
     run.add(N("flaky", action="flaky", max_retries=3, retry_delay=0.05))
     run.add(N("slow", action="slow", timeout=0.05, max_retries=3, retry_delay=0.0))
 
-    async def main() -> None:
-        serving = asyncio.create_task(run.execute())
-        await until(lambda: run.unfinished() == 0)
-        run.stop("done")
-        await serving
-
-    asyncio.run(main())
+    asyncio.run(serve_until_done(run))
     assert [r.status for r in run.records] == ["succeeded", "failed"]
     assert (run.records[0].attempts, run.records[1].attempts) == (3, 1)
     assert all(0.04 < b - a < 2.0 for a, b in itertools.pairwise(calls))
@@ -247,13 +248,7 @@ def test_resources_wait_aside_and_holders_use_the_prefix(reg) -> None:
     with pytest.raises(KeyError, match="already a node"):
         run.add(N("dup"), key="k1")
 
-    async def main() -> None:
-        serving = asyncio.create_task(run.execute())
-        await until(lambda: run.unfinished() == 0)
-        run.stop("done")
-        await serving
-
-    asyncio.run(main())
+    asyncio.run(serve_until_done(run))
     assert [r.status for r in run.records] == ["succeeded"] * 3
     assert sorted(seen_holders) == [["job:k1"], ["job:k2"]]
     assert pool.holdings() == []
