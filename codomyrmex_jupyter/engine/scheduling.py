@@ -17,9 +17,10 @@ cycle can form. Each node has a state (:data:`WAITING` ... :data:`CANCELLED`)
 and a count of parents that have not succeeded.
 
 Ready nodes wait in one FIFO per priority (higher priority first, as in
-Dask); a heap holds the priorities whose FIFO is not empty. With one
-priority (the common case) handing out a node is a ``deque.popleft`` and the
-heap holds one entry. A node that goes back to ready (a retry, a node whose
+Dask); a heap holds the priorities whose FIFO is not empty. Until a node
+has a priority other than 0 (the common case: no priorities at all) there
+is one FIFO and no heap: handing out a node is a ``deque.popleft`` and a
+success appends the children it readies, inline. A node that goes back to ready (a retry, a node whose
 resources were taken) is put at the front of its FIFO, so it is not
 overtaken by nodes that became ready after it.
 
@@ -84,7 +85,7 @@ class Schedule:
     """
 
     __slots__ = (
-        "_blocked", "_children", "_levels", "_priority", "_queues", "_remaining", "_state",
+        "_blocked", "_children", "_fifo", "_levels", "_priority", "_queues", "_remaining", "_state",
     )
 
     def __init__(
@@ -102,10 +103,14 @@ class Schedule:
             children = kids
         self._children: list[Sequence[int]] = list(children)
         self._remaining = [len(p) for p in parents]
-        self._priority: list[int] | None = list(priorities) if priorities is not None else None
+        # None while every node has priority 0: one FIFO, no heap (the fast path)
+        self._priority: list[int] | None = (
+            list(priorities) if priorities is not None and any(priorities) else None
+        )
         self._state = [WAITING] * n
-        self._queues: dict[int, deque[int]] = {}
-        self._levels: list[int] = []  # -priority of every non-empty FIFO
+        self._fifo: deque[int] = deque()  # priority 0's FIFO
+        self._queues: dict[int, deque[int]] = {0: self._fifo}
+        self._levels: list[int] = []  # -priority of every non-empty FIFO (with priorities)
         self._blocked: list[int] = []
         for i, left in enumerate(self._remaining):
             if not left:
@@ -130,7 +135,9 @@ class Schedule:
             if not 0 <= p < node:
                 raise IndexError(f"unknown parent node {p}")
         if self._priority is None and priority:
-            self._priority = [0] * node
+            self._priority = [0] * node  # leave the fast path: priority 0's FIFO joins the heap
+            if self._fifo:
+                heappush(self._levels, 0)
         if self._priority is not None:
             self._priority.append(priority)
         state = self._state
@@ -157,7 +164,16 @@ class Schedule:
     # -- events in -----------------------------------------------------------------------------
     def pop(self) -> int:
         """Hand out the best ready node (it becomes running), or ``-1`` when none is ready."""
-        levels, state = self._levels, self._state
+        state = self._state
+        if self._priority is None:
+            fifo = self._fifo
+            while fifo:
+                node = fifo.popleft()
+                if state[node] == READY:
+                    state[node] = RUNNING
+                    return node
+            return -1
+        levels = self._levels
         while levels:
             queue = self._queues[-levels[0]]
             node = queue.popleft()
@@ -184,6 +200,15 @@ class Schedule:
         state[node] = SUCCEEDED
         remaining = self._remaining
         ready: list[int] = []
+        if self._priority is None:  # the fast path, inline
+            fifo = self._fifo
+            for c in self._children[node]:
+                remaining[c] -= 1
+                if not remaining[c] and state[c] == WAITING:
+                    state[c] = READY
+                    fifo.append(c)
+                    ready.append(c)
+            return ready
         for c in self._children[node]:
             remaining[c] -= 1
             if not remaining[c] and state[c] == WAITING:
@@ -272,12 +297,16 @@ class Schedule:
     # -- internals -------------------------------------------------------------------------------
     def _push(self, node: int, first: bool = False) -> None:
         self._state[node] = READY
-        level = 0 if self._priority is None else self._priority[node]
-        queue = self._queues.get(level)
-        if queue is None:
-            queue = self._queues[level] = deque()
-        if not queue:
-            heappush(self._levels, -level)
+        if self._priority is None:
+            queue = self._fifo
+        else:
+            level = self._priority[node]
+            found = self._queues.get(level)
+            if found is None:
+                found = self._queues[level] = deque()
+            if not found:
+                heappush(self._levels, -level)
+            queue = found
         if first:
             queue.appendleft(node)
         else:

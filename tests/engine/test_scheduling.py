@@ -225,3 +225,14 @@ def test_duplicate_parents_count_once_and_queries() -> None:
     assert (core.count(sc.READY), core.count(sc.SUCCEEDED)) == (1, 1)
     with pytest.raises(ValueError, match="not running"):
         core.defer(b)
+
+
+def test_a_first_priority_added_to_a_running_fifo_keeps_the_fifo_order() -> None:
+    core = Schedule()
+    for _ in range(3):
+        core.add()
+    assert core.pop() == 0
+    urgent, _ = core.add(priority=5)  # leaves the one-FIFO fast path
+    late, _ = core.add()
+    assert core.get_ready() == [urgent, 1, 2, late]
+    assert (core.priority(urgent), core.priority(late)) == (5, 0)
