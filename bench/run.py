@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import (
     cache,
+    cli_startup,
     dask_overhead,
     engine_overhead,
     load_time,
@@ -51,6 +52,7 @@ SECTIONS: dict[str, Callable[[bool], Section]] = {
     "memory": memory.run_section,
     "dask": dask_overhead.run_section,
     "cache": cache.run_section,
+    "cli": cli_startup.run_section,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 

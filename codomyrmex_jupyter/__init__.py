@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "WorkflowStatus": "codomyrmex_jupyter.api.workflow_models",
     "WorkflowManager": "codomyrmex_jupyter.api.workflow_manager",
     "RunHandle": "codomyrmex_jupyter.api.run_handle",
+    "register_workflow": "codomyrmex_jupyter.api.module_workflows",
+    "ExportError": "codomyrmex_jupyter.api.export",
     # tasks
     "Task": "codomyrmex_jupyter.api.task_models",
     "TaskPriority": "codomyrmex_jupyter.api.task_models",
@@ -110,6 +112,7 @@ __all__ = [
     "ContainmentError",
     "CycleError",
     "DocumentationGenerator",
+    "ExportError",
     "NotStorableError",
     "OrchestrationContext",
     "OrchestrationEngine",
@@ -172,6 +175,7 @@ __all__ = [
     "get_task_orchestrator",
     "get_workflow_manager",
     "load_ipython_extension",
+    "register_workflow",
     "reset_singletons",
     "set_loop_mode",
     "step",
@@ -226,6 +230,8 @@ if TYPE_CHECKING:
         reset_singletons,
     )
     from .api.documentation import DocumentationGenerator
+    from .api.export import ExportError
+    from .api.module_workflows import register_workflow
     from .api.original_helpers import (
         create_project,
         create_task,

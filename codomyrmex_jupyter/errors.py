@@ -85,14 +85,15 @@ class ArgumentTypeError(ArgumentError, TypeError):
 
 
 class AmbiguousRunError(CodomyrmexError, LookupError):
-    """A run id prefix matches several runs; ``matches`` lists them."""
+    """A run id prefix matches several runs; ``matches`` lists them (``total`` counts them)."""
 
-    def __init__(self, prefix: str, matches: Sequence[str]) -> None:
+    def __init__(self, prefix: str, matches: Sequence[str], *, total: int | None = None) -> None:
         self.prefix = prefix
         self.matches = list(matches)
-        shown = ", ".join(self.matches[:5]) + (", ..." if len(self.matches) > 5 else "")
+        self.total = len(self.matches) if total is None else total  # matches may be the first few
+        shown = ", ".join(self.matches[:5]) + (", ..." if self.total > 5 else "")
         self.message = (
-            f"run id prefix {prefix!r} matches {len(self.matches)} runs ({shown}); "
+            f"run id prefix {prefix!r} matches {self.total} runs ({shown}); "
             "give more characters of the run id"
         )
         super().__init__(self.message)

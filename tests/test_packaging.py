@@ -46,6 +46,9 @@ def test_wheel_ships_the_labextension(wheel: Path) -> None:
     assert "codomyrmex_jupyter/py.typed" in names
     assert "codomyrmex_jupyter/examples/01_quickstart.ipynb" in names  # the example notebooks ship too
     assert not any("node_modules" in n for n in names)
+    assert "codomyrmex_jupyter/cli/app.py" in names and "codomyrmex_jupyter/__main__.py" in names
+    entry_points = zipfile.ZipFile(wheel).read("codomyrmex_jupyter-0.1.0.dist-info/entry_points.txt").decode()
+    assert "codomyrmex-jupyter = codomyrmex_jupyter.cli:run" in entry_points
     config = "codomyrmex_jupyter-0.1.0.data/data/etc/jupyter/jupyter_server_config.d/codomyrmex_jupyter.json"
     assert config in names
     assert "codomyrmex_jupyter/server/handlers.py" in names

@@ -2,7 +2,8 @@
 
 A run is looked up by id or unique prefix, in this kernel first (a live run
 has every result in memory and the exceptions of its failed steps) and in
-the store otherwise. Its definition is the saved version it ran, else the
+the store otherwise; :func:`stored_run` reads the store alone (the Jupyter
+server, which has no kernel). Its definition is the saved version it ran, else the
 copy kept in its record (unsaved workflows). A step's result comes from, in
 order: this kernel's memory, the step cache (the key the run recorded), the
 JSON result stored with the run.
@@ -19,9 +20,10 @@ from .workflow_models import WorkflowExecution, WorkflowStep, step_from_dict
 
 if TYPE_CHECKING:
     from ..engine.cache.step_cache import StepCache
+    from ..engine.store import Store
     from .workflow_manager import WorkflowManager
 
-__all__ = ["RecordedRun", "recorded_run"]
+__all__ = ["RecordedRun", "recorded_run", "stored_run"]
 
 _HAS_RESULT = frozenset({"succeeded", "cached"})
 
@@ -122,23 +124,37 @@ def recorded_run(manager: WorkflowManager, run_id: str) -> RecordedRun:
     live = manager.get_execution(run_id)
     if live is not None and live._run is None:
         live = None
-    row = manager.store.get_run(live.execution_id if live is not None else run_id)
+    return _recorded(manager.store, live.execution_id if live is not None else run_id, live)
+
+
+def stored_run(store: Store, run_id: str) -> RecordedRun:
+    """The run ``run_id`` (an exact id) as ``store`` holds it: no kernel, no manager, no write.
+
+    What a process without the run's kernel can know (the Jupyter server):
+    the row, the record and the definition, but no live results.
+    """
+    return _recorded(store, run_id, None, exact=True)
+
+
+def _recorded(
+    store: Store, run_id: str, live: WorkflowExecution | None, *, exact: bool = False
+) -> RecordedRun:
+    row = store.get_run(run_id, exact=exact)
     if row is None:
         raise ReproducibilityError(
             f"no run with id {run_id!r}; see %orchestrate history for run ids", run_id=run_id
         )
-    record = load_record(manager.store, row["run_id"])
-    return RecordedRun(row, record, _definition(manager, row, record, live), live)
+    record = load_record(store, row["run_id"])
+    return RecordedRun(row, record, _definition(store, row, record, live), live)
 
 
 def _definition(
-    manager: WorkflowManager, row: dict[str, Any], record: dict[str, Any] | None,
-    live: WorkflowExecution | None,
+    store: Store, row: dict[str, Any], record: dict[str, Any] | None, live: WorkflowExecution | None,
 ) -> list[WorkflowStep] | None:
     if live is not None and live._run is not None:
         return [s for s in live._run.steps if isinstance(s, WorkflowStep)] or None
     if row.get("version") is not None:
-        stored = manager.store.load_workflow(row["workflow"], row["version"])
+        stored = store.load_workflow(row["workflow"], row["version"])
         if stored is not None:
             return [step_from_dict(d) for d in stored["definition"]]
     if record is not None and record.get("definition"):

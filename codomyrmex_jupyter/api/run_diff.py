@@ -4,7 +4,10 @@
 a :class:`RunDiff`: per step whether it was added, removed or changed (its
 dependencies, its code with a unified diff, its parameters, its state, its
 result summary) and its durations; the run parameters and the environment
-that changed. It prints as text and shows as an HTML table in a notebook.
+that changed. It prints as text, shows as an HTML table in a notebook and
+turns into JSON (:meth:`RunDiff.to_dict`, served by the Runs API).
+:func:`diff_stored_runs` needs only the store (no kernel, no manager) and
+only reads it.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..engine.cache.explain import code_diff
 from ..engine.cache.hashing import short_repr
 from ..engine.provenance import load_sources
+from ..engine.run_query import resolve_run_id
 from ..engine.summary import describe_change
-from .recorded_runs import RecordedRun, recorded_run
+from ..errors import ReproducibilityError
+from .recorded_runs import RecordedRun, recorded_run, stored_run
 
 if TYPE_CHECKING:
+    from ..engine.store import Store
     from .workflow_manager import WorkflowManager
 
-__all__ = ["RunDiff", "RunSide", "StepDiff", "diff_runs"]
+__all__ = ["RunDiff", "RunSide", "StepDiff", "diff_runs", "diff_stored_runs"]
 
 Change = Literal["added", "removed", "changed", "same"]
 Pair = tuple[Any, Any]
@@ -33,6 +39,14 @@ def _outcome(state: str | None) -> str | None:
 
 def _shown(value: str | None) -> str:
     return "(unset)" if value is None else value
+
+
+def _pair_dict(pair: Pair) -> dict[str, Any]:
+    return {"a": pair[0], "b": pair[1]}
+
+
+def _changes_dicts(changes: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:
+    return [{"name": n, "a": a, "b": b} for n, a, b in changes]
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,11 @@ class RunSide:
         """``workflow [1a2b3c4d] v3``."""
         version = f" v{self.version}" if self.version is not None else ""
         return f"{self.workflow} [{self.run_id[:8]}]{version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON (see :meth:`RunDiff.to_dict`)."""
+        return {"run_id": self.run_id, "workflow": self.workflow, "version": self.version,
+                "status": self.status, "start": self.start, "duration": self.duration}
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,19 @@ class StepDiff:
     def state_changed(self) -> bool:
         """The step ended differently (taking a result from the cache counts as succeeding)."""
         return _outcome(self.state[0]) != _outcome(self.state[1])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step's differences as JSON (see :meth:`RunDiff.to_dict`)."""
+        deps = self.dependencies
+        return {
+            "step": self.step, "change": self.change,
+            "state": _pair_dict(self.state), "state_changed": self.state_changed,
+            "duration": _pair_dict(self.duration),
+            "dependencies": None if deps is None else _pair_dict(deps),
+            "code_changed": self.code_changed, "code_diff": self.code_diff,
+            "parameters": _changes_dicts(self.parameters),
+            "result": self.result, "cache": _pair_dict(self.cache),
+        }
 
     def lines(self) -> list[str]:
         """Text lines: the step's change, then what differs."""
@@ -109,6 +141,38 @@ class RunDiff:
     def identical(self) -> bool:
         """Nothing differs but times."""
         return not (self.parameters or self.environment or self.changed or self.a.status != self.b.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diff as JSON-ready data (what the Runs API serves).
+
+        ``a``, ``b``
+            The runs: ``run_id, workflow, version, status, start`` (epoch
+            seconds), ``duration`` (seconds, ``None`` while unfinished).
+        ``identical``
+            Nothing differs but times.
+        ``parameters``, ``environment``
+            What differs, as ``{name, a, b}``: run parameters as short Python
+            reprs (``"4"``, ``"'t'"``), environment entries (``python``,
+            ``platform``, ``package <name>``, ...) as text; ``None`` where a
+            run has none.
+        ``steps``
+            Every step of either run, in order (``a``'s, then those only ``b``
+            has): ``step``, ``change`` (``added``, ``removed``, ``changed``,
+            ``same``), ``state`` and ``duration`` as ``{a, b}``,
+            ``state_changed`` (taking a result from the cache counts as
+            succeeding), ``dependencies`` (``{a, b}`` sorted names when they
+            differ, else ``None``), ``code_changed`` and ``code_diff`` (a
+            unified diff, ``None`` when the sources are not stored),
+            ``parameters`` (the step's own, ``{name, a, b}``), ``result`` (how
+            the result summary changed, one line, or ``None``), ``cache``
+            (``{a, b}``: ``hit``, the miss reason, or ``None``).
+        """
+        return {
+            "a": self.a.to_dict(), "b": self.b.to_dict(), "identical": self.identical,
+            "parameters": _changes_dicts(self.parameters),
+            "environment": _changes_dicts(self.environment),
+            "steps": [s.to_dict() for s in self.steps],
+        }
 
     def text(self) -> str:
         """The diff as plain text."""
@@ -219,12 +283,39 @@ def _step(name: str, a: _Side, b: _Side, sources: dict[str, str]) -> StepDiff:
 
 
 def diff_runs(manager: WorkflowManager, a: str, b: str) -> RunDiff:
-    """Compare runs ``a`` and ``b`` (ids or unique prefixes)."""
-    run_a, run_b = recorded_run(manager, a), recorded_run(manager, b)
+    """Compare runs ``a`` and ``b`` (ids or unique prefixes), live runs of this kernel included."""
+    return _diff(manager.store, recorded_run(manager, a), recorded_run(manager, b))
+
+
+def diff_stored_runs(store: Store, a: str, b: str) -> RunDiff:
+    """Compare runs ``a`` and ``b`` (ids or unique prefixes) from ``store`` alone.
+
+    For a process with no kernel and no manager (the Jupyter server): it
+    only reads the store.
+
+    Raises
+    ------
+    ArgumentError
+        An id shorter than 4 characters.
+    AmbiguousRunError
+        A prefix that matches several runs.
+    ReproducibilityError
+        An id that matches no run.
+    """
+    runs = []
+    for given in (a, b):
+        full = resolve_run_id(store, given)
+        if full is None:
+            raise ReproducibilityError(f"no run with id {given!r}", run_id=given)
+        runs.append(stored_run(store, full))
+    return _diff(store, runs[0], runs[1])
+
+
+def _diff(store: Store, run_a: RecordedRun, run_b: RecordedRun) -> RunDiff:
     side_a, side_b = _Side(run_a), _Side(run_b)
     names = list(dict.fromkeys([*side_a.names(), *side_b.names()]))
     fingerprints = [fp for n in names for fp in (side_a.code(n), side_b.code(n)) if fp]
-    sources = load_sources(manager.store, fingerprints)
+    sources = load_sources(store, fingerprints)
     return RunDiff(
         _side(run_a), _side(run_b), _pairs(run_a.parameters, run_b.parameters),
         _environment(run_a, run_b), [_step(n, side_a, side_b, sources) for n in names],

@@ -40,15 +40,19 @@ from ..errors import (
     UnknownWorkflowError,
 )
 from . import reproducibility
+from .history_limit import HistoryLimit, check_history_limit
+from .module_workflows import module_workflow, stored_version
 from .recorder import RunRecorder
 from .run_handle import RunHandle
 from .run_parameters import check_run_parameters
 from .workflow_compat import WorkflowManagerCompat
+from .workflow_listing import describe_workflow, stored_workflows
 from .workflow_models import WorkflowExecution, WorkflowStatus, WorkflowStep, step_from_dict
 
 if TYPE_CHECKING:
     from ..engine.cache.step_cache import CacheUsage, StepCache
     from .explanation import CacheExplanation
+    from .export import ExportResult
     from .rerun import RerunPlan
     from .run_diff import RunDiff
 
@@ -82,6 +86,9 @@ class WorkflowManager(WorkflowManagerCompat):
     allow_imports:
         Module prefixes whose ``module:function`` actions this manager (and
         no other) may import.
+    history_limit:
+        Keep only the newest ``N`` runs of each workflow: older ones are
+        pruned after every run. ``None`` (the default) keeps every run.
     cache_max_bytes:
         Bound of the step cache (least recently used entries go first); else
         the value set with ``%orchestrate config --cache-max-bytes``, else 5 GiB.
@@ -101,6 +108,7 @@ class WorkflowManager(WorkflowManagerCompat):
         max_concurrency: int = 64,
         retry_backoff: float = 0.1,
         allow_imports: Sequence[str] = (),
+        history_limit: int | None = None,
         cache_max_bytes: int | None = None,
     ) -> None:
         max_concurrency = check_count(max_concurrency, "max_concurrency", minimum=1)
@@ -114,6 +122,7 @@ class WorkflowManager(WorkflowManagerCompat):
         self.enable_performance_monitoring = enable_performance_monitoring
         self.max_concurrency = max_concurrency
         self.retry_backoff = retry_backoff
+        self.history_limit = check_history_limit(history_limit)
         self.listener_factories: list[ListenerFactory] = []
         # Steps with ``resources`` acquire them here; the process-wide
         # ResourceManager's pool unless one is set.
@@ -216,11 +225,16 @@ class WorkflowManager(WorkflowManagerCompat):
             entry = self._workflows.get(name)
         if entry is not None:
             return entry
-        row = self.store.load_workflow(name)
-        if row is None:
-            return None
-        steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
-        entry = (steps, compile_graph(steps), row["version"])
+        coded = module_workflow(name)  # registered by an imported (exported) module
+        if coded is not None:
+            steps = list(coded.steps)
+            entry = (steps, compile_graph(steps), stored_version(self.store, coded))
+        else:
+            row = self.store.load_workflow(name)
+            if row is None:
+                return None
+            steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
+            entry = (steps, compile_graph(steps), row["version"])
         with self._lock:
             self._workflows[name] = entry
         return entry
@@ -249,42 +263,12 @@ class WorkflowManager(WorkflowManagerCompat):
         never run), ``has_dependencies``, ``created``/``updated`` (epoch
         seconds), ``version``, ``origin`` and ``last_status``.
         """
-        out: dict[str, dict[str, Any]] = {}
-        for row in self.store.list_workflows():
-            try:
-                steps = [step_from_dict(d, i) for i, d in enumerate(row["definition"])]
-            except CodomyrmexError as exc:  # written by an older version that checked less
-                log.warning("stored workflow %r is not valid: %s", row["name"], exc)
-                out[row["name"]] = {**self._describe(row["name"], [], row), "error": str(exc)}
-                continue
-            out[row["name"]] = self._describe(row["name"], steps, row)
+        out = stored_workflows(self.store)
         with self._lock:
             unsaved = {n: e for n, e in self._workflows.items() if n not in out}
         for name, (steps, _, _) in unsaved.items():
-            out[name] = self._describe(name, steps, None)
+            out[name] = describe_workflow(self.store, name, steps, None)
         return dict(sorted(out.items()))
-
-    def _describe(
-        self, name: str, steps: list[WorkflowStep], row: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        runs = self.store.list_runs(name, limit=20)
-        durations = [
-            r["end"] - r["start"] for r in runs if r["status"] == "completed" and r["end"]
-        ]
-        return {
-            "steps": len(steps),
-            "step_names": [s.name for s in steps],
-            "modules": sorted({s.module for s in steps}),
-            "estimated_duration": round(statistics.fmean(durations), 6) if durations else 0.0,
-            "has_dependencies": any(s.dependencies for s in steps),
-            "version": row["version"] if row else None,
-            "origin": row["origin"] if row else "api",
-            "created": row["created_at"] if row else None,
-            "updated": row["updated_at"] if row else None,
-            "saved": row is not None,
-            "last_status": runs[0]["status"] if runs else None,
-            "runs": len(runs),
-        }
 
     # -- execution ------------------------------------------------------------------------
     def add_listener_factory(self, factory: ListenerFactory) -> Callable[[], None]:
@@ -353,7 +337,7 @@ class WorkflowManager(WorkflowManagerCompat):
             parameters=parameters,
             timeout=timeout,
             executor=executor,
-            listeners=[recorder, *listeners, *after],
+            listeners=[recorder, *listeners, *after, *self._upkeep_listeners()],
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
@@ -373,6 +357,11 @@ class WorkflowManager(WorkflowManagerCompat):
                 run.add_listener(extra)
         self._remember(execution)
         return run, execution
+
+    def _upkeep_listeners(self) -> list[RunListener]:
+        # last: after the run and its record are written, so the run that just ended counts
+        limit = check_history_limit(self.history_limit)
+        return [] if limit is None else [HistoryLimit(self.store, limit, cache=lambda: self.cache)]
 
     def _check_run_inputs(
         self, name: Any, parameters: Any, timeout: Any, run_id: Any
@@ -630,6 +619,54 @@ class WorkflowManager(WorkflowManagerCompat):
             for step in row["definition"]:
                 usage[step["module"]] = usage.get(step["module"], 0) + n_runs
         return dict(sorted(usage.items()))
+
+    def export_workflow(  # type: ignore[override]  # the original's folder form still works
+        self,
+        name: str,
+        path: str | Path | None = None,
+        *,
+        module: str | None = None,
+        force: bool = False,
+        overwrite: bool = False,
+    ) -> ExportResult | Path:
+        """Write workflow ``name`` to ``path`` so it runs (or loads) elsewhere.
+
+        The path says what is written:
+
+        * ``NAME.py``: a plain Python module. A workflow of notebook functions
+          brings its step functions and the helpers, imports and literal
+          globals they use, ``@action`` registrations under ``module`` and
+          the definition; importing it is enough to run the workflow by name
+          (see :mod:`.export`). A workflow of registered actions brings its
+          definition.
+        * ``NAME.yaml`` / ``.yml``: the YAML of a workflow of registered actions.
+        * a folder (default ``config_dir``): ``<folder>/<name>.json`` in the
+          original package's format (see docs/compatibility.md); returns its path.
+
+        ``force`` (or ``overwrite``) replaces an existing file.
+
+        Raises
+        ------
+        ExportError
+            Nothing was written: the file exists, the suffix does not fit, or
+            a step uses something that cannot be carried over (named).
+        FileExistsError
+            The original's ``<name>.json`` exists and neither flag is set.
+        UnknownWorkflowError
+            No workflow of that name.
+        """
+        from .export import MODULE_SUFFIXES, ExportError, export_workflow
+
+        target = Path(path) if path is not None else None
+        replace = force or overwrite
+        if target is None or target.suffix == "" or target.is_dir():
+            return super().export_workflow(name, target, overwrite=replace)
+        if target.suffix not in MODULE_SUFFIXES:
+            raise ExportError(
+                f"export to a .py module, a .yaml file or a folder (for the original's <name>.json), "
+                f"not {target.name!r}"
+            )
+        return export_workflow(self, name, target, module=module, force=replace)
 
     # -- reproducibility ----------------------------------------------------------------------
     @property

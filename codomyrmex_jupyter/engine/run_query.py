@@ -5,6 +5,9 @@ needs no sort, so the first page of 10,000 runs costs what a page of 50
 does), plus two counts: how many runs match (for paging) and how many are
 running anywhere (so a client knows whether to keep polling quickly).
 
+:func:`resolve_run_id` turns an id or a unique prefix into the run's id,
+with the errors a person can act on.
+
 Filters are checked here, before any SQL: a bad value raises ``ValueError``
 naming it, which the server turns into a 400.
 """
@@ -16,9 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import AmbiguousRunError
 from .store import CANCEL_REQUEST, Store, decode_json
+from .validation import check_run_prefix
 
-__all__ = ["MAX_LIMIT", "RUN_STATUSES", "RunFilter", "RunPage", "page_runs", "query_plan"]
+__all__ = ["MAX_LIMIT", "RUN_STATUSES", "RunFilter", "RunPage", "page_runs", "query_plan", "resolve_run_id"]
 
 RUN_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 MAX_LIMIT = 500
@@ -133,3 +138,34 @@ def query_plan(store: Store, filters: RunFilter | None = None) -> Sequence[str]:
         [CANCEL_REQUEST, *args],
     )
     return [str(r["detail"]) for r in rows]
+
+
+_MATCHES_SHOWN = 10
+
+
+def resolve_run_id(store: Store, run_id: str) -> str | None:
+    """The id of the one stored run ``run_id`` names (its id or a prefix), or ``None``.
+
+    Reads only.
+
+    Raises
+    ------
+    ArgumentError
+        ``run_id`` is not a string or shorter than 4 characters.
+    AmbiguousRunError
+        The prefix matches several runs (``err.matches`` lists the first ten,
+        ``err.total`` counts them all).
+    """
+    check_run_prefix(run_id)
+    if store.get_run(run_id, with_steps=False, exact=True) is not None:
+        return run_id
+    ids = store.find_run_ids(run_id, limit=_MATCHES_SHOWN)
+    if len(ids) > 1:
+        total = len(ids)
+        if total == _MATCHES_SHOWN:  # maybe more: count them, on the primary key's range
+            total = int(store.query(
+                "SELECT COUNT(*) AS n FROM runs WHERE run_id >= ? AND run_id < ?",
+                (run_id, run_id + "\U0010ffff"),
+            )[0]["n"])
+        raise AmbiguousRunError(run_id, ids, total=total)
+    return ids[0] if ids else None

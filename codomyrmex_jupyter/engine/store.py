@@ -58,7 +58,6 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from .. import runtime
 from ..errors import ArgumentTypeError, NotStorableError, StoreError
 from .home import locate_config_dir
 from .liveness import HEARTBEAT_INTERVAL, LEASE, dead_run_reason
@@ -315,6 +314,8 @@ class Store:
     def _beat_when_live(self) -> None:
         """Start the heartbeat with the first run of this process (it stops itself when idle)."""
         if self._stop_beating is None and self.path != ":memory:":
+            from .. import runtime  # only a process that runs needs the loop thread: readers start faster
+
             self._stop_beating = runtime.every(self.heartbeat, self.beat, name="codomyrmex-heartbeat")
 
     def _stop_heartbeat(self) -> None:

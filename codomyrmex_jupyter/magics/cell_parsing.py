@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from ..api.workflow_models import WorkflowStep, step_from_dict
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX
 from ..errors import WorkflowValidationError
+from ..params import parse_param, parse_params  # re-exported: the magics read -p with them
 
 __all__ = [
     "STEP_ATTRIBUTE",
@@ -488,27 +489,3 @@ def _check_types(s: WorkflowStep) -> None:
         raise TypeError("parameters must be a mapping")
     if s.timeout is not None and (isinstance(s.timeout, bool) or not isinstance(s.timeout, int | float)):
         raise TypeError(f"timeout must be a number of seconds, got {s.timeout!r}")
-
-
-# -- -p key=value ------------------------------------------------------------------------
-def parse_param(text: str) -> tuple[str, Any]:
-    """Parse ``key=value``: the value is a Python literal if it is one, else a string.
-
-    Examples
-    --------
-    >>> parse_param("n=5"), parse_param("name=etl"), parse_param("xs=[1, 2]")
-    (('n', 5), ('name', 'etl'), ('xs', [1, 2]))
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key.isidentifier():
-        raise CellParseError(f"parameter {text!r} must look like name=value (e.g. -p n=5)")
-    try:
-        return key, ast.literal_eval(raw.strip())
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return key, raw
-
-
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    """Parse repeated ``-p key=value`` options; later ones win."""
-    return dict(parse_param(item) for item in items or [])

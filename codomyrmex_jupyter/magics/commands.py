@@ -42,10 +42,12 @@ __all__ = [
     "config",
     "dag",
     "dashboard",
+    "export",
     "history",
     "init",
     "list_workflows",
     "make_executor",
+    "parse_history_limit",
     "projects",
     "resources",
     "run",
@@ -391,16 +393,18 @@ def dashboard(*, manager: WorkflowManager) -> Any:
 
 def config(
     *, manager: WorkflowManager | None = None, loop: str | None = None,
-    cache_max_bytes: str | int | None = None,
+    cache_max_bytes: str | int | None = None, history_limit: str | None = None,
 ) -> Any:
     """Show the configuration (the store in use and why, the loop mode, the step cache's
-    bound), or set the loop mode (``thread`` or ``nested``) and the step cache's bound
-    (kept in the store for later kernels)."""
+    bound, the history limit), or set the loop mode (``thread`` or ``nested``), the step
+    cache's bound (kept in the store for later kernels) or this kernel's history limit."""
     if loop is not None:
         try:
             runtime.set_loop_mode(loop)  # type: ignore[arg-type]
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from None
+    if history_limit is not None and manager is not None:
+        manager.history_limit = parse_history_limit(history_limit)
     rows: list[dict[str, Any]] = []
     if manager is not None:
         from .repro_commands import format_bytes, set_cache_max_bytes
@@ -417,7 +421,31 @@ def config(
     if manager is not None:
         rows.append({"key": "cache max bytes",
                      "value": f"{manager.cache_max_bytes} ({format_bytes(manager.cache_max_bytes)})"})
+        limit = manager.history_limit
+        rows.append({"key": "history limit", "value": "keep every run" if limit is None else limit})
     return views.record_table(rows, ["key", "value"], "codomyrmex config")
+
+
+def parse_history_limit(text: str) -> int | None:
+    """``--history-limit``: a count of runs to keep per workflow (>= 1), or ``none``."""
+    if text.strip().lower() in ("none", "off", "all"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise CommandError(
+            f"--history-limit must be a number of runs >= 1, or none (keep every run); got {text!r}"
+        )
+    return value
+
+
+def export(
+    *, manager: WorkflowManager, name: str, path: str, module: str | None = None, force: bool = False
+) -> Any:
+    """Write workflow ``name`` to ``path`` as a module (or YAML) that runs outside the notebook."""
+    return manager.export_workflow(name, path, module=module, force=force)
 
 
 def init(*, path: str | None = None) -> Any:

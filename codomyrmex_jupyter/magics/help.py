@@ -67,7 +67,10 @@ ex = %orchestrate run etl --cache            # unchanged steps come from the ste
     "orchestrate config": """\
 %orchestrate config                  # the store in use and why, the loop mode
 %orchestrate config --loop nested    # run blocking runs on the kernel's own loop
-%orchestrate config --cache-max-bytes 5GiB   # bound the step cache (kept for later kernels)""",
+%orchestrate config --cache-max-bytes 5GiB   # bound the step cache (kept for later kernels)
+%orchestrate config --history-limit 100   # keep the newest 100 runs of each workflow""",
+    "orchestrate export": """\
+%orchestrate export etl etl_flow.py  # then: codomyrmex-jupyter run etl --import etl_flow""",
     "orchestrate init": """\
 %orchestrate init                    # a .codomyrmex/ store for this folder and below""",
     "orchestrate why": """\

@@ -18,9 +18,9 @@ from ..api.run_handle import RunHandle
 from ..api.workflow_models import WorkflowStatus
 from ..engine.validation import check_seconds
 from ..errors import CodomyrmexError
+from ..params import parse_params
 from . import commands
 from .arguments import cache_options, command, one_line, option, parse, run_options
-from .cell_parsing import parse_params
 from .help import command_help
 from .progress import LiveExecution, LiveRunHandle, live_view
 from .repro_magic import REPRO_SUBCOMMANDS
@@ -184,10 +184,16 @@ def _dashboard(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -
           help="how blocking runs share the kernel's event loop")
 @option("--cache-max-bytes", default=None, metavar="N",
           help="bound of the step cache, e.g. 5GiB, 500MB or a number of bytes (kept for later kernels)")
+@option("--history-limit", dest="history_limit", default=None, metavar="N|none",
+          help="keep only the newest N runs of each workflow, pruned after every run "
+          "(default: none, keep every run)")
 def _config(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
-    """Show the configuration (the store in use and why it was chosen, the step cache's bound),
-    or change the loop mode or the cache's bound."""
-    return commands.config(manager=manager, loop=args.loop, cache_max_bytes=args.cache_max_bytes)
+    """Show the configuration (the store in use and why it was chosen, the step cache's bound,
+    the history limit), or change the loop mode, the cache's bound or the history limit."""
+    return commands.config(
+        manager=manager, loop=args.loop, cache_max_bytes=args.cache_max_bytes,
+        history_limit=args.history_limit,
+    )
 
 
 @command("orchestrate init")
@@ -197,11 +203,24 @@ def _init(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any
     return commands.init(path=args.path)
 
 
+@command("orchestrate export")
+@option("name", help="workflow to export")
+@option("path", help="file to write: NAME.py (a module; YAML workflows: .yaml too)")
+@option("--module", default=None, metavar="M",
+          help="action module the steps are registered under (default: the file's name)")
+@option("--force", action="store_true", help="overwrite PATH if it exists")
+def _export(shell: Any, manager: WorkflowManager, args: argparse.Namespace) -> Any:
+    """Write a workflow to a module (or YAML) that runs outside the notebook."""
+    return commands.export(
+        manager=manager, name=args.name, path=args.path, module=args.module, force=args.force
+    )
+
+
 SUBCOMMANDS: dict[str, Handler] = {
     "run": _run, "list": _list, "dag": _dag, "show": _show, "history": _history,
     "cancel": _cancel, "status": _status, "resources": _resources, "tasks": _tasks,
     "projects": _projects, "sessions": _sessions, "dashboard": _dashboard, "config": _config,
-    "init": _init, **REPRO_SUBCOMMANDS,
+    "init": _init, "export": _export, **REPRO_SUBCOMMANDS,
 }
 
 

@@ -6,6 +6,7 @@ authentication (token or login) and XSRF checks:
 
 ``GET  codomyrmex/api/runs``                 a page of runs, newest first, filtered
 ``GET  codomyrmex/api/runs/<id>``            one run and its run document
+``GET  codomyrmex/api/runs/<a>/diff/<b>``    how run b differs from run a
 ``POST codomyrmex/api/runs/<id>/cancel``     ask the run's kernel to cancel it
 ``GET  codomyrmex/api/workflows``            workflow definitions and their versions
 ``GET  codomyrmex/api/workflows/<name>``     every version of one definition

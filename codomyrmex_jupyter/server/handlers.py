@@ -16,11 +16,13 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ..api.run_diff import diff_stored_runs
 from ..display.run_document import store_document
 from ..engine.cancel_requests import CancelRefused, pending_cancel_requests, request_cancel
-from ..engine.run_query import page_runs
+from ..engine.run_query import page_runs, resolve_run_id
 from ..engine.store import Store, decode_json
-from ..errors import StoreError
+from ..engine.validation import check_run_prefix
+from ..errors import AmbiguousRunError, ArgumentError, StoreError
 from . import API_PREFIX
 from .params import BadQuery, parse_runs_query
 from .serialize import iso, run_summary
@@ -31,11 +33,53 @@ __all__ = ["AUTH_RESOURCE", "handlers"]
 AUTH_RESOURCE = "codomyrmex"
 
 
+class _AmbiguousRunId(web.HTTPError):
+    """400: a run id prefix that names several runs (``matches``: the first ones)."""
+
+    def __init__(self, error: AmbiguousRunError) -> None:
+        super().__init__(400, str(error), reason="Ambiguous run id")
+        self.matches = error.matches
+
+
 class _StoreHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
 
     def initialize(self, access: StoreAccess) -> None:
         self.access = access
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Jupyter's JSON error, plus the runs an ambiguous id matches."""
+        error = (kwargs.get("exc_info") or (None, None, None))[1]
+        if not isinstance(error, _AmbiguousRunId):
+            super().write_error(status_code, **kwargs)
+            return
+        self.set_header("Content-Type", "application/json")
+        body = {"message": error.log_message, "reason": error.reason, "matches": error.matches}
+        self.finish(json.dumps(body))
+
+    def find_runs(self, *given: str) -> tuple[Store, list[str]]:
+        """The store and the ids of the runs ``given`` (ids or unique prefixes) name.
+
+        400 for an id too short or a prefix of several runs (with the
+        matches), 404 for no such run (or no store yet).
+        """
+        try:
+            for run_id in given:
+                check_run_prefix(run_id)
+        except ArgumentError as exc:
+            raise web.HTTPError(400, str(exc), reason="Bad run id") from exc
+        store = self.open_store()
+        if store is None:
+            raise web.HTTPError(404, f"no run {given[0]!r}: there is no store yet", reason="Unknown run")
+        try:
+            found = [resolve_run_id(store, run_id) for run_id in given]
+        except AmbiguousRunError as exc:
+            raise _AmbiguousRunId(exc) from exc
+        for run_id, full in zip(given, found, strict=True):
+            if full is None:
+                message = f"no run {run_id!r} in {self.access.describe()}"
+                raise web.HTTPError(404, message, reason="Unknown run")
+        return store, [str(full) for full in found]
 
     def open_store(self) -> Store | None:
         try:
@@ -84,9 +128,9 @@ class RunHandler(_StoreHandler):
     @web.authenticated
     @authorized
     def get(self, run_id: str) -> None:
-        store = self.open_store()
-        row = None if store is None else store.get_run(run_id, with_steps=False)
-        if store is None or row is None:
+        store, (full,) = self.find_runs(run_id)
+        row = store.get_run(full, with_steps=False, exact=True)
+        if row is None:  # deleted since
             raise web.HTTPError(404, f"no run {run_id!r} in {self.access.describe()}", reason="Unknown run")
         document = store_document(store, row["run_id"])
         row["cancel_requested"] = bool(pending_cancel_requests(store, [row["run_id"]]))
@@ -94,6 +138,16 @@ class RunHandler(_StoreHandler):
         summary = run_summary(row, self.access.root_dir)
         summary["parameters"] = (document or {}).get("parameters", {})
         self.reply({"run": summary, "document": document})
+
+
+class RunDiffHandler(_StoreHandler):
+    """``GET runs/<a>/diff/<b>``: how run ``b`` differs from run ``a`` (:meth:`RunDiff.to_dict`)."""
+
+    @web.authenticated
+    @authorized
+    def get(self, a: str, b: str) -> None:
+        store, ids = self.find_runs(a, b)
+        self.reply(diff_stored_runs(store, *ids).to_dict())
 
 
 class CancelHandler(_StoreHandler):
@@ -180,6 +234,7 @@ def handlers(base_url: str, access: StoreAccess) -> list[tuple[str, type[APIHand
     return [
         (url_path_join(prefix, "runs"), RunsHandler, kwargs),
         (url_path_join(prefix, "runs", "(?P<run_id>[^/]+)", "cancel"), CancelHandler, kwargs),
+        (url_path_join(prefix, "runs", "(?P<a>[^/]+)", "diff", "(?P<b>[^/]+)"), RunDiffHandler, kwargs),
         (url_path_join(prefix, "runs", "(?P<run_id>[^/]+)"), RunHandler, kwargs),
         (url_path_join(prefix, "workflows"), WorkflowsHandler, kwargs),
         (url_path_join(prefix, "workflows", "(?P<name>[^/]+)"), WorkflowHandler, kwargs),

@@ -1,64 +1,130 @@
 /**
- * Two runs side by side: both headers, the run parameters that differ, a
- * step table (state and duration in each run, the change in duration), and
- * both run documents drawn by the notebook's renderer.
+ * Two runs side by side: both headers, the server's diff of the two runs
+ * (run parameters, environment, a step table with what changed in each
+ * step, and each edited step's code diff), then both run documents drawn by
+ * the notebook's renderer.
  */
 
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { el } from './dom.js';
-import { formatDuration } from './model.js';
 import { createRunRenderer, renderRunDocument } from './renderRun.js';
+import {
+  diffLines,
+  diffSummary,
+  durationChange,
+  INamedChange,
+  IPair,
+  IRunDiff,
+  IStepDiff,
+  shown,
+  stepNotes
+} from './runDiff.js';
 import { RunsClient } from './runsClient.js';
 import { runHeader } from './runTab.js';
-import { compareDocuments, formatDelta, IRunDetail, parameterChanges, runColor } from './runsText.js';
+import { IRunDetail, runColor } from './runsText.js';
 
-function stateCell(state: string | null, duration: number | null): HTMLElement {
+const message = (reason: unknown): string => String(reason instanceof Error ? reason.message : reason);
+
+function stateCell(state: IPair<string>): HTMLElement {
   const cell = el('td', 'cdm-compare-state');
-  if (state === null) {
-    cell.textContent = '–';
-    return cell;
-  }
-  const dot = el('span', 'cdm-runs-dot');
-  dot.style.background = runColor(state);
-  cell.append(dot, `${state} ${duration !== null ? formatDuration(duration) : ''}`.trim());
+  [state.a, state.b].forEach((value, i) => {
+    if (i === 1) {
+      cell.append(' → ');
+    }
+    if (value === null) {
+      cell.append('–');
+      return;
+    }
+    const dot = el('span', 'cdm-runs-dot');
+    dot.style.background = runColor(value);
+    cell.append(dot, value);
+  });
   return cell;
 }
 
-function stepTable(a: IRunDetail, b: IRunDetail): HTMLElement {
+function changesTable(label: string, changes: INamedChange[], className: string): HTMLElement | null {
+  if (changes.length === 0) {
+    return null;
+  }
+  const table = el('table', `cdm-diff-changes ${className}`);
+  const head = el('tr', '');
+  head.append(el('th', '', label), el('th', '', 'A'), el('th', '', 'B'));
+  table.appendChild(head);
+  for (const change of changes) {
+    const row = el('tr', '');
+    row.dataset.name = change.name;
+    row.append(
+      el('td', 'cdm-diff-name', change.name),
+      el('td', 'cdm-diff-value', shown(change.a)),
+      el('td', 'cdm-diff-value', shown(change.b))
+    );
+    table.appendChild(row);
+  }
+  return table;
+}
+
+function stepTable(diff: IRunDiff): HTMLElement {
   const table = el('table', 'cdm-compare-steps');
   const head = el('tr', '');
-  for (const label of ['step', `A ${a.run.run_id.slice(0, 8)}`, `B ${b.run.run_id.slice(0, 8)}`, 'change']) {
+  for (const label of ['step', 'change', 'state A → B', 'duration A → B', 'what changed']) {
     head.appendChild(el('th', '', label));
   }
   table.appendChild(head);
-  for (const row of compareDocuments(a.document, b.document)) {
-    const tr = el('tr', row.changed ? 'cdm-compare-changed' : '');
-    tr.dataset.step = row.step;
+  for (const step of diff.steps) {
+    const tr = el('tr', step.change === 'same' ? '' : 'cdm-compare-changed');
+    tr.dataset.step = step.step;
+    tr.dataset.change = step.change;
+    const notes = el('td', 'cdm-diff-notes');
+    for (const note of stepNotes(step)) {
+      notes.appendChild(el('div', '', note));
+    }
     tr.append(
-      el('td', 'cdm-compare-step', row.step),
-      stateCell(row.a.state, row.a.duration),
-      stateCell(row.b.state, row.b.duration),
-      el('td', 'cdm-compare-delta', row.changed ? 'state changed' : formatDelta(row.delta))
+      el('td', 'cdm-compare-step', step.step),
+      el('td', `cdm-diff-change cdm-diff-${step.change}`, step.change),
+      stateCell(step.state),
+      el('td', 'cdm-compare-delta', durationChange(step)),
+      notes
     );
     table.appendChild(tr);
   }
   return table;
 }
 
-function parameterList(a: IRunDetail, b: IRunDetail): HTMLElement {
-  const changes = parameterChanges(a.run.parameters, b.run.parameters);
-  const box = el('div', 'cdm-compare-params');
-  if (changes.length === 0) {
-    box.textContent = 'Same run parameters.';
-    return box;
+function codeBlock(step: IStepDiff): HTMLElement {
+  const box = el('details', 'cdm-diff-code');
+  box.open = true;
+  box.dataset.step = step.step;
+  box.appendChild(el('summary', '', `${step.step}: code changed`));
+  const pre = el('pre', 'cdm-diff-lines');
+  for (const line of diffLines(step.code_diff ?? '')) {
+    pre.appendChild(el('span', `cdm-diff-line cdm-diff-line-${line.kind}`, line.text));
   }
-  box.appendChild(el('div', 'cdm-compare-label', 'Parameters that differ:'));
-  for (const [name, x, y] of changes) {
-    box.appendChild(el('div', 'cdm-compare-param', `${name}: ${x} → ${y}`));
-  }
+  box.appendChild(pre);
   return box;
+}
+
+/** The diff of the two runs, as the server computed it. */
+export function diffView(diff: IRunDiff): HTMLElement {
+  const view = el('div', 'cdm-diff');
+  const title = el('div', 'cdm-diff-title');
+  title.append(el('span', 'cdm-diff-heading', 'What changed from A to B'), el('span', 'cdm-diff-summary', diffSummary(diff)));
+  view.appendChild(title);
+  const tables = [
+    changesTable('run parameter', diff.parameters, 'cdm-diff-params'),
+    changesTable('environment', diff.environment, 'cdm-diff-env')
+  ].filter((t): t is HTMLElement => t !== null);
+  if (tables.length) {
+    const row = el('div', 'cdm-diff-tables');
+    row.append(...tables);
+    view.appendChild(row);
+  }
+  view.appendChild(stepTable(diff));
+  for (const step of diff.steps.filter(s => s.code_diff)) {
+    view.appendChild(codeBlock(step));
+  }
+  return view;
 }
 
 export class CompareView extends Panel {
@@ -80,22 +146,27 @@ export class CompareView extends Panel {
   readonly ids: [string, string];
 
   private async _load(): Promise<void> {
+    const [a, b] = this.ids;
+    const diff = this._client.diff(a, b).catch((reason: unknown) => new Error(message(reason)));
     let details: IRunDetail[];
     try {
       details = await Promise.all(this.ids.map(id => this._client.run(id)));
     } catch (reason) {
-      this._summary.node.replaceChildren(el('div', 'cdm-runs-message cdm-runs-error', `Cannot load the runs: ${String(reason instanceof Error ? reason.message : reason)}`));
+      this._summary.node.replaceChildren(el('div', 'cdm-runs-message cdm-runs-error', `Cannot load the runs: ${message(reason)}`));
       return;
     }
-    const [a, b] = details;
     const now = Date.now() / 1000;
     const heads = el('div', 'cdm-compare-heads');
-    for (const [label, detail] of [['A', a], ['B', b]] as const) {
+    for (const [label, detail] of [['A', details[0]], ['B', details[1]]] as const) {
       const side = el('div', 'cdm-compare-head');
       side.append(el('span', 'cdm-compare-tag', label), runHeader(detail, now));
       heads.appendChild(side);
     }
-    this._summary.node.replaceChildren(heads, parameterList(a, b), stepTable(a, b));
+    const answer = await diff;
+    const changes = answer instanceof Error
+      ? el('div', 'cdm-runs-message cdm-runs-error', `Cannot compare the runs: ${answer.message}`)
+      : diffView(answer);
+    this._summary.node.replaceChildren(heads, changes);
     for (const detail of details) {
       const renderer = createRunRenderer(this._rendermime);
       if (renderer === null || detail.document === null) {

@@ -7,6 +7,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IRunDiff, parseRunDiff } from './runDiff.js';
 import { IRunDetail, IRunsPage, parseRunDetail, parseRunsPage, RUNS_API } from './runsText.js';
 
 /** Filters and page of a runs request. */
@@ -36,6 +37,11 @@ export class RunsClient {
   /** One run and its run document. */
   async run(runId: string): Promise<IRunDetail> {
     return parseRunDetail(await this._request(`runs/${encodeURIComponent(runId)}`));
+  }
+
+  /** How run b differs from run a (steps, code, parameters, states, results, environment). */
+  async diff(a: string, b: string): Promise<IRunDiff> {
+    return parseRunDiff(await this._request(`runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`));
   }
 
   /** Ask the run's kernel to cancel it. */

@@ -22,6 +22,7 @@ import {
   IRunRow,
   IRunsPage,
   nextPollDelay,
+  olderFirst,
   originLabel,
   originTitle,
   RUN_STATUSES,
@@ -110,7 +111,7 @@ export class RunsPanel extends Widget {
     this._compare.addEventListener('click', () => {
       const [a, b] = [...this._selected];
       if (a && b) {
-        this._actions.compare(a, b);
+        this._actions.compare(...olderFirst(a, b, this._page?.runs ?? []));
       }
     });
     const refresh = el('button', 'cdm-runs-refresh jp-mod-styled', '↻');

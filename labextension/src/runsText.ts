@@ -206,65 +206,10 @@ export function nextPollDelay(previousMs: number, active: boolean): number {
   return Math.min(IDLE_MAX_MS, Math.max(2 * ACTIVE_POLL_MS, previousMs * 2));
 }
 
-/** One step of a two-run comparison. */
-export interface IStepComparison {
-  step: string;
-  a: { state: string | null; duration: number | null };
-  b: { state: string | null; duration: number | null };
-  /** b's duration minus a's, when both ran. */
-  delta: number | null;
-  /** The state differs (or the step exists in one run only). */
-  changed: boolean;
-}
-
-interface IDocNode {
-  id: string;
-  state: string | null;
-  duration: number | null;
-}
-
-function docNodes(doc: Record<string, unknown> | null): IDocNode[] {
-  const nodes = doc && Array.isArray(doc.nodes) ? doc.nodes : [];
-  return nodes.filter(isObject).filter(n => typeof n.id === 'string').map(n => ({
-    id: n.id as string,
-    state: str(n.state),
-    duration: num(n.duration)
-  }));
-}
-
-/** Step-by-step comparison of two run documents: steps of a in order, then steps only b has. */
-export function compareDocuments(
-  a: Record<string, unknown> | null,
-  b: Record<string, unknown> | null
-): IStepComparison[] {
-  const left = docNodes(a);
-  const right = new Map(docNodes(b).map(n => [n.id, n]));
-  const names = [...left.map(n => n.id), ...[...right.keys()].filter(k => !left.some(n => n.id === k))];
-  const leftBy = new Map(left.map(n => [n.id, n]));
-  return names.map(step => {
-    const x = leftBy.get(step);
-    const y = right.get(step);
-    const delta = x?.duration != null && y?.duration != null ? y.duration - x.duration : null;
-    return {
-      step,
-      a: { state: x?.state ?? null, duration: x?.duration ?? null },
-      b: { state: y?.state ?? null, duration: y?.duration ?? null },
-      delta,
-      changed: (x?.state ?? null) !== (y?.state ?? null)
-    };
-  });
-}
-
-/** Run parameters that differ between two runs: [name, a's value, b's value]. */
-export function parameterChanges(
-  a: Record<string, unknown>,
-  b: Record<string, unknown>
-): [string, string, string][] {
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  const show = (v: unknown): string => (v === undefined ? '–' : JSON.stringify(v));
-  return names
-    .map((k): [string, string, string] => [k, show(a[k]), show(b[k])])
-    .filter(([, x, y]) => x !== y);
+/** The two runs to compare, the one that started first as A (so the comparison reads "what changed since"). */
+export function olderFirst(a: string, b: string, runs: IRunRow[]): [string, string] {
+  const start = (id: string): number => runs.find(r => r.run_id === id)?.start ?? Infinity;
+  return start(b) < start(a) ? [b, a] : [a, b];
 }
 
 /** "+1.20 s" / "-350 ms" for a duration change. */

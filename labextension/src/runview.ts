@@ -354,7 +354,9 @@ export class RunDocView {
       tr.appendChild(el('td', 'cdm-col-attempts', n.attempts === null ? '' : String(n.attempts)));
       tr.appendChild(el('td', 'cdm-col-duration', n.duration === null ? '' : formatDuration(n.duration)));
       tr.appendChild(el('td', 'cdm-col-started', n.offset === null ? '' : `+${formatDuration(n.offset)}`));
-      tr.appendChild(el('td', 'cdm-col-result', n.result?.text ?? ''));
+      const result = el('td', 'cdm-col-result', n.result?.text ?? '');
+      result.title = n.result?.text ?? '';
+      tr.appendChild(result);
       if (cache) {
         tr.appendChild(el('td', 'cdm-col-cache', n.cache ?? ''));
       }

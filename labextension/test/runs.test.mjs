@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  compareDocuments, countsLabel, formatAge, formatDelta, formatRunDuration, nextPollDelay, originLabel,
-  originTitle, parameterChanges, parseRunDetail, parseRunsPage, runColor, RUNS_API, IDLE_MAX_MS, ACTIVE_POLL_MS
+  countsLabel, formatAge, formatDelta, formatRunDuration, nextPollDelay, olderFirst, originLabel,
+  originTitle, parseRunDetail, parseRunsPage, runColor, RUNS_API, IDLE_MAX_MS, ACTIVE_POLL_MS
 } from '../lib/runsText.js';
 
 const row = (over = {}) => ({
@@ -73,15 +73,11 @@ test('polling: every second while active, backing off to the idle ceiling', () =
   assert.deepEqual(delays, [2000, 4000, 8000, IDLE_MAX_MS, IDLE_MAX_MS, IDLE_MAX_MS]);
 });
 
-test('two run documents compared step by step', () => {
-  const a = { nodes: [{ id: 'load', state: 'succeeded', duration: 1 }, { id: 'clean', state: 'failed', duration: 0.5 }] };
-  const b = { nodes: [{ id: 'load', state: 'succeeded', duration: 1.5 }, { id: 'clean', state: 'succeeded', duration: 1 },
-    { id: 'new', state: 'succeeded', duration: 2 }] };
-  const rows = compareDocuments(a, b);
-  assert.deepEqual(rows.map(r => [r.step, r.changed, r.delta]), [['load', false, 0.5], ['clean', true, 0.5], ['new', true, null]]);
-  assert.deepEqual(rows[2].a, { state: null, duration: null });
-  assert.deepEqual(compareDocuments(null, null), []);
-  assert.deepEqual(parameterChanges({ n: 1, same: 'x' }, { n: 5, same: 'x', extra: true }), [['extra', '–', 'true'], ['n', '1', '5']]);
+test('the run that started first is A of a comparison', () => {
+  const runs = [row({ run_id: 'new', start: 2000 }), row({ run_id: 'old', start: 1000 })];
+  assert.deepEqual(olderFirst('new', 'old', runs), ['old', 'new']);
+  assert.deepEqual(olderFirst('old', 'new', runs), ['old', 'new']);
+  assert.deepEqual(olderFirst('x', 'new', runs), ['new', 'x']); // a run no longer listed goes last
   assert.equal(formatDelta(0.5), '+500 ms');
   assert.equal(formatDelta(-2), '-2.00 s');
   assert.equal(formatDelta(null), '');

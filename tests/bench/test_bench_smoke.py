@@ -22,6 +22,7 @@ HEADINGS = (
     "## 6. Store throughput",
     "## 7. Peak memory",
     "## 8. Step cache",
+    "## 10. Command line start-up",
 )
 
 

@@ -1,8 +1,8 @@
 """The Runs panel in a real JupyterLab and Notebook 7, with two kernels, driven by headless Chromium.
 
 Two notebooks, each in its own kernel, run workflows as a user does: one
-runs ``etl`` twice (``n=1`` completes, ``n=5`` fails in ``clean``), the
-other starts ``slow`` in the background (an async step that waits two
+runs ``etl`` twice (``n=1`` completes; then, with ``clean`` edited, ``n=5``
+fails in ``clean``), the other starts ``slow`` in the background (an async step that waits two
 minutes). The test then checks, in JupyterLab:
 
 * the panel (``#codomyrmex-runs``) lists the runs of both kernels, newest
@@ -10,8 +10,9 @@ minutes). The test then checks, in JupyterLab:
   appears while it runs, the finished ones with their status);
 * clicking the failed run opens a main-area tab drawn by the notebook's own
   renderer: the DAG, the failed step's colour, its failure card;
-* selecting two runs and Compare shows both side by side with the step
-  that changed state;
+* selecting two runs and Compare shows the server's diff (the run
+  parameter that changed, the steps that changed, ``clean``'s code diff)
+  above both runs side by side;
 * Cancel on the running run asks its kernel, which ends it ``cancelled``
   (only the owning kernel writes a run's end, so the store's ``cancelled``
   comes from it), within seconds;
@@ -63,6 +64,7 @@ def clean(load, n: int = 1):
 
 def report(clean):
     return sum(clean)"""
+ETL_EDITED = ETL.replace("return [x * n for x in load]", "return [x * n + 1 for x in load]")
 SLOW = """\
 %%workflow slow
 import asyncio
@@ -114,7 +116,9 @@ def _panel_rows(page: Any) -> list[dict[str, str]]:
 def notebooks(lab_server: LabServer) -> dict[str, Path]:
     root = lab_server.root
     return {
-        NB_A: write_code_notebook(root / NB_A, [LOAD, ETL, "%orchestrate run etl -p n=1", "%orchestrate run etl -p n=5"]),
+        NB_A: write_code_notebook(
+            root / NB_A, [LOAD, ETL, "%orchestrate run etl -p n=1", ETL_EDITED, "%orchestrate run etl -p n=5"]
+        ),
         NB_B: write_code_notebook(root / NB_B, [LOAD, SLOW, "h = %orchestrate run slow --background"]),
         NB_C: write_code_notebook(root / NB_C, [LOAD, ETL, "%orchestrate run etl -p n=2"]),
     }
@@ -173,19 +177,32 @@ def test_runs_panel_in_jupyterlab(
         steps("failed run open in a tab")
         shot(page, artifacts, "runs-run-view.png", docs=True)
 
-        # Compare the two etl runs.
+        # Compare the two etl runs: the older one is A, whichever is ticked first.
         for item in (_item("etl", "failed"), _item("etl", "completed")):
             page.check(f"{item} input.cdm-runs-select")
         page.click(f"{PANEL} .cdm-runs-compare")
         compare = ".jp-MainAreaWidget .cdm-compare-view"
         page.wait_for_selector(f"{compare} .cdm-compare-pair .cdm-dag svg g.cdm-node")
         assert page.locator(f"{compare} .cdm-compare-pair .cdm-dag").count() == 2
+        heads = page.locator(f"{compare} .cdm-compare-head").all_inner_texts()
+        assert "completed" in heads[0] and "failed" in heads[1], heads
         changed = page.eval_on_selector_all(f"{compare} tr.cdm-compare-changed", "rs => rs.map(r => r.dataset.step)")
         assert sorted(changed) == ["clean", "report"], changed
-        assert "n: 5 → 1" in page.locator(f"{compare} .cdm-compare-params").inner_text() or \
-            "n: 1 → 5" in page.locator(f"{compare} .cdm-compare-params").inner_text()
-        steps("two runs compared")
+        param = page.eval_on_selector_all(f"{compare} .cdm-diff-params tr[data-name='n'] td", "ts => ts.map(t => t.textContent)")
+        assert param == ["n", "1", "5"], param
+        notes = page.locator(f"{compare} tr[data-step='clean'] .cdm-diff-notes").inner_text()
+        assert "state succeeded → failed" in notes and "code changed" in notes, notes
+        code = f"{compare} .cdm-diff-code[data-step='clean']"
+        removed = page.locator(f"{code} .cdm-diff-line-del").all_inner_texts()
+        added = page.locator(f"{code} .cdm-diff-line-add").all_inner_texts()
+        assert removed == ["-    return [x * n for x in load]"] and added == ["+    return [x * n + 1 for x in load]"], (removed, added)
+        tint = page.eval_on_selector(f"{code} .cdm-diff-line-add", "e => getComputedStyle(e).backgroundColor")
+        assert tint == "rgba(46, 160, 67, 0.22)", tint
+        steps("two runs compared: the server's diff shows n 1 -> 5 and clean's code diff")
         shot(page, artifacts, "runs-compare.png", docs=True)
+        set_theme(page, "JupyterLab Dark", light=False)
+        shot(page, artifacts, "runs-compare-dark.png", docs=True)
+        set_theme(page, "JupyterLab Light", light=True)
 
         # Cancel the running run from the panel: its kernel ends it cancelled.
         slow_id = next(r["id"] for r in rows if r["workflow"] == "slow")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from codomyrmex_jupyter.engine.cancel_requests import request_cancel
-from codomyrmex_jupyter.engine.run_query import RunFilter, page_runs, query_plan
+from codomyrmex_jupyter.engine.run_query import RunFilter, page_runs, query_plan, resolve_run_id
 from codomyrmex_jupyter.engine.store import Store
+from codomyrmex_jupyter.errors import AmbiguousRunError, ArgumentError
 
 
 @pytest.fixture
@@ -102,3 +103,22 @@ def test_the_first_page_walks_the_start_index_and_sorts_nothing(store: Store) ->
         plan = " | ".join(query_plan(store, filters))
         assert "TEMP B-TREE" not in plan, plan
         assert "runs_by_start" in plan or "runs_by_workflow" in plan, plan
+
+
+def test_a_run_id_or_a_unique_prefix_names_one_run(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    for i in range(12):
+        store.start_run(f"abcd{i:04d}", "etl", version=1, start=float(i), parameters={})
+    store.start_run("ffee0001", "etl", version=1, start=99.0, parameters={})
+    assert resolve_run_id(store, "abcd0003") == "abcd0003"
+    assert resolve_run_id(store, "ffee") == "ffee0001"
+    assert resolve_run_id(store, "0123") is None
+    with pytest.raises(AmbiguousRunError, match="'abcd000' matches 10 runs") as few:
+        resolve_run_id(store, "abcd000")
+    assert few.value.matches == [f"abcd{i:04d}" for i in range(10)]
+    with pytest.raises(AmbiguousRunError, match=r"'abcd' matches 12 runs \(abcd0000, .*, \.\.\.\)") as many:
+        resolve_run_id(store, "abcd")  # more than are listed: counted
+    assert many.value.total == 12 and len(many.value.matches) == 10
+    with pytest.raises(ArgumentError, match="'abc' is too short"):
+        resolve_run_id(store, "abc")
+    store.close()

@@ -12,8 +12,6 @@ from codomyrmex_jupyter.magics.cell_parsing import (
     STEP_ATTRIBUTE,
     CellParseError,
     parse_function_cell,
-    parse_param,
-    parse_params,
     parse_spec_cell,
     read_function_steps,
     step,
@@ -214,38 +212,6 @@ def test_spec_cell_errors(source: str, line: int, fragment: str) -> None:
     assert info.value.line == line
     assert fragment in str(info.value)
     assert "\n" not in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("n=5", ("n", 5)),
-        ("x=1.5", ("x", 1.5)),
-        ("name=etl", ("name", "etl")),
-        ("s='quoted'", ("s", "quoted")),
-        ("xs=[1, 2]", ("xs", [1, 2])),
-        ("d={'a': 1}", ("d", {"a": 1})),
-        ("flag=True", ("flag", True)),
-        ("none=None", ("none", None)),
-        ("empty=", ("empty", "")),
-        ("expr=__import__('os')", ("expr", "__import__('os')")),
-        ("eq=a=b", ("eq", "a=b")),
-        (" k = 3 ", ("k", 3)),
-    ],
-)
-def test_parse_param(text: str, expected: tuple[str, Any]) -> None:
-    assert parse_param(text) == expected
-
-
-@pytest.mark.parametrize("text", ["n", "=5", "1x=2", "a-b=1"])
-def test_parse_param_errors(text: str) -> None:
-    with pytest.raises(CellParseError, match="must look like name=value"):
-        parse_param(text)
-
-
-def test_parse_params_later_wins() -> None:
-    assert parse_params(["n=1", "m=x", "n=2"]) == {"n": 2, "m": "x"}
-    assert parse_params(None) == {}
 
 
 # -- typos ---------------------------------------------------------------------------------

@@ -238,6 +238,39 @@ def test_commands_work_without_ipython(manager: Any) -> None:
     assert handle.result(timeout=10).status is WorkflowStatus.COMPLETED
 
 
+def test_export_writes_a_module_once_unless_forced(etl: Any, usage_error: Any, tmp_path: Any) -> None:
+    target = tmp_path / "etl_flow.py"
+    result = etl.run_line_magic("orchestrate", f"export etl {target} --module team.etl")
+    assert (result.path, result.module, result.steps) == (target, "team.etl", ["load", "clean"])
+    assert 'ACTIONS = "team.etl"' in target.read_text()
+    assert "run it: codomyrmex-jupyter run etl --import etl_flow" in repr(result)
+    message = usage_error(f"export etl {target}")
+    assert message == f"%orchestrate export: {target} exists; pass --force (force=True) to overwrite it"
+    assert etl.run_line_magic("orchestrate", f"export etl {target} --force").module == "etl_flow"
+    assert usage_error("export nope x.py").startswith("%orchestrate export: Workflow 'nope' not found")
+
+
+def test_config_history_limit(ip: Any, usage_error: Any) -> None:
+    manager = get_workflow_manager()
+    def limit_row(table: Any) -> str:
+        (row,) = [line for line in repr(table).splitlines() if line.startswith("history limit ")]
+        return " ".join(row.split()[2:])
+
+    assert limit_row(ip.run_line_magic("orchestrate", "config")) == "keep every run"
+    table = ip.run_line_magic("orchestrate", "config --history-limit 2")
+    assert manager.history_limit == 2
+    assert limit_row(table) == "2"
+    ip.run_cell_magic("workflow", "hl --quiet", "def one():\n    return 1\n")
+    for _ in range(4):
+        ip.run_line_magic("orchestrate", "run hl")
+    assert manager.store.count_runs("hl") == 2
+    ip.run_line_magic("orchestrate", "config --history-limit none")
+    assert manager.history_limit is None
+    assert usage_error("config --history-limit 0") == (
+        "%orchestrate config: --history-limit must be a number of runs >= 1, or none (keep every run); got '0'"
+    )
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

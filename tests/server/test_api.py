@@ -1,9 +1,10 @@
 """The Runs API in a real ``jupyter server``: authentication, XSRF, bad queries, stores of every kind.
 
-Three servers run side by side: one on a store of 10,003 runs (10,000
-written straight into the file plus three recorded by the engine: a failed
-run, a completed one and one still running, from a "notebook" with a
-kernel id), one on a store that does not exist yet, one on a corrupt file.
+Three servers run side by side: one on a store of 10,004 runs (10,000
+written straight into the file plus four recorded by the engine: two runs
+of ``diffs`` to compare, a failed run and one still running, from a
+"notebook" with a kernel id), one on a store that does not exist yet, one
+on a corrupt file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edited_runs import two_differing_runs
 from serverproc import Server, start_server, stop_server, wait_ready
 
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
@@ -54,6 +56,8 @@ def _populate(home: Path, root: Path) -> dict[str, str]:
 
     registry.register("t", "bad", bad)
     manager = WorkflowManager(config_dir=home, registry=registry)
+    diffs = two_differing_runs(manager, "diffs", root.parent / "cells")
+    diffs = {"diff_a": diffs["a"], "diff_b": diffs["b"], "python": diffs["python"]}
     manager.create_workflow("etl", [WorkflowStep(name="load", module="t", action="ok")])
     manager.create_workflow("etl", [
         WorkflowStep(name="load", module="t", action="ok"),
@@ -65,7 +69,7 @@ def _populate(home: Path, root: Path) -> dict[str, str]:
                             notebook=str(root / "sub" / "b.ipynb"), kernel="kernel-b")
     manager.close()  # closes the store: the "running" run stays running in the file, its heartbeat stops
     _bulk_runs(home / DB_FILENAME, BULK)
-    return {"failed": failed, "running": "running0001"}
+    return {"failed": failed, "running": "running0001", **diffs}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,7 @@ def _endpoints(ids: dict[str, str]) -> list[tuple[str, str]]:
     return [
         ("GET", f"{API}/runs"),
         ("GET", f"{API}/runs/{ids['failed']}"),
+        ("GET", f"{API}/runs/{ids['diff_a']}/diff/{ids['diff_b']}"),
         ("GET", f"{API}/workflows"),
         ("GET", f"{API}/workflows/etl"),
         ("POST", f"{API}/runs/{ids['failed']}/cancel"),
@@ -144,7 +149,7 @@ def test_bad_query_values_are_a_400_naming_them(servers: dict[str, Any], query: 
 def test_runs_newest_first_paged_and_filtered(servers: dict[str, Any]) -> None:
     server: Server = servers["full"]
     page = server.call("GET", f"{API}/runs").body
-    assert page["total"] == BULK + 2 and page["active"] == 1 and page["limit"] == 50
+    assert page["total"] == BULK + 4 and page["active"] == 1 and page["limit"] == 50
     assert len(page["runs"]) == 50
     starts = [r["start"] for r in page["runs"]]
     assert starts == sorted(starts, reverse=True)
@@ -177,6 +182,53 @@ def test_one_run_is_its_run_document(servers: dict[str, Any]) -> None:
     clean = next(n for n in doc["nodes"] if n["id"] == "clean")
     assert "row 5 is malformed" in clean["error"]
     assert server.call("GET", f"{API}/runs/nosuchrun").status == 404
+    ambiguous = server.call("GET", f"{API}/runs/bulk0000")
+    assert ambiguous.status == 400 and len(ambiguous.body["matches"]) == 10, ambiguous.body
+
+
+def test_the_diff_of_two_runs(servers: dict[str, Any]) -> None:
+    server: Server = servers["full"]
+    ids = servers["ids"]
+    files = sorted(server.home.glob(f"{DB_FILENAME}*"))
+    before = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in files}
+    reply = server.call("GET", f"{API}/runs/{ids['diff_a'][:8]}/diff/{ids['diff_b']}")  # a prefix works
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert (body["a"]["run_id"], body["b"]["run_id"]) == (ids["diff_a"], ids["diff_b"])
+    assert (body["a"]["status"], body["b"]["status"], body["identical"]) == ("completed", "failed", False)
+    assert body["parameters"] == [{"name": "n", "a": "3", "b": "4"}]
+    assert {"name": "python", "a": ids["python"], "b": "9.9.9"} in body["environment"]
+    steps = {s["step"]: s for s in body["steps"]}
+    assert [s["change"] for s in body["steps"]] == ["changed"] * 3
+    clean = steps["clean"]
+    assert clean["code_changed"] and clean["state"] == {"a": "succeeded", "b": "failed"}
+    assert "-    return [x * 2 for x in load]\n" in clean["code_diff"]
+    assert "+        raise ValueError('too many rows')\n" in clean["code_diff"]
+    assert clean["code_diff"].startswith(f"--- clean ({ids['diff_a'][:8]})\n+++ clean ({ids['diff_b'][:8]})")
+    assert steps["report"]["parameters"] == [{"name": "title", "a": None, "b": "'t'"}]
+    assert steps["report"]["state_changed"] and steps["load"]["result"] == "list len 3 -> len 4"
+    same = server.call("GET", f"{API}/runs/{ids['diff_b']}/diff/{ids['diff_b']}").body
+    assert same["identical"] and {s["change"] for s in same["steps"]} == {"same"}
+    after = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in sorted(server.home.glob(f"{DB_FILENAME}*"))}
+    assert after == before  # the diff only reads
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "status", "named"),
+    [
+        ("bulk", "{b}", 400, "run id prefix 'bulk' matches 10000 runs (bulk000000, bulk000001"),
+        ("{a}", "bulk00001", 400, "run id prefix 'bulk00001' matches 10 runs"),
+        ("abc", "{b}", 400, "run id 'abc' is too short: give at least 4 characters"),
+        ("{a}", "nosuchrun", 404, "no run 'nosuchrun'"),
+    ],
+)
+def test_bad_or_unknown_ids_of_a_diff(servers: dict[str, Any], a: str, b: str, status: int, named: str) -> None:
+    ids = {"a": servers["ids"]["diff_a"], "b": servers["ids"]["diff_b"]}
+    reply = servers["full"].call("GET", f"{API}/runs/{a.format(**ids)}/diff/{b.format(**ids)}")
+    assert reply.status == status and named in reply.body["message"], reply.body
+    if "matches" in named:
+        assert reply.body["reason"] == "Ambiguous run id" and len(reply.body["matches"]) == 10
+        assert all(m.startswith("bulk") for m in reply.body["matches"])
 
 
 def test_workflows_and_their_versions(servers: dict[str, Any]) -> None:
@@ -210,6 +262,8 @@ def test_an_empty_store_is_an_empty_history_and_is_not_created(servers: dict[str
     assert body["store"]["exists"] is False
     assert server.call("GET", f"{API}/workflows").body["workflows"] == []
     assert server.call("GET", f"{API}/runs/abcd1234").status == 404
+    assert server.call("GET", f"{API}/runs/abcd1234/diff/abcd5678").status == 404
+    assert server.call("GET", f"{API}/runs/abc/diff/abcd5678").status == 400  # checked before the store
     assert server.call("POST", f"{API}/runs/abcd1234/cancel").status == 404
     assert not server.home.exists()
 
@@ -217,7 +271,8 @@ def test_an_empty_store_is_an_empty_history_and_is_not_created(servers: dict[str
 def test_a_corrupt_store_is_a_clear_error_and_left_untouched(servers: dict[str, Any]) -> None:
     server: Server = servers["corrupt"]
     before = sorted(p.name for p in server.home.iterdir())
-    for method, path in (("GET", f"{API}/runs"), ("GET", f"{API}/workflows"), ("POST", f"{API}/runs/x1234/cancel")):
+    for method, path in (("GET", f"{API}/runs"), ("GET", f"{API}/workflows"), ("POST", f"{API}/runs/x1234/cancel"),
+                         ("GET", f"{API}/runs/x1234/diff/y1234")):
         reply = server.call(method, path)
         assert reply.status == 500, reply
         assert "is not a readable codomyrmex database" in reply.body["message"], reply.body
