@@ -168,7 +168,8 @@ def compile_graph(nodes: Sequence[HasDependencies]) -> Graph:
         head += 1
         next_layer = layers[node] + 1
         for c in children[node]:
-            layers[c] = max(layers[c], next_layer)
+            if layers[c] < next_layer:  # noqa: PLR1730 - max() is a call per edge on the hot path
+                layers[c] = next_layer
             indegree[c] -= 1
             if not indegree[c]:
                 order.append(c)

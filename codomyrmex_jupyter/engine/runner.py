@@ -477,9 +477,9 @@ class Run:
             return
         self._launching = True
         try:
-            pop, deferred = self._core.pop, self._deferred
+            pop, deferred, limit = self._core.pop, self._deferred, self.max_concurrency
             while True:
-                while self._running < self.max_concurrency:
+                while self._running < limit:
                     i = pop()
                     if i < 0:
                         break
@@ -537,7 +537,7 @@ class Run:
         except (UnknownActionError, TypeError):
             return None
 
-    def _start(self, i: int) -> None:
+    def _start(self, i: int) -> None:  # noqa: PLR0912 - one flat hot path reads better than helpers
         rec = self.records[i]
         try:
             spec = self._spec(i)
@@ -564,7 +564,8 @@ class Run:
             rec.start = time.time()
         self._set(i, rec, "running")
         self._running += 1
-        self.peak_concurrency = max(self.peak_concurrency, self._running)
+        if self._running > self.peak_concurrency:  # noqa: PLR1730 - max() is a call per step
+            self.peak_concurrency = self._running
         attempt = rec.attempts
         try:
             if self._submit_step is not None:

@@ -201,13 +201,13 @@ class Schedule:
         remaining = self._remaining
         ready: list[int] = []
         if self._priority is None:  # the fast path, inline
-            fifo = self._fifo
             for c in self._children[node]:
                 remaining[c] -= 1
                 if not remaining[c] and state[c] == WAITING:
                     state[c] = READY
-                    fifo.append(c)
                     ready.append(c)
+            if ready:
+                self._fifo.extend(ready)
             return ready
         for c in self._children[node]:
             remaining[c] -= 1
