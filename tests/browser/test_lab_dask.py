@@ -88,7 +88,7 @@ def test_a_run_on_dask_links_its_dashboard(browser: Any, lab_server: LabServer, 
         href = _link(page, RUN_VIEW)
         with urllib.request.urlopen(href, timeout=30) as answer:  # the cluster serves it
             assert answer.status == 200
-        assert "Dask" in answer.read(200_000).decode("utf-8", "replace")
+            assert "Dask" in answer.read(200_000).decode("utf-8", "replace")
         _readable(page, RUN_VIEW)
         page.eval_on_selector(RUN_VIEW, "e => e.scrollIntoView({block: 'start'})")
         shot(page, artifacts, "dask-run-light.png", docs=True)
