@@ -25,6 +25,7 @@ from pathlib import Path
 from . import (
     cache,
     cli_startup,
+    dask_overhead,
     engine_overhead,
     load_time,
     memory,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, Callable[[bool], Section]] = {
     "store": store.run_section,
     "runs_api": runs_api.run_section,
     "memory": memory.run_section,
+    "dask": dask_overhead.run_section,
     "cache": cache.run_section,
     "cli": cli_startup.run_section,
 }

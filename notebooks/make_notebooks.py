@@ -1090,19 +1090,24 @@ manager = get_workflow_manager()
         md("""
 ## Start a cluster
 
-Two workers with one thread each. There is no dashboard (`dashboard_address=None`),
-so nothing else is opened on this machine. The magic wants the scheduler's address
-as `dask://HOST:PORT`; from Python you can pass the `Client` itself.
+Two workers with one thread each, each declaring one `GPU` (a worker resource:
+a label Dask counts, see below). The Dask dashboard listens on the loopback
+interface only, on a free port; every run view below links to it. The magic
+wants the scheduler's address as `dask://HOST:PORT`; from Python you can pass
+the `Client` itself. (`--executor dask-local` starts such a cluster for the
+kernel by itself, on first use.)
 """),
         code("""
 cluster = distributed.LocalCluster(
-    n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+    resources={"GPU": 1},
 )
 client = distributed.Client(cluster)
 dask_address = cluster.scheduler_address.replace("tcp://", "dask://")
 
 print("scheduler:", cluster.scheduler_address)
 print("workers:  ", ", ".join(sorted(client.scheduler_info()["workers"])))
+print("dashboard:", client.dashboard_link)
 """),
         md("""
 ## A workflow of plain functions
@@ -1283,6 +1288,74 @@ print("code_size: same results locally and on Dask:", local_code.results == dask
 Both runs are in the history like any other:
 """),
         code("%orchestrate history -n 4"),
+        md("""
+## Data stays on the cluster
+
+A step's result stays on the worker that computed it: the next step gets it
+as a Dask future, so Dask moves it from worker to worker and it never passes
+through this kernel. Only what you read comes back: by default the *leaves*
+(results no other step consumes) when the run ends (`--fetch leaves`; `all`
+and `none` are the other choices), and any other result the moment you read
+it (`execution.results["name"]`).
+
+Here a step makes 200 MB and the next one returns its length. The kernel's
+peak memory (`ru_maxrss`) does not move by 200 MB, and the big result is
+still on the cluster when the run has ended:
+"""),
+        code("""
+%%workflow big_data --quiet
+def blob():
+    return b"x" * 200_000_000
+
+
+def size(blob):
+    return len(blob)
+"""),
+        code("""
+import resource
+
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+big = %orchestrate run big_data --executor {dask_address}
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+print("size:", big.results["size"])
+print("still on the cluster:", big.results.on_cluster())
+print("blob is a", big.results.handle("blob").describe())
+print(f"kernel peak memory grew by {(after - before) / 1024:.1f} MB")
+"""),
+        md("""
+## Worker resources
+
+A step's `resources` that this kernel's resource pool does not define go to
+Dask as worker resources: a `{"GPU": 1}` step runs only on a worker that
+declares `GPU`, one at a time per GPU. A resource no worker declares fails the
+step at once, naming the resources the workers do declare, rather than
+waiting forever:
+"""),
+        code("""
+from codomyrmex_jupyter import WorkflowStep
+
+small = [{"seed": s, "samples": 200_000} for s in range(4)]
+manager.create_workflow("gpu_jobs", [
+    WorkflowStep("train_a", "notebook.monte_carlo", "chunk_1", parameters={"plan": small},
+                 resources={"GPU": 1}, priority=5),
+    WorkflowStep("train_b", "notebook.monte_carlo", "chunk_2", parameters={"plan": small},
+                 resources={"GPU": 1}),
+    WorkflowStep("on_tpu", "notebook.monte_carlo", "chunk_3", parameters={"plan": small},
+                 resources={"TPU": 1}, max_retries=0),
+])
+gpu = manager.run_workflow("gpu_jobs", executor=client)
+print(gpu.status.value)
+for name in ("train_a", "train_b"):
+    print(name, "ran on", gpu.results[name]["ran_on"])
+print(gpu.errors[0])
+"""),
+        md("""
+`priority` (an int, higher runs sooner, as in Dask) orders ready steps and is
+the task's priority on the cluster. The run view links to the Dask dashboard
+(the link in its header), where the same tasks show up under one name per run:
+"""),
+        code("gpu"),
         md("""
 ## Clean up
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +37,17 @@ def manager(tmp_path: Path):
     m = WorkflowManager(config_dir=tmp_path / "wm", retry_backoff=0.01)
     yield m
     m.close()
+
+
+@pytest.fixture(scope="session")
+def dask_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback (one declares GPU=1)."""
+    pytest.importorskip("distributed")
+    from dask_processes import DaskProcesses
+
+    cluster = DaskProcesses(tmp_path_factory.mktemp("dask-cluster"))
+    try:
+        cluster.start({"gpu-worker": {"GPU": 1}, "cpu-worker": {}})
+        yield cluster
+    finally:
+        cluster.stop()

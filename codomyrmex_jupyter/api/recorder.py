@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from ..engine.events import BaseListener
+from ..engine.remote import REMOTE_NOTE, local_value, remote_note
 from ..engine.runner import Run
 from ..engine.step_table import pack_records
 from ..engine.store import Store, encode_json_lenient
@@ -38,6 +39,9 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
         "peak_concurrency": run.peak_concurrency,
         "executor": getattr(run.executor, "name", type(run.executor).__name__),
     }
+    link = getattr(run.executor, "dashboard_link", None)
+    if link:
+        metrics["dashboard"] = link  # the Dask dashboard the run view links to
     if monitor:
         metrics["cpu_time"] = time.process_time() - cpu0
         rss = _max_rss_kb()
@@ -48,6 +52,14 @@ def _metrics(run: Run, cpu0: float, monitor: bool) -> dict[str, Any]:
         slowest = heapq.nlargest(10, timed, key=lambda r: r.duration or 0.0)
         metrics["slowest_steps"] = {r.name: r.duration for r in slowest}
     return metrics
+
+
+def _result_json(value: Any) -> tuple[str | None, str | None]:
+    """A result as stored: JSON, or the note saying why not (left on a cluster, not JSON)."""
+    note = remote_note(value)
+    if note is not None:
+        return None, note
+    return encode_json_lenient(local_value(value))
 
 
 def _max_rss_kb() -> int | None:
@@ -103,12 +115,13 @@ class RunRecorder(BaseListener):
         for step, rec in zip(run.steps, run.records, strict=True):
             if hasattr(step, "retry_count"):
                 step.retry_count = rec.retries  # the seed's field: retries of the latest run
-        packed = pack_records(run.records, encode_json_lenient)
+        packed = pack_records(run.records, _result_json)
         notes = {r[1]: r[10] for r in packed[1] if r[10]}
         if notes:
             ex.performance_metrics["results_not_stored"] = notes
             for name, note in notes.items():
-                log.warning("run %s step %s: %s", run.run_id[:8], name, note)
+                if not note.startswith(REMOTE_NOTE):  # left on a cluster on purpose: no warning
+                    log.warning("run %s step %s: %s", run.run_id[:8], name, note)
         if self.store is None:
             return
         try:

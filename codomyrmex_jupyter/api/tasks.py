@@ -10,17 +10,22 @@ on (by id or name), a priority, resources and a timeout. The
 * a task starts when its dependencies COMPLETED; if one FAILED, was
   CANCELLED or SKIPPED, the task is SKIPPED and says which dependency;
 * a task with ``resources`` waits (PENDING, holding no worker slot and not
-  holding up other tasks) until the resource pool grants all of them at once,
-  and gives them back on every exit path;
+  holding up other tasks) until the resource manager grants all of them at
+  once, and gives them back on every exit path;
 * ``timeout`` fails the task with a :class:`~codomyrmex_jupyter.errors.StepTimeout`
   message (not retried); any other error is retried ``max_retries`` times,
   ``retry_delay`` seconds apart.
 
-Which task may start is decided by the sans-I/O
-:class:`~codomyrmex_jupyter.engine.task_queue.TaskQueue`. The orchestrator
-drives it from the runtime's background event loop: async actions run as
-tasks on that loop, sync ones on the runtime's worker threads. Nothing here
-creates a thread or a loop.
+The tasks are the nodes of one
+:class:`~codomyrmex_jupyter.engine.open_run.OpenRun`: the runner's I/O shell
+(the executor, the deadline timer, retries, cancel, resources, transitions
+to listeners) over the scheduling core that runs workflow steps too, with a
+graph that grows as tasks are added. The orchestrator maps the run's
+transitions onto its tasks (a listener) and serves the run on the runtime's
+background event loop while execution is started: async actions run as
+tasks on that loop, sync ones on the runtime's worker threads, and with
+``executor=`` on the same executors as workflows. Nothing here creates a
+thread or a loop.
 
 Every task is stored as a ``"task"`` document, so a later process lists past
 tasks (they are history: never re-run).
@@ -29,29 +34,25 @@ tasks (they are history: never re-run).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import concurrent.futures
 import logging
 import threading
 import time
-import traceback as tb
-from collections.abc import Callable
 from typing import Any
 
 from .. import runtime
-from ..engine.actions import ActionRegistry, ActionSpec, default_registry
-from ..engine.binding import bind_arguments
-from ..engine.runner import format_error
+from ..engine.actions import ActionRegistry, default_registry
+from ..engine.events import BaseListener
+from ..engine.executors import Executor, make_executor
+from ..engine.open_run import OpenRun
 from ..engine.store import Store
-from ..engine.task_queue import TaskQueue
 from ..engine.validation import check_count
-from ..errors import ResourceUnavailable, StepTimeout, StoreError, TaskError, TaskTypeError
+from ..errors import StoreError, TaskError, TaskTypeError
 from .resources import ResourceManager
-from .task_calls import start_call
 from .task_helpers import OrchestratorTaskQueue, TaskResourceManager
 from .task_models import (
     _TASK_FIELDS,
     DOC_KIND,
-    POOL_MODE,
     Task,
     TaskPriority,
     TaskResource,
@@ -62,6 +63,7 @@ from .task_models import (
     _task_from_doc,
     _task_to_doc,
 )
+from .task_nodes import HOLDER_PREFIX, TaskBooking, TaskNode, task_result
 from .tasks_compat import TaskOrchestratorCompat
 
 __all__ = [
@@ -75,14 +77,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-class _Prepared:
-    """What a task needs to start: its action and bound arguments."""
-
-    __slots__ = ("kwargs", "spec")
-
-    def __init__(self, spec: ActionSpec, kwargs: dict[str, Any]) -> None:
-        self.spec = spec
-        self.kwargs = kwargs
+_RUNNING_REASON = "cancelled while running; its result was ignored"
+_STOPPED_REASON = "cancelled by stop_execution while running"
+_WAITING_REASON = "cancelled before it started"
 
 
 class TaskOrchestrator(TaskOrchestratorCompat):
@@ -104,6 +101,15 @@ class TaskOrchestrator(TaskOrchestratorCompat):
     registry:
         Where ``module``/``action`` are resolved; the process-wide registry
         when omitted.
+    executor:
+        Where actions run, as for workflows: ``None``/``"local"`` (this
+        process), ``"dask-local"``, ``"dask://HOST:PORT"``, a
+        ``distributed.Client`` or an executor object. Scheduling (order,
+        dependencies, retries, timeouts, cancel, resources of the
+        orchestrator's resource manager) stays in this process; on Dask a
+        task's priority is its Dask priority, a dependency's value goes to
+        its dependents from worker to worker, and each task's value comes
+        back to this process when it completes.
     """
 
     def __init__(
@@ -113,8 +119,10 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         resource_manager: ResourceManager | TaskResourceManager | None = None,
         store: Store | None = None,
         registry: ActionRegistry | None = None,
+        executor: Any = None,
     ) -> None:
-        self.max_workers = check_count(max_workers, "max_workers", minimum=1)
+        workers = check_count(max_workers, "max_workers", minimum=1)
+        self._executor: Executor | None = make_executor(executor)
         self.resource_manager: ResourceManager | TaskResourceManager = (
             resource_manager if resource_manager is not None else TaskResourceManager()
         )
@@ -123,24 +131,34 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         self._tasks: dict[str, Task] = {}
         self._history: dict[str, Task] = {}
         self._names: dict[str, str] = {}
-        self._deps: dict[str, list[str]] = {}
-        self._queue = TaskQueue()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
+        self._run = OpenRun(
+            workflow="tasks", registry=self.registry, executor=self._executor,
+            listeners=[_TaskTransitions(self)], max_concurrency=workers,
+            resources=TaskBooking(self.resource_manager, self._tasks),
+            holder_prefix=HOLDER_PREFIX, lock=self._lock,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._inbox: runtime.Inbox | None = None
+        self._serving: concurrent.futures.Future[Any] | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._calls: set[asyncio.Future[Any]] = set()
-        self._unsubscribe: Callable[[], Any] | None = None
+        self._ends: dict[str, asyncio.Future[None]] = {}
         self._started = False
-        self._in_pump = False
-        self._wake_pending = False
-        self._resources_changed = False
+        self._serial = 0
         self._first_start: float | None = None
         self._finished = 0
         self._shutdown_requested = False
         self.task_queue = OrchestratorTaskQueue(self, self._tasks)
         self._load_history()
+
+    @property
+    def max_workers(self) -> int:
+        """Upper bound on tasks RUNNING at once (settable)."""
+        return self._run.max_concurrency
+
+    @max_workers.setter
+    def max_workers(self, value: int) -> None:
+        self._run.max_concurrency = check_count(value, "max_workers", minimum=1)
 
     # -- adding tasks ---------------------------------------------------------------------
     def add_task(self, task: Task) -> str:
@@ -165,22 +183,21 @@ class TaskOrchestrator(TaskOrchestratorCompat):
             raise TaskTypeError(f"add_task takes a Task, not a {type(task).__name__}: {task!r:.40}")
         _check_task(task)
         with self._lock:
-            deps = self._resolve_dependencies(task)
-            cause = None
-            if task.status is TaskStatus.PENDING:
-                cause = self._queue.add(task.id, priority=int(task.priority), dependencies=deps)
-            else:  # a status the caller set: kept, never run
-                self._queue.add_finished(task.id, ok=task.status is TaskStatus.COMPLETED)
+            index = self._run.graph.index
+            parents = [index[dep] for dep in self._resolve_dependencies(task)]
             self._tasks[task.id] = task
-            self._deps[task.id] = deps
             if task.name:
                 self._names[task.name] = task.id
-            if cause is not None:
-                self._skip(task, cause)
+            node = TaskNode(task)
+            if task.status is TaskStatus.PENDING:
+                self._run.add(node, parents, key=task.id)  # may skip it at once (listener)
+            else:  # a status the caller set: kept, never run
+                done = task.status is TaskStatus.COMPLETED
+                value = task.result.value if done and task.result is not None else None
+                self._run.add_ended(node, ok=done, result=value, key=task.id)
             self.task_queue._enqueue(task)
             self._changed.notify_all()
         self._persist(task)
-        self._wake()
         return task.id
 
     def _resolve_dependencies(self, task: Task) -> list[str]:
@@ -280,16 +297,28 @@ class TaskOrchestrator(TaskOrchestratorCompat):
         with self._lock:
             if self._started:
                 return
-            self._loop = runtime.background_loop()
-            self._inbox = runtime.Inbox(self._loop)
+            self._loop = loop = runtime.background_loop()
             self._started = True
             self._shutdown_requested = False
             if self._first_start is None:
                 self._first_start = time.monotonic()
-            book = self._pool() or self._locks()
-            if book is not None:
-                self._unsubscribe = book.subscribe(self._on_resources_changed)
-        self._wake()
+            self._serial += 1
+            self._serving = asyncio.run_coroutine_threadsafe(
+                self._serve(self._serving, self._serial), loop
+            )
+
+    async def _serve(self, previous: concurrent.futures.Future[Any] | None, serial: int) -> None:
+        """Serve the run until stopped (once the previous serve has ended)."""
+        try:
+            if previous is not None and not previous.done():
+                await asyncio.gather(asyncio.wrap_future(previous), return_exceptions=True)
+            await self._run.execute()
+        finally:
+            with self._lock:
+                if serial == self._serial and self._started:
+                    # it ended without stop_execution: the runtime's loop was shut down
+                    self._started = False
+                self._changed.notify_all()
 
     def stop_execution(self, wait: bool = True) -> None:
         """Stop picking up tasks and cancel the running ones (idempotent).
@@ -307,19 +336,17 @@ class TaskOrchestrator(TaskOrchestratorCompat):
                 return
             self._started = False
             self._shutdown_requested = True
-            unsubscribe, self._unsubscribe = self._unsubscribe, None
-            loop = self._loop
+            serving = self._serving
+            self._run.stop(_STOPPED_REASON)
             self._changed.notify_all()
-        if unsubscribe is not None:
-            unsubscribe()
-        if loop is None or loop.is_closed():
+        if serving is None or not wait or runtime.in_loop_thread():
             return
-        if runtime.in_loop_thread():
-            loop.create_task(self._cancel_running())
-            return
-        future = asyncio.run_coroutine_threadsafe(self._cancel_running(), loop)
-        if wait:
-            future.result(timeout=30)
+        try:
+            serving.result(timeout=30)
+        except concurrent.futures.TimeoutError:
+            log.warning("task orchestrator: running tasks did not finish their clean-up within 30s")
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            pass  # the runtime's loop was shut down: nothing is left running on it
 
     def shutdown(self) -> None:
         """Alias of ``stop_execution(wait=True)``."""
@@ -330,30 +357,15 @@ class TaskOrchestrator(TaskOrchestratorCompat):
 
         A pending task is CANCELLED at once; a running async action is
         cancelled; a running sync action cannot be interrupted, so the task
-        is marked CANCELLED and the action's result is ignored. Dependents
-        are SKIPPED.
+        is marked CANCELLED and the action's result is ignored (its
+        resources stay booked until it returns). Dependents are SKIPPED.
         """
         with self._lock:
-            task = self._tasks.get(task_id)
-            if task is None:
+            node = self._run.graph.index.get(task_id)
+            if node is None:
                 return False
-            skipped = self._queue.cancel(task_id)
-            if skipped is None:
-                return False
-            running = self._running.get(task_id)
-            task.status = TaskStatus.CANCELLED
-            if running is None:
-                self._end(task, TaskResult(False, error="cancelled before it started", attempts=0))
-            elif self._loop is not None:
-                # Visible at once; _finish fills in the duration when the call stops.
-                task.result = TaskResult(False, error=self._cancel_reason())
-                self._loop.call_soon_threadsafe(running.cancel)
-            touched = [task, *self._skip_all(skipped)]
-            self._changed.notify_all()
-        for t in touched:
-            self._persist(t)
-        self._wake()
-        return True
+            started = self._run.records[node].status in ("running", "retrying")
+            return self._run.cancel_node(node, _RUNNING_REASON if started else _WAITING_REASON)
 
     def wait_for_completion(self, timeout: float | None = None) -> bool:
         """Block until every task has finished; False on timeout.
@@ -365,7 +377,7 @@ class TaskOrchestrator(TaskOrchestratorCompat):
             raise RuntimeError("wait_for_completion blocks; do not call it from a running task")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
-            while self._queue.is_active() or self._running:
+            while self._run.unfinished():
                 if not self._started:
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -374,275 +386,65 @@ class TaskOrchestrator(TaskOrchestratorCompat):
                 self._changed.wait(remaining)
             return True
 
-    # -- scheduling (loop thread) --------------------------------------------------------------
-    def _wake(self) -> None:
-        """Ask the loop to run the scheduler once soon (coalesced, any thread).
-
-        Lock-free on purpose: resource pools call back from their own threads,
-        possibly holding their lock while the scheduler holds ours.
-        """
-        loop = self._loop
-        if not self._started or loop is None or self._wake_pending:
-            return
-        self._wake_pending = True
-        try:
-            loop.call_soon_threadsafe(self._pump)
-        except RuntimeError:  # the runtime shut its loop down: nothing more can run
-            self._wake_pending = False
-            log.warning("task orchestrator: the background loop is closed; tasks stay pending")
-
-    def _on_resources_changed(self, change: Any = None) -> None:
-        if self._in_pump and runtime.in_loop_thread():
-            return  # our own acquire/release inside the scheduler
-        self._resources_changed = True
-        self._wake()
-
-    def _pump(self) -> None:
-        # Reset the flags before reading state, so a change racing with this
-        # run either is seen here or schedules another run.
-        self._wake_pending = False
-        with self._lock:
-            self._in_pump = True
-            try:
-                if self._resources_changed:
-                    self._resources_changed = False
-                    self._queue.unblock()
-                while self._started and len(self._running) < self.max_workers:
-                    keys = self._queue.get_ready(1)
-                    if not keys:
-                        break
-                    self._launch(self._tasks[keys[0]])
-            finally:
-                self._in_pump = False
-
-    def _launch(self, task: Task) -> None:
-        try:
-            prepared = self._prepare(task)
-            acquired = self._acquire(task)
-        except (LookupError, TypeError, ResourceUnavailable) as exc:
-            self._fail_before_start(task, exc)
-            return
-        if not acquired:
-            self._queue.defer(task.id)
-            return
-        assert self._loop is not None
-        task.status = TaskStatus.RUNNING
-        task.started_at = _now()
-        self._running[task.id] = self._loop.create_task(self._execute(task, prepared))
+    # -- transitions of the run (under the lock) -----------------------------------------------
+    def _on_transition(self, run: OpenRun, node: int, state: str) -> None:
+        task: Task = run.steps[node].task  # type: ignore[attr-defined]
+        if state == "running":
+            task.status = TaskStatus.RUNNING
+            task.retry_count = run.records[node].attempts - 1
+            if task.started_at is None:
+                task.started_at = _now()
+            if task.id not in self._running:
+                self._follow(task.id)
+        elif state in _ENDED:
+            if state == "skipped":
+                task.metadata["skipped_because"] = run.steps[run.causes[node]].task.id  # type: ignore[attr-defined]
+            task.result = task_result(run, node, state)
+            # a value that could not come back from a cluster fails the task
+            task.status = _ENDED[state] if task.result.success or state != "succeeded" else TaskStatus.FAILED
+            task.completed_at = _now()
+            self._finished += 1
+            self._unfollow(task.id)
+            with self._changed:
+                self._changed.notify_all()
+        else:
+            return  # ready, retrying: the task stays as it is (PENDING, RUNNING)
         self._persist(task)
 
-    def _prepare(self, task: Task) -> _Prepared:
-        spec = self.registry.find(task.module, task.action)
-        if spec is None:
-            raise self.registry.unknown(task.module, task.action, step=task.name)
-        upstream = {}
-        for dep_id in self._deps[task.id]:
-            dep = self._tasks[dep_id]
-            upstream[dep.name] = dep.result.value if dep.result is not None else None
-        return _Prepared(spec, bind_arguments(spec, task.name, task.parameters, upstream, {}))
+    def _follow(self, task_id: str) -> None:
+        """``running_tasks[task_id]``: an asyncio task that ends with the task (on the loop thread).
 
-    def _fail_before_start(self, task: Task, exc: BaseException) -> None:
-        task.status = TaskStatus.FAILED
-        failure = TaskResult(
-            False, error=format_error(exc), attempts=0, error_type=type(exc).__name__
-        )
-        self._end(task, failure)
-        touched = [task, *self._skip_all(self._queue.done(task.id, ok=False))]
-        self._changed.notify_all()
-        for t in touched:
-            self._persist(t)
+        Cancelling it cancels the task, as cancelling the original's task did.
+        """
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+        self._ends[task_id] = ended
+        self._running[task_id] = loop.create_task(self._followed(task_id, ended))
 
-    # -- resources --------------------------------------------------------------------------------
-    def _pool(self) -> Any:
-        return getattr(self.resource_manager, "pool", None)
-
-    def _locks(self) -> TaskResourceManager | None:
-        rm = self.resource_manager
-        return rm if isinstance(rm, TaskResourceManager) else None
-
-    @staticmethod
-    def _holder(task: Task) -> str:
-        return f"task:{task.id}"
-
-    def _requests(self, task: Task) -> dict[str, dict[str, float]]:
-        """Amounts to take, grouped by mode."""
-        groups: dict[str, dict[str, float]] = {}
-        for res in task.resources:
-            amount = res.amount
-            if amount is None:
-                exclusive = POOL_MODE[res.mode] == "exclusive"
-                amount = self._capacity(res.identifier) if exclusive else 1.0
-            group = groups.setdefault(POOL_MODE[res.mode], {})
-            group[res.identifier] = group.get(res.identifier, 0.0) + float(amount)
-        return groups
-
-    def _capacity(self, resource_id: str) -> float:
-        # The pool raises ResourceUnavailable naming the known ids for an unknown one.
-        return float(self._pool().capacity(resource_id))
-
-    def _acquire(self, task: Task) -> bool:
-        """Take every resource of ``task`` or none of them."""
-        if not task.resources:
-            return True
-        locks = self._locks()
-        if locks is not None:
-            return locks.acquire_resources(task)
-        pool = self._pool()
-        if pool is None:
-            raise ResourceUnavailable(
-                f"task {task.name!r} requests resources but the orchestrator has no "
-                "resource manager; pass TaskOrchestrator(resource_manager=...)"
-            )
-        holder = self._holder(task)
-        groups = self._requests(task)
+    async def _followed(self, task_id: str, ended: asyncio.Future[None]) -> None:
         try:
-            for mode, request in groups.items():
-                if not pool.try_acquire(holder, request, mode=mode):
-                    pool.release(holder)
-                    return False
-        except BaseException:
-            pool.release(holder)
-            raise
-        return True
-
-    def _release(self, task: Task) -> None:
-        if not task.resources:
-            return
-        locks = self._locks()
-        if locks is not None:
-            locks.release_resources(task)
-            return
-        pool = self._pool()
-        if pool is not None:
-            pool.release(self._holder(task))
-
-    # -- running one task (loop thread) -------------------------------------------------------
-    async def _execute(self, task: Task, prepared: _Prepared) -> None:
-        status, result = TaskStatus.FAILED, TaskResult(False, error="did not finish")
-        start = time.monotonic()
-        try:
-            status, result = await self._attempts(task, prepared, start)
+            await ended
         except asyncio.CancelledError:
-            status = TaskStatus.CANCELLED
-            result = TaskResult(
-                False, error=self._cancel_reason(), duration=time.monotonic() - start,
-                attempts=task.retry_count + 1,
-            )
+            if not ended.done() or ended.cancelled():  # someone cancelled the handle itself
+                self.cancel_task(task_id)
             raise
-        finally:
-            self._release(task)
-            self._finish(task, status, result)
 
-    def _cancel_reason(self) -> str:
-        if self._started:
-            return "cancelled while running; its result was ignored"
-        return "cancelled by stop_execution while running"
-
-    async def _attempts(
-        self, task: Task, prepared: _Prepared, start: float
-    ) -> tuple[TaskStatus, TaskResult]:
-        attempt = 0
-        while True:
-            attempt += 1
-            task.retry_count = attempt - 1
-            try:
-                value = await self._call(task, prepared)
-            except StepTimeout as exc:  # timeouts are not retried
-                return TaskStatus.FAILED, self._failure(exc, start, attempt)
-            except Exception as exc:  # noqa: BLE001 - any error of the action is its failure
-                if attempt > task.max_retries:
-                    return TaskStatus.FAILED, self._failure(exc, start, attempt)
-                log.info("task %s failed (attempt %d), retrying: %s", task.name, attempt, exc)
-                await asyncio.sleep(task.retry_delay)
-                continue
-            return TaskStatus.COMPLETED, TaskResult(
-                True, value=value, duration=time.monotonic() - start, attempts=attempt
-            )
-
-    @staticmethod
-    def _failure(exc: BaseException, start: float, attempts: int) -> TaskResult:
-        return TaskResult(
-            False,
-            error=format_error(exc),
-            traceback="".join(tb.format_exception(exc)),
-            duration=time.monotonic() - start,
-            attempts=attempts,
-            error_type=type(exc).__name__,
-        )
-
-    async def _call(self, task: Task, prepared: _Prepared) -> Any:
-        future = self._submit(prepared)
-        self._calls.add(future)
-        future.add_done_callback(self._calls.discard)
+    def _unfollow(self, task_id: str) -> None:
+        self._running.pop(task_id, None)
+        ended = self._ends.pop(task_id, None)
+        if ended is None or ended.done():
+            return
+        loop = ended.get_loop()
         try:
-            done, _ = await asyncio.wait({future}, timeout=task.timeout)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        if not done:
-            future.cancel()
-            raise StepTimeout(task.name or task.id, float(task.timeout or 0))
-        return future.result()
-
-    def _submit(self, prepared: _Prepared) -> asyncio.Future[Any]:
-        assert self._loop is not None and self._inbox is not None
-        return start_call(prepared.spec, prepared.kwargs, self._inbox)
-
-    async def _cancel_running(self) -> None:
-        with self._lock:
-            running = list(self._running.values())
-            calls = list(self._calls)
-        for t in running:
-            t.cancel()
-        await asyncio.gather(*running, *calls, return_exceptions=True)
-        with self._lock:
-            self._changed.notify_all()
+            here = asyncio.get_running_loop()
+        except RuntimeError:  # cancel_task from another thread
+            here = None
+        if here is loop:
+            ended.set_result(None)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve, ended)
 
     # -- bookkeeping ------------------------------------------------------------------------------
-    def _finish(self, task: Task, status: TaskStatus, result: TaskResult) -> None:
-        with self._lock:
-            self._running.pop(task.id, None)
-            if task.status is TaskStatus.CANCELLED:  # cancel_task got there first
-                status = TaskStatus.CANCELLED
-                result = dataclasses.replace(
-                    result, success=False, value=None, error=self._cancel_reason()
-                )
-            task.status = status
-            self._end(task, result)
-            touched = [task, *self._settle_queue(task, status)]
-            self._changed.notify_all()
-        for t in touched:
-            self._persist(t)
-        self._wake()
-
-    def _settle_queue(self, task: Task, status: TaskStatus) -> list[Task]:
-        if self._queue.state(task.id) != "running":
-            return []  # already cancelled in the queue by cancel_task
-        if status is TaskStatus.CANCELLED:
-            return self._skip_all(self._queue.cancel(task.id) or [])
-        return self._skip_all(self._queue.done(task.id, ok=status is TaskStatus.COMPLETED))
-
-    def _end(self, task: Task, result: TaskResult) -> None:
-        task.result = result
-        task.completed_at = _now()
-        self._finished += 1
-
-    def _skip_all(self, pairs: list[tuple[str, str]]) -> list[Task]:
-        tasks = []
-        for key, cause in pairs:
-            task = self._tasks[key]
-            self._skip(task, cause)
-            tasks.append(task)
-        return tasks
-
-    def _skip(self, task: Task, cause_id: str) -> None:
-        cause = self._tasks.get(cause_id)
-        label = (cause.name or cause_id) if cause is not None else cause_id
-        state = cause.status.value if cause is not None else "not completed"
-        task.status = TaskStatus.SKIPPED
-        task.metadata["skipped_because"] = cause_id
-        self._end(task, TaskResult(False, error=f"dependency {label!r} {state}", attempts=0))
-
     def _persist(self, task: Task) -> None:
         if self.store is None:
             return
@@ -659,3 +461,27 @@ class TaskOrchestrator(TaskOrchestratorCompat):
                 self._history[key] = _task_from_doc(doc)
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("ignoring unreadable task record %s: %s", key, exc)
+
+
+_ENDED = {
+    "succeeded": TaskStatus.COMPLETED,
+    "cached": TaskStatus.COMPLETED,
+    "failed": TaskStatus.FAILED,
+    "cancelled": TaskStatus.CANCELLED,
+    "skipped": TaskStatus.SKIPPED,
+}
+
+
+class _TaskTransitions(BaseListener):
+    """The run's listener: each node's transition becomes its task's status, result and record."""
+
+    def __init__(self, orchestrator: TaskOrchestrator) -> None:
+        self._orchestrator = orchestrator
+
+    def step_changed(self, run: Any, index: int, state: str) -> None:
+        self._orchestrator._on_transition(run, index, state)
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

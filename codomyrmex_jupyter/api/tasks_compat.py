@@ -22,19 +22,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import traceback as tb
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .. import runtime
-from ..engine.binding import bind_arguments
-from ..errors import StepTimeout, TaskError
+from ..errors import TaskError
 from .live_views import MISSING, LiveDict, LiveSet
-from .task_calls import start_call
 from .task_models import Task, TaskResult, TaskStatus, _check_task, _now
 
 if TYPE_CHECKING:
     from ..engine.actions import ActionRegistry
+    from ..engine.executors import Executor
 
 __all__ = ["ExecutionThread", "TaskOrchestratorCompat"]
 
@@ -81,6 +79,7 @@ class TaskOrchestratorCompat:
 
     # Provided by TaskOrchestrator.
     registry: ActionRegistry
+    _executor: Executor | None
     _tasks: dict[str, Task]
     _running: dict[str, asyncio.Task[None]]
     _lock: threading.RLock
@@ -125,9 +124,10 @@ class TaskOrchestratorCompat:
         return task.result if task is not None and _finished(task) else MISSING
 
     @property
-    def executor(self) -> runtime.WorkerPool:
-        """The worker-thread pool synchronous actions run on (the runtime's, shared)."""
-        return runtime.worker_pool()
+    def executor(self) -> Any:
+        """Where actions run: the executor given (Dask), else the runtime's shared worker-thread pool."""
+        given = self._executor
+        return given if given is not None else runtime.worker_pool()
 
     @property
     def shutdown_requested(self) -> bool:
@@ -196,36 +196,14 @@ class TaskOrchestratorCompat:
                     "there (start_execution), not through execute_task",
                     task_id=task.id,
                 )
-        meta = {"module": task.module, "action": task.action, "task_id": task.id}
-        task.status, task.started_at = TaskStatus.RUNNING, _now()
-        start = time.monotonic()
-        try:
-            value = runtime.run_sync(self._call_once(task))
-        except Exception as exc:  # noqa: BLE001 - the action's failure is the task's result
-            from ..engine.runner import format_error
+        from .task_nodes import run_alone
 
-            task.status = TaskStatus.FAILED
-            result = TaskResult(
-                False, error=format_error(exc), traceback="".join(tb.format_exception(exc)),
-                duration=time.monotonic() - start, error_type=type(exc).__name__, metadata=meta,
-            )
-        else:
-            task.status = TaskStatus.COMPLETED
-            result = TaskResult(True, value, duration=time.monotonic() - start, metadata=meta)
+        task.status, task.started_at = TaskStatus.RUNNING, _now()
+        ok, result = run_alone(task, self.registry, self._executor)
+        task.status = TaskStatus.COMPLETED if ok else TaskStatus.FAILED
+        result.metadata = {"module": task.module, "action": task.action, "task_id": task.id}
         task.completed_at, task.result = _now(), result
         return result
-
-    async def _call_once(self, task: Task) -> Any:
-        spec = self.registry.find(task.module, task.action)
-        if spec is None:
-            raise self.registry.unknown(task.module, task.action, step=task.name)
-        kwargs = bind_arguments(spec, task.name, task.parameters, {}, {})
-        future = start_call(spec, kwargs)
-        done, _ = await asyncio.wait({future}, timeout=task.timeout)
-        if not done:
-            future.cancel()
-            raise StepTimeout(task.name or task.id, float(task.timeout or 0))
-        return future.result()
 
 
 def _finished(task: Task) -> bool:

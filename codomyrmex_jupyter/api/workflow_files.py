@@ -54,6 +54,8 @@ def _step_document(step: WorkflowStep) -> dict[str, Any]:
     }
     if step.resources:  # ours only; left out when unused so the original can read the file
         doc["resources"] = dict(step.resources)
+    if step.priority:
+        doc["priority"] = int(step.priority)
     return doc
 
 

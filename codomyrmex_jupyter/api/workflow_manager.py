@@ -19,6 +19,7 @@ from ..engine.events import RunListener
 from ..engine.executors import Executor, make_executor
 from ..engine.graph import Graph, compile_graph
 from ..engine.home import locate_config_dir
+from ..engine.remote import check_fetch as check_fetch_option
 from ..engine.runner import Run
 from ..engine.store import Store
 from ..engine.validation import (
@@ -288,17 +289,22 @@ class WorkflowManager(WorkflowManagerCompat):
         cache: bool | None = None,
         force: bool = False,
         rerun: RerunPlan | None = None,
+        fetch: str = "leaves",
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
 
-        ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-        ``distributed.Client`` or an executor object. ``cache`` and ``force``
+        ``executor`` is ``None``/``"local"``, ``"dask://HOST:PORT"``,
+        ``"dask-local"`` (a ``LocalCluster`` of this process), a
+        ``distributed.Client`` or an executor object. ``fetch`` says which
+        results a run on a cluster brings back when it ends (``"leaves"``,
+        ``"all"``, ``"none"``); the others are fetched when read. ``cache`` and ``force``
         are those of :meth:`execute_workflow`; ``rerun`` runs a recorded
         run's definition instead of the current one (see :meth:`rerun`). A run
         parameter that no step takes raises
         :class:`~codomyrmex_jupyter.errors.UnknownParameterError` (a rerun
         repeats the parameters its run was accepted with, unchecked).
         """
+        check_fetch_option(fetch)
         parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         if rerun is not None:
             steps, graph, version = rerun.steps, rerun.graph, rerun.version
@@ -335,6 +341,7 @@ class WorkflowManager(WorkflowManagerCompat):
             max_concurrency=self.max_concurrency,
             retry_backoff=self.retry_backoff,
             resources=resource_pool,
+            fetch=fetch,
             results_from=run_cache,
         )
         execution._run = run
@@ -402,6 +409,7 @@ class WorkflowManager(WorkflowManagerCompat):
         session_id: str | None = None,
         cache: bool | None = None,
         force: bool = False,
+        fetch: str = "leaves",
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
 
@@ -424,10 +432,17 @@ class WorkflowManager(WorkflowManagerCompat):
             ``True``/``False``: every step does, or none.
         force:
             Compute the cached steps anyway and refresh their entries.
+        executor:
+            Where steps run (see :meth:`prepare_run`).
+        fetch:
+            On a cluster, the results fetched when the run ends:
+            ``"leaves"`` (default), ``"all"`` or ``"none"``. Every other
+            result stays on the cluster and is fetched when read
+            (``execution.results[name]``).
         """
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
-            run_id=run_id, session_id=session_id, cache=cache, force=force,
+            run_id=run_id, session_id=session_id, cache=cache, force=force, fetch=fetch,
         )
         return await self._execute(run, execution)
 
@@ -470,6 +485,7 @@ class WorkflowManager(WorkflowManagerCompat):
         parameters, timeout, run_id = self._check_run_inputs(
             name, parameters, timeout, kwargs.pop("run_id", None)
         )
+        check_fetch_option(kwargs.get("fetch", "leaves"))
         self._require(name)
         coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
         return RunHandle(self, run_id, name, runtime.spawn(coro))

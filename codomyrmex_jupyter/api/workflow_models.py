@@ -52,7 +52,13 @@ class WorkflowStep:
         Extra attempts after a failure (exponential backoff between them).
     resources:
         Resource id to amount, acquired from the manager's resource pool
-        before the step starts and released when it ends.
+        before the step starts and released when it ends. On a Dask
+        executor, resources the pool does not define are worker resources
+        (``client.submit(..., resources=...)``).
+    priority:
+        Among ready steps, higher runs sooner (an int, as in Dask; a
+        :class:`~codomyrmex_jupyter.api.task_models.TaskPriority` member is
+        accepted). On a Dask executor it is the task's Dask priority.
     cache:
         Keep the step's result in the step cache and reuse it while its code,
         parameters and dependencies are unchanged (see docs/cache.md).
@@ -69,6 +75,7 @@ class WorkflowStep:
     retry_count: int = 0
     max_retries: int = 3
     resources: dict[str, float] = field(default_factory=dict)
+    priority: int = 0
     cache: bool = False
     version: str | None = None
 
@@ -85,6 +92,8 @@ class WorkflowStep:
             out["max_retries"] = self.max_retries
         if self.resources:
             out["resources"] = dict(self.resources)
+        if self.priority:
+            out["priority"] = int(self.priority)
         if self.cache:
             out["cache"] = True
         if self.version is not None:
@@ -95,7 +104,7 @@ class WorkflowStep:
 _STEP_KEYS = frozenset(
     {
         "name", "module", "action", "parameters", "dependencies", "timeout", "max_retries",
-        "retry_count", "resources", "cache", "version",
+        "retry_count", "resources", "priority", "cache", "version",
     }
 )
 
@@ -132,6 +141,7 @@ def step_from_dict(data: dict[str, Any], position: int = 0) -> WorkflowStep:
         max_retries=data.get("max_retries", 3),
         retry_count=data.get("retry_count", 0),
         resources=data.get("resources") or {},
+        priority=data.get("priority", 0),
         cache=data.get("cache", False),
         version=None if data.get("version") is None else _text(data["version"]),
     )

@@ -56,8 +56,9 @@ class Terminated(KeyboardInterrupt):
 @click.option("--import", "imports", multiple=True, metavar="MODULE",
               help="Import MODULE first (a dotted name, found from the current directory too, or a "
                    ".py file): an exported workflow registers itself this way. Repeatable.")
-@click.option("--executor", default=None, metavar="dask://HOST:PORT",
-              help="Run the steps on a Dask scheduler (default: this process).")
+@click.option("--executor", default=None, metavar="dask://HOST:PORT|dask-local",
+              help="Run the steps on a Dask scheduler, or on a LocalCluster started for this run "
+                   "(default: this process).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
               help="Seconds for the whole run.")
 @click.option("--json", "as_json", is_flag=True,

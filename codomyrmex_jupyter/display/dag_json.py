@@ -139,7 +139,7 @@ class Layout:
         Number of summary bars and of layers (a bar groups adjacent layers).
     """
 
-    keep: tuple[int, ...]
+    keep: Sequence[int]
     positions: tuple[tuple[float, float], ...]
     edges: list[list[str]]
     columns: Sequence[int]

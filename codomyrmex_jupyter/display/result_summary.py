@@ -20,6 +20,8 @@ import math
 import reprlib
 from typing import Any
 
+from ..engine.remote import RemoteResult
+
 __all__ = ["HEAD_ROWS", "TEXT_LIMIT", "parameter_value", "preview", "summarize", "summarize_stored"]
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,8 @@ def _thumbnail(value: Any) -> str | None:
 
 def summarize(value: Any) -> dict[str, Any] | None:
     """The summary of a step result (``None`` for ``None``)."""
+    if isinstance(value, RemoteResult):  # a result left on a cluster: described, never fetched here
+        return _remote_summary(value)
     if value is None:
         return None
     out: dict[str, Any] = {"type": _type_name(value)}
@@ -125,6 +129,12 @@ def summarize(value: Any) -> dict[str, Any] | None:
         out["length"] = len(value)
     out["text"] = preview(value)
     return out
+
+
+def _remote_summary(value: RemoteResult) -> dict[str, Any] | None:
+    if value.fetched:
+        return summarize(value.value)
+    return {"type": value.type_name or "remote", "text": value.describe(), "remote": True}
 
 
 def summarize_stored(result: Any, note: str | None = None) -> dict[str, Any] | None:

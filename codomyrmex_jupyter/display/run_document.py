@@ -107,6 +107,11 @@ def fill_run(doc: dict[str, Any], run: Run | None, execution: WorkflowExecution 
     doc["started"], doc["ended"] = _iso(start), _iso(end)
     doc["duration"] = None if start is None or end is None else end - start
     doc["errors"] = list(errors)
+    link = getattr(run.executor, "dashboard_link", None) if run is not None else None
+    if link is None and execution is not None:
+        link = execution.performance_metrics.get("dashboard")
+    if link:
+        doc["dashboard"] = str(link)
     return start
 
 
@@ -194,6 +199,10 @@ def stored_run_document(
     doc["started"], doc["ended"] = _iso(start), _iso(end)
     doc["duration"] = None if start is None or end is None else end - start
     doc["errors"] = [str(e) for e in run.get("errors") or []]
+    metrics = run.get("metrics")
+    link = metrics.get("dashboard") if isinstance(metrics, Mapping) else None
+    if link:
+        doc["dashboard"] = str(link)
     return doc
 
 

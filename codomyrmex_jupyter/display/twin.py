@@ -144,6 +144,12 @@ def _header(doc: Mapping[str, Any]) -> str:
     if doc.get("started"):
         meta.append(f"started {str(doc['started'])[:19].replace('T', ' ')} UTC")
     parts.append(f"<span style='color:{_INK2}'>{escape(' · '.join(meta))}</span>")
+    link = doc.get("dashboard")
+    if isinstance(link, str) and link.startswith(("http://", "https://")):
+        parts.append(
+            f"<a href='{escape(link, quote=True)}' target='_blank' rel='noopener noreferrer' "
+            f"style='color:#0969da;text-decoration:none'>Dask dashboard</a>"
+        )
     params = doc.get("parameters") or {}
     if params:
         text = ", ".join(f"{k}={_param(v)}" for k, v in params.items())

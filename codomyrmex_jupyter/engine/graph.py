@@ -34,6 +34,9 @@ class HasDependencies(Protocol):
 class Graph:
     """A validated DAG over integer node indices.
 
+    :func:`compile_graph` makes one of tuples; a run whose graph grows while
+    it runs (:class:`~.open_run.OpenRun`) holds one of lists that it extends.
+
     Attributes
     ----------
     names:
@@ -50,12 +53,12 @@ class Graph:
         ``layers[i]`` is the topological generation of node ``i`` (0 = roots).
     """
 
-    names: tuple[str, ...]
+    names: Sequence[str]
     index: dict[str, int]
-    parents: tuple[tuple[int, ...], ...]
-    children: tuple[tuple[int, ...], ...]
-    order: tuple[int, ...]
-    layers: tuple[int, ...]
+    parents: Sequence[Sequence[int]]
+    children: Sequence[Sequence[int]]
+    order: Sequence[int]
+    layers: Sequence[int]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -165,7 +168,8 @@ def compile_graph(nodes: Sequence[HasDependencies]) -> Graph:
         head += 1
         next_layer = layers[node] + 1
         for c in children[node]:
-            layers[c] = max(layers[c], next_layer)
+            if layers[c] < next_layer:  # noqa: PLR1730 - max() is a call per edge on the hot path
+                layers[c] = next_layer
             indegree[c] -= 1
             if not indegree[c]:
                 order.append(c)

@@ -79,9 +79,12 @@ def _identities(run: Run) -> tuple[list[CodeIdentity], list[int] | None]:
 
 
 def _summaries(results: Mapping[str, Any]) -> dict[str, Any]:
-    if operator.countOf(results.values(), None) == len(results):  # in C: no loop for no-op steps
+    # dict's own views: results left on a cluster are described, never fetched for this
+    values = dict.values(results) if isinstance(results, dict) else results.values()
+    if operator.countOf(values, None) == len(results):  # in C: no loop for no-op steps
         return {}
-    return {n: summarize(v) for n, v in results.items() if v is not None}
+    items = dict.items(results) if isinstance(results, dict) else results.items()
+    return {n: summarize(v) for n, v in items if v is not None}
 
 
 def build_record(

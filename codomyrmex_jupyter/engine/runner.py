@@ -4,15 +4,24 @@ Algorithm
 ---------
 The run is driven by completion callbacks, all on one event-loop thread:
 
-* ``_remaining[i]`` counts the unfinished dependencies of step ``i``; steps
-  with none are *ready* and wait in ``_ready`` (FIFO, retries go first).
+* Which step may start is decided by the sans-I/O scheduling core
+  (:class:`~.scheduling.Schedule`, shared with the task orchestrator): it
+  counts each step's unfinished dependencies and hands out ready steps by
+  priority (``step.priority``, higher first; FIFO within a priority,
+  retries and steps that waited for resources go first). This module is
+  the I/O shell around it: executors, timers, states, listeners.
 * ``_launch`` starts ready steps while fewer than ``max_concurrency`` run.
   Starting a step resolves its action, binds its arguments and hands the call
   to the executor with a completion callback. No coroutine wraps the user's
   callable, so an async step costs one asyncio task.
-* When a step succeeds, each child's counter drops; a child reaching zero
-  becomes ready. When a step fails for good, every pending descendant is
-  *skipped* with the reason. Other branches keep running.
+* When a step succeeds, the core returns the children that became ready.
+  When a step fails for good, the core returns every pending descendant,
+  which is *skipped* with the reason. Other branches keep running.
+* An executor may take a run's steps itself (``executor.bind(run)``, the
+  Dask executor): it then gets each step's index and attempt
+  (``submit_step``), may give the run its results mapping (results that
+  stay on a cluster, fetched on access) and fetches what the run's
+  ``fetch`` option asks for when the run ends.
 * A failed attempt with retries left waits ``retry_backoff * 2**(attempt-1)``
   seconds (capped) in state *retrying*, then goes back to the front of the
   queue.
@@ -65,6 +74,8 @@ from .binding import bind_arguments
 from .events import BaseListener, RunEvent, RunListener, run_events
 from .executors import Cancellable, Executor, LocalExecutor
 from .graph import Graph, compile_graph
+from .remote import check_fetch
+from .scheduling import CANCELLED, SKIPPED, Schedule
 from .state import StepRecord, check_transition
 from .tracebacks import user_traceback
 from .validation import check_count, check_delay, check_mapping, check_seconds, check_steps
@@ -164,7 +175,13 @@ class Run:
     retry_backoff, max_backoff:
         First retry delay in seconds and the cap of the exponential backoff.
     resources:
-        The pool that steps with ``resources`` acquire from.
+        The pool that steps with ``resources`` acquire from. With an
+        executor that runs steps on a cluster, the pool books only the
+        resources it defines; the others go to the cluster.
+    fetch:
+        What a run whose results stay on a cluster fetches when it ends:
+        ``"leaves"`` (results no step consumed), ``"all"`` or ``"none"``.
+        Results not fetched are fetched when read.
     results_from:
         Asked before each step's first attempt whether its result is known
         already (the step cache); ``None`` runs every step.
@@ -193,6 +210,7 @@ class Run:
         retry_backoff: float = 0.1,
         max_backoff: float = 30.0,
         resources: ResourceGate | None = None,
+        fetch: str = "leaves",
         results_from: ResultSource | None = None,
         check_transitions: bool | None = None,
     ) -> None:
@@ -207,7 +225,11 @@ class Run:
         self.graph = graph
         self.workflow = workflow
         self.run_id = run_id or uuid.uuid4().hex
-        self.executor: Executor = executor if executor is not None else LocalExecutor()
+        self.fetch = check_fetch(fetch)
+        self.resource_gate = resources
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.executor: Executor = _bound(executor if executor is not None else LocalExecutor(), self)
+        self._submit_step = getattr(self.executor, "submit_step", None)
         self.listeners = list(listeners)
         self.max_concurrency = max_concurrency
         self.registry = registry if registry is not None else default_registry()
@@ -215,7 +237,8 @@ class Run:
         self.start: float | None = None
         self.end: float | None = None
         self.records = [StepRecord(name) for name in self.graph.names]
-        self.results: dict[str, Any] = {}
+        results_for = getattr(self.executor, "results_for", None)
+        self.results: dict[str, Any] = results_for(self) if results_for is not None else {}
         self.errors: list[str] = []
         self.exceptions: dict[str, BaseException] = {}
         self.peak_concurrency = 0
@@ -234,9 +257,14 @@ class Run:
         self._needs: dict[int, Mapping[str, float]] = {
             i: req for i, st in enumerate(self.steps) if (req := getattr(st, "resources", None))
         }
+        if self._needs and self._submit_step is not None:
+            # the cluster books what the kernel's pool does not define
+            defined = set(getattr(resources, "resource_ids", list)())
+            local = {i: {k: v for k, v in r.items() if k in defined} for i, r in self._needs.items()}
+            self._needs = {i: r for i, r in local.items() if r}
         if self._needs and resources is None:
             raise ValueError("steps request resources but the run has no resource pool")
-        self._blocked: deque[int] = deque()
+        self._blocked = False  # some step waits for resources (in the core, deferred)
         self._holding: set[int] = set()
         self._unsubscribe: Any = None
         self.illegal_transitions: list[str] = []
@@ -246,8 +274,11 @@ class Run:
 
     def _init_scheduler(self) -> None:
         """The scheduler's private state (see the module docstring)."""
-        self._remaining = [len(p) for p in self.graph.parents]
-        self._ready: deque[int] = deque()
+        priorities = [getattr(s, "priority", 0) for s in self.steps]
+        self._core = Schedule(
+            self.graph.parents, self.graph.children,
+            [int(p) for p in priorities] if any(priorities) else None,
+        )
         self._deferred: deque[tuple[int, BaseException]] = deque()
         self._handles: dict[int, Cancellable] = {}
         self._retry_timers: dict[int, asyncio.TimerHandle] = {}
@@ -256,6 +287,8 @@ class Run:
         self._run_timer: asyncio.TimerHandle | None = None
         self._running = 0
         self._finished_count = 0
+        self._gate_changed = False  # the resource pool changed since the last try (see _acquire)
+        self._acquiring = False
         self._launching = False
         self._cancel_reason: str | None = None
         self._timed_out = False
@@ -317,7 +350,7 @@ class Run:
     async def execute(self) -> Run:
         """Run every step; return ``self`` once the run has ended."""
         loop = asyncio.get_running_loop()
-        self._loop = loop
+        self._loop = self.loop = loop
         self._finished = loop.create_future()
         try:
             self._begin(loop)
@@ -360,10 +393,9 @@ class Run:
             self._run_timer = loop.call_later(self.timeout, self._on_run_timeout)
         if self._needs and self._gate is not None:
             self._unsubscribe = self._gate.subscribe(self._on_resources_changed)
-        for i, left in enumerate(self._remaining):
-            if not left:
+        for i, parents in enumerate(self.graph.parents):
+            if not parents:  # the core made them ready already
                 self._set(i, self.records[i], "ready")
-                self._ready.append(i)
         self._launch()
 
     async def _settle(self) -> None:
@@ -374,7 +406,12 @@ class Run:
         for timer in (self._run_timer, self._deadline_timer, *self._retry_timers.values()):
             if timer is not None:
                 timer.cancel()
-        await self.executor.aclose()
+        finish = getattr(self.executor, "finish", None)
+        try:
+            if finish is not None:
+                await finish(self)  # results left on a cluster: fetch per the fetch option
+        finally:
+            await self.executor.aclose()
 
     def _close(self) -> None:
         self.end = time.time()
@@ -440,10 +477,13 @@ class Run:
             return
         self._launching = True
         try:
-            ready, deferred = self._ready, self._deferred
+            pop, deferred, limit = self._core.pop, self._deferred, self.max_concurrency
             while True:
-                while ready and self._running < self.max_concurrency:
-                    self._start(ready.popleft())
+                while self._running < limit:
+                    i = pop()
+                    if i < 0:
+                        break
+                    self._start(i)
                 if not deferred:
                     break
                 i, exc = deferred.popleft()
@@ -469,11 +509,35 @@ class Run:
         step = self.steps[i]
         if not spec.params and not spec.var_kw and not step.parameters:
             return {}
-        names, results = self.graph.names, self.results
-        upstream = {names[p]: results[names[p]] for p in self.graph.parents[i]}
+        # The records hold the results as they came (a cluster's are handles, not values).
+        names, records = self.graph.names, self.records
+        upstream = {names[p]: records[p].result for p in self.graph.parents[i]}
         return bind_arguments(spec, step.name, step.parameters, upstream, self.parameters)
 
-    def _start(self, i: int) -> None:
+    def call_ahead(self, i: int, upstream: Mapping[str, Any]) -> tuple[ActionSpec, dict[str, Any]] | None:
+        """The call step ``i`` will make, bound to ``upstream`` handles, or ``None``.
+
+        For an executor that submits a step before its parents have ended
+        (they are on a cluster and it passes their futures). ``None`` when
+        the step must wait for the kernel: it books resources of the
+        kernel's pool, the run asks a result source (the step cache) before
+        each step, the run is ending, or its action or arguments do not
+        resolve (the normal start then reports why).
+        """
+        if i in self._needs or self._cancel_reason is not None or self._timed_out:
+            return None
+        if self._source is not None:  # the cache is asked at the step's start: do not compute ahead
+            return None
+        try:
+            spec = self._spec(i)
+            step = self.steps[i]
+            if not spec.params and not spec.var_kw and not step.parameters:
+                return spec, {}
+            return spec, bind_arguments(spec, step.name, step.parameters, upstream, self.parameters)
+        except (UnknownActionError, TypeError):
+            return None
+
+    def _start(self, i: int) -> None:  # noqa: PLR0912 - one flat hot path reads better than helpers
         rec = self.records[i]
         try:
             spec = self._spec(i)
@@ -500,10 +564,14 @@ class Run:
             rec.start = time.time()
         self._set(i, rec, "running")
         self._running += 1
-        self.peak_concurrency = max(self.peak_concurrency, self._running)
+        if self._running > self.peak_concurrency:  # noqa: PLR1730 - max() is a call per step
+            self.peak_concurrency = self._running
         attempt = rec.attempts
         try:
-            handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, attempt))
+            if self._submit_step is not None:
+                handle = self._submit_step(i, attempt, spec, kwargs, partial(self._on_done, i, attempt))
+            else:
+                handle = self.executor.submit(spec, kwargs, partial(self._on_done, i, attempt))
         except Exception as exc:  # noqa: BLE001 - the executor refused the call: the step fails
             self._running -= 1
             self._deferred.append((i, exc))
@@ -538,12 +606,9 @@ class Run:
         self.results[rec.name] = value
         self._finished_count += 1
         self._set(i, rec, state)
-        remaining, records, ready = self._remaining, self.records, self._ready
-        for c in self.graph.children[i]:
-            remaining[c] -= 1
-            if not remaining[c] and records[c].status == "pending":
-                self._set(c, records[c], "ready")
-                ready.append(c)
+        records = self.records
+        for c in self._core.succeed(i):
+            self._set(c, records[c], "ready")
         self._check_done()
 
     def _fail(self, i: int, exc: BaseException) -> None:
@@ -557,10 +622,13 @@ class Run:
         self.errors.append(f"Step {rec.name} failed: {rec.error}")
         self._finished_count += 1
         self._set(i, rec, "failed")
-        reason = f"dependency {rec.name!r} failed"
-        for d in self.graph.descendants(i):
-            self._finish_unrun(d, "skipped", reason)
+        self._skip_dependents(self._core.fail(i), f"dependency {rec.name!r} failed")
         self._check_done()
+
+    def _skip_dependents(self, pairs: list[tuple[int, int]], reason: str) -> None:
+        """Skip the ``(node, cause)`` pairs the core returned, all for ``reason``."""
+        for d, _ in pairs:
+            self._finish_unrun(d, "skipped", reason)
 
     def _finish_unrun(self, i: int, state: str, reason: str) -> None:
         rec = self.records[i]
@@ -569,6 +637,7 @@ class Run:
         timer = self._retry_timers.pop(i, None)
         if timer is not None:
             timer.cancel()
+        self._core.close(i, SKIPPED if state == "skipped" else CANCELLED)
         if state == "skipped" and rec.status == "retrying":
             # It ran and failed; the retry it was waiting for will not happen.
             state = "failed"
@@ -581,14 +650,18 @@ class Run:
     def _schedule_retry(self, i: int, rec: StepRecord, exc: BaseException) -> None:
         rec.error = format_error(exc)
         self._set(i, rec, "retrying")
-        delay = min(self.retry_backoff * 2 ** (rec.attempts - 1), self.max_backoff)
+        fixed = getattr(self.steps[i], "retry_delay", None)  # a task's fixed delay
+        if fixed is None:
+            delay = min(self.retry_backoff * 2 ** (rec.attempts - 1), self.max_backoff)
+        else:
+            delay = fixed
         assert self._loop is not None
         self._retry_timers[i] = self._loop.call_later(delay, self._retry, i)
 
     def _retry(self, i: int) -> None:
         self._retry_timers.pop(i, None)
         if self.records[i].status == "retrying":
-            self._ready.appendleft(i)
+            self._core.requeue(i)
             self._launch()
 
     # -- resources ----------------------------------------------------------------
@@ -597,10 +670,19 @@ class Run:
 
     def _acquire(self, i: int) -> bool:
         assert self._gate is not None
-        if self._gate.try_acquire(self._holder(i), self._needs[i]):
+        self._gate_changed = False
+        self._acquiring = True  # the gate's own changes while it tries (a partial take given back)
+        try:
+            granted = self._gate.try_acquire(self._holder(i), self._needs[i])
+        finally:
+            self._acquiring = False
+        if granted:
             self._holding.add(i)
             return True
-        self._blocked.append(i)
+        self._core.defer(i)
+        self._blocked = True
+        if self._gate_changed:  # a release raced with this refusal: try again soon
+            self._post_unblock()
         return False
 
     def _release(self, i: int) -> None:
@@ -609,8 +691,15 @@ class Run:
             self._gate.release(self._holder(i))
 
     def _on_resources_changed(self, change: Any = None) -> None:
+        if self._acquiring and self._loop is not None and _on_loop_thread(self._loop):
+            return  # made by _acquire's own try
+        self._gate_changed = True
+        if self._blocked:
+            self._post_unblock()
+
+    def _post_unblock(self) -> None:
         loop = self._loop
-        if loop is None or not self._blocked or loop.is_closed():
+        if loop is None or loop.is_closed():
             return
         if _on_loop_thread(loop):
             self._unblock()
@@ -620,9 +709,8 @@ class Run:
     def _unblock(self) -> None:
         if not self._blocked:
             return
-        waiting = [i for i in self._blocked if self.records[i].status in ("ready", "retrying")]
-        self._blocked.clear()
-        self._ready.extendleft(reversed(waiting))
+        self._blocked = False
+        self._core.unblock()
         self._launch()
 
     # -- deadlines ----------------------------------------------------------------
@@ -688,7 +776,7 @@ class Run:
             if not rec.attempts:
                 rec.start = None
             return None
-        handle.cancel()
+        self._cancel_handle(handle)
         when_returned = getattr(handle, "when_returned", None)
         if i not in self._holding or when_returned is None:
             return False
@@ -696,6 +784,9 @@ class Run:
             return False  # it never started, or has returned: release as usual
         self._holding.discard(i)
         return True
+
+    def _cancel_handle(self, handle: Cancellable) -> None:
+        handle.cancel()
 
     def _release_late(self, holder: str) -> None:
         if self._gate is not None:  # on the worker thread, once the call has returned
@@ -719,9 +810,10 @@ class Run:
         if self.done or self._finished_count >= len(self.records):
             return
         self._cancel_reason = reason
-        self._ready.clear()
+        close = self._core.close
         for i, rec in enumerate(self.records):
             if rec.status == "running":
+                close(i, CANCELLED)
                 held = self._stop_call(i)
                 rec.end = time.time() if rec.start is not None else None
                 rec.reason = f"{reason}; {_HELD}" if held else reason
@@ -731,6 +823,12 @@ class Run:
                 self._finish_unrun(i, "cancelled", reason)
         self._running = 0
         self._check_done()
+
+
+def _bound(executor: Any, run: Run) -> Executor:
+    """The executor's calls for ``run``: its own per-run object when it has one (``bind``)."""
+    bind = getattr(executor, "bind", None)
+    return bind(run) if bind is not None else executor  # type: ignore[no-any-return]
 
 
 def _delays(retry_backoff: Any, max_backoff: Any) -> tuple[float, float]:

@@ -273,6 +273,7 @@ def check_step(step: Any, position: int) -> None:
         and (timeout is None or (timeout.__class__ in _PLAIN_NUMBERS and 0 < timeout < _INF))
         and retries.__class__ is int and retries >= 0
         and step.parameters.__class__ is dict and step.dependencies.__class__ in _PLAIN_SEQUENCES
+        and getattr(step, "priority", 0).__class__ is int
     ):
         params, resources = step.parameters, getattr(step, "resources", None)
         if params and not all(k.__class__ is str for k in params):
@@ -300,6 +301,7 @@ def _check_step_slowly(step: Any, position: int) -> None:
     check_seconds(step.timeout, f"{label}: timeout", error)
     check_count(step.max_retries, f"{label}: max_retries", error)
     check_mapping(step.parameters, f"{label}: parameters", error)
+    _check_priority(getattr(step, "priority", 0), label, error)
     deps = step.dependencies
     if isinstance(deps, str) or not isinstance(deps, Sequence):
         _fail(
@@ -334,6 +336,17 @@ def _check_cache_options(step: Any, label: str, error: ErrorFactory) -> None:
     if version is not None and not isinstance(version, str):
         _fail(error, f"{label}: version {show(version)} is a {_type_name(version)}; give a string "
               "such as '2'", wrong_type=True)
+
+
+def _check_priority(priority: Any, label: str, error: ErrorFactory) -> None:
+    # An int, as in Dask (higher runs sooner); a TaskPriority member is an int too.
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        _fail(
+            error,
+            f"{label}: priority {show(priority)} is a {_type_name(priority)}; give an int "
+            "(higher runs sooner) or a TaskPriority",
+            wrong_type=True,
+        )
 
 
 def _check_resources(resources: Any, label: str, error: ErrorFactory) -> None:

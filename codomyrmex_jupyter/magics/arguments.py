@@ -42,7 +42,8 @@ def _apply(func: F, decorators: list[Callable[[F], F]]) -> F:
 
 
 def run_options(func: F) -> F:
-    """Add the run options: ``-p``, ``--params``, ``--timeout``, ``--background``, ``--executor``."""
+    """Add the run options: ``-p``, ``--params``, ``--timeout``, ``--background``, ``--executor``,
+    ``--fetch``."""
     return _apply(
         func,
         [
@@ -57,8 +58,12 @@ def run_options(func: F) -> F:
                      help="seconds for the whole run"),
             option("--background", action="store_true",
                      help="return a run handle at once; the run goes on in the background"),
-            option("--executor", default=None, metavar="local|dask://HOST:PORT",
-                     help="where steps run (default: this kernel)"),
+            option("--executor", default=None, metavar="local|dask-local|dask://HOST:PORT",
+                     help="where steps run (default: this kernel; dask-local starts a "
+                     "LocalCluster for this kernel on first use)"),
+            option("--fetch", default="leaves", choices=["leaves", "all", "none"],
+                     help="on Dask, the results brought back when the run ends (default: "
+                     "leaves); the others stay on the cluster until read"),
         ],
     )
 

@@ -7,14 +7,14 @@ Two cell formats:
   cell is a dependency and receives that step's result; any other parameter
   is filled from the run's parameters or its own default. Options come from an
   optional ``@step(timeout=..., retries=..., resources={...}, cache=True,
-  version="...")`` decorator,
+  version="...", priority=...)`` decorator,
   read from the syntax tree with :func:`ast.literal_eval`. Nothing in the cell
   is evaluated here; running the cell is the caller's business. Functions
   whose name starts with ``_`` are helpers, not steps.
 * **Spec mode** (``--yaml``): a YAML (or JSON) list of steps, or a mapping with
   a ``steps`` list, each with ``name``, ``module``, ``action``, ``parameters``,
-  ``dependencies``, ``timeout``, ``max_retries``, ``resources``, ``cache`` and
-  ``version``. Loaded
+  ``dependencies``, ``timeout``, ``max_retries``, ``resources``, ``cache``,
+  ``version`` and ``priority``. Loaded
   with ``yaml.safe_load``.
 
 Errors are :class:`CellParseError` whose ``line`` is the 1-based line of the
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 STEP_ATTRIBUTE = "__codomyrmex_step__"
-_STEP_OPTIONS = ("timeout", "retries", "resources", "cache", "version")
+_STEP_OPTIONS = ("timeout", "retries", "resources", "cache", "version", "priority")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -85,8 +85,8 @@ class FunctionStep:
         The other parameters (filled from run parameters or defaults).
     required:
         Those of ``inputs`` without a default.
-    timeout, retries, resources, cache, version:
-        ``@step(...)`` options (``None``/empty/``False`` when not given).
+    timeout, retries, resources, cache, version, priority:
+        ``@step(...)`` options (``None``/empty/``False``/0 when not given).
     line:
         Line of the ``def`` (or of its first decorator).
     """
@@ -101,6 +101,7 @@ class FunctionStep:
     line: int = 1
     cache: bool = False
     version: str | None = None
+    priority: int = 0
 
     def to_step(self, workflow: str) -> WorkflowStep:
         """The :class:`WorkflowStep` calling ``notebook.<workflow>.<name>``.
@@ -118,6 +119,7 @@ class FunctionStep:
             resources=dict(self.resources),
             cache=self.cache,
             version=self.version,
+            priority=self.priority,
         )
 
 
@@ -142,6 +144,7 @@ def step(
     resources: Mapping[str, float] | None = None,
     cache: bool = False,
     version: str | None = None,
+    priority: int = 0,
 ) -> Any:
     """Mark a function of a ``%%workflow`` cell with step options.
 
@@ -162,10 +165,13 @@ def step(
         it depends on changed (see docs/cache.md).
     version:
         Change it to force a new cache entry without changing the code.
+    priority:
+        Higher starts sooner among ready steps (an int, as in Dask; on a Dask
+        executor it is the step's Dask priority).
     """
     options = {
         "timeout": timeout, "retries": retries, "resources": dict(resources or {}),
-        "cache": cache, "version": version,
+        "cache": cache, "version": version, "priority": priority,
     }
 
     def mark(func: F) -> F:
@@ -249,6 +255,7 @@ def _read_function(node: _FunctionNode, step_names: set[str]) -> FunctionStep:
         line=line,
         cache=bool(options.get("cache")),
         version=options.get("version"),
+        priority=options.get("priority") or 0,
     )
 
 
@@ -361,6 +368,13 @@ def _option(step_name: str, kw: ast.keyword) -> Any:
     return _check_option(step_name, kw.arg, value, kw.value.lineno)
 
 
+_NUMBER_OPTIONS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "timeout": (lambda v: isinstance(v, int | float) and v > 0, "a positive number of seconds"),
+    "retries": (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
+    "priority": (lambda v: isinstance(v, int), "an integer (higher starts sooner)"),
+}
+
+
 def _check_option(step_name: str, name: str, value: Any, line: int) -> Any:
     def bad(expected: str) -> CellParseError:
         return CellParseError(
@@ -379,13 +393,11 @@ def _check_option(step_name: str, name: str, value: Any, line: int) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise bad("a string such as '2'")
         return str(value)
-    if name == "timeout":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise bad("a positive number of seconds")
-        return value
-    if name == "retries":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad("an integer >= 0")
+    number = _NUMBER_OPTIONS.get(name)
+    if number is not None:
+        fits, expected = number
+        if isinstance(value, bool) or not fits(value):
+            raise bad(expected)
         return value
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v > 0

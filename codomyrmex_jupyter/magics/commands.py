@@ -69,7 +69,7 @@ class CommandError(CodomyrmexError, ValueError):
 
 # -- run ---------------------------------------------------------------------------------
 def check_executor(spec: str | None) -> str | None:
-    """Validate ``--executor`` without connecting; return the scheduler address or ``None``.
+    """Validate ``--executor`` without connecting; the scheduler address, ``"dask-local"`` or ``None``.
 
     Raises
     ------
@@ -78,11 +78,20 @@ def check_executor(spec: str | None) -> str | None:
     """
     if spec is None or spec == "local":
         return None
+    if spec == "dask-local":
+        _require_distributed()
+        return spec
     match = _DASK_ADDRESS.fullmatch(spec)
     if match is None or not 0 < int(match["port"]) < 65536:
         raise CommandError(
-            f"--executor must be 'local' or dask://HOST:PORT (e.g. dask://127.0.0.1:8786), got {spec!r}"
+            "--executor must be 'local', 'dask-local' or dask://HOST:PORT "
+            f"(e.g. dask://127.0.0.1:8786), got {spec!r}"
         )
+    _require_distributed()
+    return f"tcp://{match['host']}:{match['port']}"
+
+
+def _require_distributed() -> None:
     try:
         import distributed  # noqa: F401
 
@@ -91,7 +100,6 @@ def check_executor(spec: str | None) -> str | None:
         raise CommandError(
             f"the Dask executor is not available: pip install codomyrmex_jupyter[dask] ({exc})"
         ) from None
-    return f"tcp://{match['host']}:{match['port']}"
 
 
 def make_executor(spec: str | None) -> Executor | None:
@@ -99,6 +107,10 @@ def make_executor(spec: str | None) -> Executor | None:
     address = check_executor(spec)
     if address is None:
         return None
+    if address == "dask-local":
+        from ..engine.executors.dask_local import local_cluster_executor
+
+        return local_cluster_executor()  # type: ignore[no-any-return]
     from .dask_clients import executor_for
 
     try:
@@ -108,10 +120,12 @@ def make_executor(spec: str | None) -> Executor | None:
 
 
 def close_executors() -> None:
-    """Close the Dask clients ``--executor`` opened (``%unload_ext`` calls this)."""
+    """Close the Dask clients ``--executor`` opened and the ``dask-local`` cluster (``%unload_ext``)."""
+    from ..engine.executors.dask_local import close_local_cluster
     from .dask_clients import close_clients
 
     close_clients()
+    close_local_cluster()
 
 
 def check_runnable(manager: WorkflowManager, name: str, params: Mapping[str, Any] | None = None) -> None:
@@ -146,6 +160,7 @@ def run(
     run_id: str | None = None,
     cache: bool | None = None,
     force: bool = False,
+    fetch: str = "leaves",
 ) -> WorkflowExecution | RunHandle:
     """Run workflow ``name``: wait for it, or return a :class:`RunHandle` at once.
 
@@ -162,16 +177,21 @@ def run(
     background:
         Return a handle at once instead of waiting.
     executor:
-        ``"local"`` (default) or ``"dask://HOST:PORT"``.
+        ``"local"`` (default), ``"dask-local"`` or ``"dask://HOST:PORT"``.
     listeners:
         Extra run listeners (progress views).
     run_id:
         Id to give the run (a new one when omitted).
     cache, force:
         The step cache options of :meth:`WorkflowManager.execute_workflow`.
+    fetch:
+        On a cluster, the results fetched when the run ends (``"leaves"``,
+        ``"all"``, ``"none"``).
     """
     check_runnable(manager, name)
     options: dict[str, Any] = {"listeners": list(listeners), "run_id": run_id or uuid.uuid4().hex}
+    if fetch != "leaves":
+        options["fetch"] = fetch
     if cache is not None or force:
         options.update(cache=cache, force=force)
     made = make_executor(executor)

@@ -20,13 +20,14 @@ named after the function. A parameter named after another step is a dependency
 and receives that step's result; any other parameter is a run parameter (set it
 with -p NAME=VALUE) or keeps its default. A parameter close to a step's name
 (a typo such as 'laod' for 'load') is an error. @step(timeout=..., retries=...,
-resources={...}, cache=True) sets a step's options (cache=True: reuse the step's
-result while its code, parameters and inputs are unchanged; --cache does it for
-every step of the cell); functions starting with _ are helpers.
+resources={...}, cache=True, priority=...) sets a step's options (cache=True:
+reuse the step's result while its code, parameters and inputs are unchanged;
+--cache does it for every step of the cell; priority: an int, higher starts
+sooner); functions starting with _ are helpers.
 
 --yaml: the cell is a YAML (or JSON) list of steps, each a mapping with name,
 module, action and optionally parameters, dependencies, timeout, max_retries,
-resources and cache.
+resources, cache and priority.
 
 Running the cell defines the workflow (a new version if the name exists), saves
 it in the store and draws its graph; --run also runs it, with the run options."""

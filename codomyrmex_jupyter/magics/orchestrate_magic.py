@@ -82,6 +82,7 @@ def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argpars
             manager=manager, name=name, params=params, timeout=args.timeout,
             background=args.background, executor=args.executor, listeners=listeners,
             cache=getattr(args, "run_cache", None), force=getattr(args, "force", False),
+            fetch=getattr(args, "fetch", "leaves"),
         )
     except CodomyrmexError as exc:
         raise usage_error(exc) from None

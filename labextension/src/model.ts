@@ -122,6 +122,8 @@ export interface IDagModel {
   ended: string | null;
   duration: number | null;
   errors: string[];
+  /** The Dask dashboard of the cluster the run ran on (an http(s) URL), or null. */
+  dashboard: string | null;
   live: ILiveRef | null;
   bounds: IBounds;
   /** True when positions were missing and the fallback layout placed the nodes. */
@@ -210,6 +212,7 @@ function buildModel(data: Json, version: number): IDagModel {
     ended: optStr(data.ended),
     duration: optNum(data.duration),
     errors: Array.isArray(data.errors) ? data.errors.filter(e => typeof e === 'string') : [],
+    dashboard: readLink(data.dashboard),
     live: readLive(data.live),
     bounds: computeBounds(nodes),
     layoutComputed,
@@ -580,4 +583,9 @@ export function summaryLine(model: IDagModel): string {
     parts.push(`showing the first ${model.nodes.length}`);
   }
   return parts.join(' · ');
+}
+
+/** A link the document may carry: only http(s) URLs are shown (never javascript: or data:). */
+export function readLink(value: unknown): string | null {
+  return typeof value === 'string' && /^https?:\/\//.test(value) ? value : null;
 }

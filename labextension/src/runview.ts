@@ -197,6 +197,14 @@ export class RunDocView {
       }
     }
     h.appendChild(el('span', 'cdm-run-meta', meta.join(' · ')));
+    if (m.dashboard !== null) {
+      const a = el('a', 'cdm-run-dashboard', 'Dask dashboard') as HTMLAnchorElement;
+      a.href = m.dashboard;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.title = `the Dask dashboard of the cluster this run used: ${m.dashboard}`;
+      h.appendChild(a);
+    }
     const params = Object.entries(m.parameters);
     if (params.length > 0) {
       const p = el('span', 'cdm-run-params', params.map(([k, v]) => `${k}=${paramText(v)}`).join(', '));

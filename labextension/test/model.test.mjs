@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import {
   computeBounds, computeLayers, DEFAULT_STATE_COLORS, detailRows, formatDuration, formatTimestamp,
-  isSafeColor, legendEntries, mergeStates, parseDag, stateColor, summaryLine,
+  isSafeColor, legendEntries, mergeStates, parseDag, readLink, stateColor, summaryLine,
   UNKNOWN_STATE_COLOR
 } from '../lib/model.js';
 import { bigDoc, sixNodeDoc } from './fixtures.mjs';
@@ -186,4 +186,12 @@ test('summary line', () => {
   assert.equal(summaryLine(parsed(sixNodeDoc())), 'etl · run 2f6c1d0e9b8a… · failed · 6 steps');
   const big = parsed({ ...bigDoc(30), truncated: true, total_nodes: 5000 });
   assert.equal(summaryLine(big), 'big · 5000 steps · showing the first 30');
+});
+
+test('the Dask dashboard link is read when it is an http(s) URL, and only then', () => {
+  assert.equal(parsed({ ...sixNodeDoc(), dashboard: 'http://127.0.0.1:8787/status' }).dashboard,
+    'http://127.0.0.1:8787/status');
+  assert.equal(parsed(sixNodeDoc()).dashboard, null);
+  assert.equal(readLink('javascript:alert(1)'), null);
+  assert.equal(readLink(42), null);
 });

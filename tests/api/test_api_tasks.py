@@ -577,3 +577,49 @@ def test_wait_for_completion_refuses_the_loop_thread(orch, registry) -> None:
     orch.start_execution()
     assert orch.wait_for_completion(10)
     assert errors == ["wait_for_completion blocks; do not call it from a running task"]
+
+
+# -- the run the tasks are nodes of -------------------------------------------------------------
+def test_a_running_task_adds_tasks_that_depend_on_finished_ones(orch, registry) -> None:
+    def spawn(n: int) -> int:
+        for i in range(n):
+            orch.create_task(f"child{i}", "m", "double", parameters={"x": i}, dependencies=["root"])
+        return n
+
+    registry.register("m", "spawn", spawn)
+    registry.register("m", "double", lambda x, root: 2 * x + root)
+    orch.create_task("root", "m", "spawn", parameters={"n": 3})
+    orch.start_execution()
+    wait_until(lambda: len(orch.list_tasks()) == 4)
+    assert orch.wait_for_completion(10)
+    children = [t for t in orch.list_tasks() if t.name.startswith("child")]
+    assert [t.result.value for t in children] == [3, 5, 7]  # the root's value flowed in by name
+    assert orch._run.graph.layers == [0, 1, 1, 1]
+
+
+def test_cancelling_a_running_tasks_handle_cancels_the_task(orch, registry) -> None:
+    started = threading.Event()
+
+    async def long() -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    registry.register("m", "long", long)
+    t = orch.create_task("long", "m", "long")
+    after = orch.create_task("after", "m", "long", dependencies=["long"])
+    orch.start_execution()
+    assert started.wait(10)
+    handle = orch.running_tasks[t.id]
+    orch.loop.call_soon_threadsafe(handle.cancel)
+    assert orch.wait_for_completion(10)
+    assert (t.status, after.status) == (TaskStatus.CANCELLED, TaskStatus.SKIPPED)
+    assert after.result.error == "dependency 'long' cancelled"
+    assert orch.running_tasks == {}
+
+
+def test_max_workers_can_be_changed(registry) -> None:
+    o = TaskOrchestrator(2, registry=registry)
+    o.max_workers = 5
+    assert (o.max_workers, o.get_stats()["max_workers"]) == (5, 5)
+    with pytest.raises(ValueError, match="max_workers"):
+        o.max_workers = 0

@@ -41,7 +41,7 @@ def test_version(cli: Cli) -> None:
         (("run", "sum", "-p", "1x=2"), "parameter '1x=2' must look like name=value"),
         (("run", "sum", "--import", "flows", "-p", "m=2"), "no step of workflow 'sum' takes the run parameter 'm'; it accepts: n"),
         (("run", "sum", "--timeout", "-1"), "-1.0 is not in the range x>0"),
-        (("run", "sum", "--executor", "tcp://x"), "--executor must be 'local' or dask://HOST:PORT"),
+        (("run", "sum", "--executor", "tcp://x"), "--executor must be 'local', 'dask-local' or dask://HOST:PORT"),
         (("run", "sum", "--import", "no_such_module_here"), "no module named 'no_such_module_here'"),
         (("prune",), "say which runs to remove: --keep N and/or --older-than DAYS"),
         (("prune", "--keep", "-3"), "-3 is not in the range x>=0"),

@@ -183,9 +183,26 @@ def test_on_a_dask_cluster_the_workers_import_the_module(
         data = result.json()
         assert result.code == 0, [s["error"] for s in data["steps"]]
         assert data["metrics"]["executor"] == "dask"
-        assert {s["name"]: s["result"] for s in data["steps"]} == {"load": [0, 1, 2, 3, 4, 5], "total": 15}
+        # the leaf came back; the intermediate list stayed on the cluster (fetch="leaves") and says so
+        assert {s["name"]: s["result"] for s in data["steps"]} == {"load": None, "total": 15}
+        assert data["metrics"]["results_not_stored"]["load"].startswith("not fetched: ")
     finally:
         cluster.close()
+
+
+@pytest.mark.dask
+@pytest.mark.slow
+def test_dask_local_runs_on_a_cluster_started_for_the_run(
+    cli: Cli, flows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    result = cli("run", "sum", "--import", "flows", "-p", "n=4", "--executor", "dask-local", "--json")
+    data = result.json()
+    assert result.code == 0, [s["error"] for s in data["steps"]]
+    assert data["metrics"]["executor"] == "dask"
+    assert {s["name"]: s["result"] for s in data["steps"]} == {"load": None, "total": 6}
+    assert data["metrics"]["results_not_stored"]["load"].startswith("not fetched: ")
 
 
 def test_registered_actions_need_no_import(cli: Cli, _isolated_home: Path) -> None:

@@ -1,4 +1,5 @@
-"""One conformance suite, run against every executor (local, and Dask on a LocalCluster)."""
+"""One conformance suite, run against every executor: local, Dask on a LocalCluster, and Dask on a
+separate ``dask scheduler`` with two ``dask worker`` processes."""
 
 from __future__ import annotations
 
@@ -56,13 +57,28 @@ def dask_client() -> Iterator[Any]:
     cluster.close()
 
 
-@pytest.fixture(params=["local", pytest.param("dask", marks=pytest.mark.dask)])
+@pytest.fixture(scope="module")
+def cluster_client(dask_processes) -> Iterator[Any]:
+    """A client of the separate scheduler + worker processes (see tests/dask_processes.py)."""
+    import distributed
+
+    client = distributed.Client(dask_processes.address, set_as_default=False, timeout=30)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=[
+    "local",
+    pytest.param("dask", marks=pytest.mark.dask),
+    pytest.param("dask-processes", marks=pytest.mark.dask),
+])
 def make_executor(request: pytest.FixtureRequest):
     if request.param == "local":
         return LocalExecutor
     from codomyrmex_jupyter.engine.executors.dask import DaskExecutor
 
-    client = request.getfixturevalue("dask_client")
+    fixture = "dask_client" if request.param == "dask" else "cluster_client"
+    client = request.getfixturevalue(fixture)
     return lambda: DaskExecutor(client)
 
 
@@ -121,6 +137,40 @@ def test_cancel(make_executor, reg) -> None:
     asyncio.run(main())
     assert run.status == "cancelled"
     assert [r.status for r in run.records] == ["cancelled", "cancelled"]
+
+
+def test_a_growing_run_of_tasks(make_executor, reg) -> None:
+    """The shell the task orchestrator uses: nodes added while it runs, a node cancelled, a stop."""
+    from codomyrmex_jupyter.engine.open_run import OpenRun
+    from codomyrmex_jupyter.engine.remote import RemoteResult
+
+    run = OpenRun(workflow="conf-open", registry=reg, executor=make_executor(), check_transitions=True)
+    a = run.add(S("a", parameters={"x": 1}))
+
+    async def main() -> None:
+        serving = asyncio.create_task(run.execute())
+        b = run.add(S("b", action="aadd", parameters={"x": 2}), [a])
+        run.add(S("bad", action="fail"))
+        after = run.add(S("after"), [b, 2])
+        slow = run.add(S("slow", action="nap", parameters={"seconds": 3.0}))
+        run.add(S("below", dependencies=[]), [slow])
+        deadline = time.monotonic() + 30
+        while [run.records[i].status for i in (b, 2, slow)] != ["succeeded", "failed", "running"]:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        assert run.cancel_node(slow, "not needed")
+        assert run.records[after].reason == "dependency 'bad' failed"
+        run.stop("done")
+        await serving
+
+    t0 = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - t0 < 20
+    values = [r.result.fetch() if isinstance(r.result, RemoteResult) else r.result for r in run.records]
+    assert values[:2] == [1, 3]
+    assert [r.status for r in run.records] == [
+        "succeeded", "succeeded", "failed", "skipped", "cancelled", "skipped",
+    ]
 
 
 def test_parse_dask_address() -> None:

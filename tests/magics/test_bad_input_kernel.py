@@ -49,7 +49,7 @@ CASES: list[tuple[str, str]] = [
     ("%orchestrate run etl --timeout inf", "--timeout inf is not a finite number"),
     ("%orchestrate run etl --timeout soon", "argument --timeout: invalid float value: 'soon'"),
     ("%orchestrate run nope", "Workflow 'nope' not found"),
-    ("%orchestrate run etl --executor bogus", "--executor must be 'local' or dask://HOST:PORT"),
+    ("%orchestrate run etl --executor bogus", "--executor must be 'local', 'dask-local' or dask://HOST:PORT"),
     ("%orchestrate run etl --executor dask://host", "got 'dask://host'"),
     ("%orchestrate run etl -p 5=3", "parameter '5=3' must look like name=value"),
     ("%orchestrate run etl -p noequals", "parameter 'noequals' must look like name=value"),

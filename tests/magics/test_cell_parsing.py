@@ -121,11 +121,11 @@ def test_step_decorator_is_a_marker() -> None:
 
     assert step(f) is f
     assert getattr(f, STEP_ATTRIBUTE) == {"timeout": None, "retries": None, "resources": {},
-                                          "cache": False, "version": None}
-    g = step(timeout=3, retries=1, resources={"cpu": 1}, cache=True, version="2")(f)
+                                          "cache": False, "version": None, "priority": 0}
+    g = step(timeout=3, retries=1, resources={"cpu": 1}, cache=True, version="2", priority=5)(f)
     assert g is f
     assert getattr(f, STEP_ATTRIBUTE) == {"timeout": 3, "retries": 1, "resources": {"cpu": 1},
-                                          "cache": True, "version": "2"}
+                                          "cache": True, "version": "2", "priority": 5}
     assert f() == 1
 
 
@@ -136,6 +136,17 @@ def test_cache_options_are_read_from_the_cell() -> None:
     assert (a.cache, a.version, b.cache, b.version) == (True, "3", False, None)
     with pytest.raises(CellParseError, match=r"@step\(cache=...\) must be True or False"):
         parse_function_cell("@step(cache='yes')\ndef a():\n    pass\n", "w")
+
+
+def test_priority_is_read_from_the_cell_and_orders_ready_steps() -> None:
+    parsed = parse_function_cell(
+        "@step(priority=5)\ndef urgent():\n    pass\n\n@step(priority=-1)\ndef later():\n    pass\n"
+        "\ndef plain(urgent):\n    pass\n", "w")
+    assert [s.priority for s in parsed.steps] == [5, -1, 0]
+    assert parsed.steps[0].to_dict()["priority"] == 5  # stored with the definition
+    for bad in ("'high'", "True", "1.5"):
+        with pytest.raises(CellParseError, match=r"@step\(priority=...\) must be an integer"):
+            parse_function_cell(f"@step(priority={bad})\ndef a():\n    pass\n", "w")
 
 
 SPEC_YAML = _cell(

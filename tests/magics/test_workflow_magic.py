@@ -47,6 +47,20 @@ def test_function_mode_defines_steps_and_user_functions(ip: Any) -> None:
     assert {"text/plain", "text/html", "application/vnd.codomyrmex.dag+json"} <= set(shown.data)
 
 
+def test_step_priority_orders_the_ready_steps(ip: Any) -> None:
+    ip.user_ns["order"] = []
+    cell = (
+        "@step(priority=1)\nasync def low():\n    order.append('low')\n\n"
+        "@step(priority=9)\nasync def high():\n    order.append('high')\n\n"
+        "async def plain():\n    order.append('plain')\n"
+    )
+    ex = ip.run_cell_magic("workflow", "ranked --quiet --run", cell)
+    assert ex.status == WorkflowStatus.COMPLETED
+    assert ip.user_ns["order"] == ["high", "low", "plain"]  # higher first, the default is 0
+    stored = get_workflow_manager().get_workflow("ranked")
+    assert [s.priority for s in stored] == [1, 9, 0]
+
+
 def test_quiet_displays_nothing(ip: Any) -> None:
     with capture_output() as cap:
         ip.run_cell_magic("workflow", "etl --quiet", ETL)

@@ -145,4 +145,18 @@ def test_scale_out_with_dask(run_notebook: Runner) -> None:
     for row in ("plan", "estimate"):
         assert re.search(rf"^{row} +succeeded x1 +[\d.]+s +succeeded x1 +[\d.]+s *$", text, re.MULTILINE)
     runs = [d for d in nb.data(DAG_MIME) if d["kind"] == "run"]
-    assert [(d["workflow"], d["status"]) for d in runs] == [("monte_carlo", "completed")] * 2
+    assert [(d["workflow"], d["status"]) for d in runs[:2]] == [("monte_carlo", "completed")] * 2
+    # the 200 MB case: the length came back, the blob stayed on the cluster, the kernel did not grow
+    assert "size: 200000000" in text
+    assert "still on the cluster: ['blob']" in text
+    assert "blob is a bytes on the Dask cluster, 200.0 MB" in text
+    grew = re.search(r"kernel peak memory grew by ([\d.]+) MB", text)
+    assert grew and float(grew[1]) < 100, grew
+    # worker resources: GPU steps ran on workers, the TPU step failed at once naming GPU
+    assert re.search(r"^train_a ran on tcp://127\.0\.0\.1:\d+$", text, re.MULTILINE)
+    assert "'TPU', which no Dask worker declares (workers declare: GPU)" in text
+    # the dashboard link: printed, and carried by the run documents of the Dask runs
+    link = re.search(r"^dashboard: (http://127\.0\.0\.1:\d+/status)$", text, re.MULTILINE)
+    assert link, "the notebook did not print the dashboard link"
+    dask_runs = [d for d in runs if d["workflow"] in ("big_data", "gpu_jobs")]
+    assert dask_runs and all(d.get("dashboard") == link[1] for d in dask_runs)

@@ -12,18 +12,23 @@ __all__ = ["Cancellable", "DoneCallback", "Executor", "LocalExecutor", "make_exe
 
 
 def make_executor(spec: Any) -> Executor | None:
-    """Build an executor from ``None``/``"local"``, ``"dask://HOST:PORT"``, a
-    ``distributed.Client``, or an executor object (returned as is)."""
+    """Build an executor from ``None``/``"local"``, ``"dask://HOST:PORT"``,
+    ``"dask-local"`` (this process's ``LocalCluster``, started on first use),
+    a ``distributed.Client``, or an executor object (returned as is)."""
     if spec is None or spec == "local":
         return None
     if isinstance(spec, str):
+        if spec == "dask-local":
+            from .dask_local import local_cluster_executor
+
+            return local_cluster_executor()  # type: ignore[no-any-return]
         if spec.startswith(("dask://", "tcp://")):
             from .dask import DaskExecutor, parse_dask_address
 
             parse_dask_address(spec)  # a malformed address fails before distributed is imported
             return DaskExecutor(spec)
         raise ArgumentError(
-            f"unknown executor {spec!r}; use 'local' or 'dask://HOST:PORT'", argument="executor"
+            f"unknown executor {spec!r}; use 'local', 'dask-local' or 'dask://HOST:PORT'", argument="executor"
         )
     if hasattr(spec, "submit") and hasattr(spec, "aclose"):
         return spec  # type: ignore[no-any-return]

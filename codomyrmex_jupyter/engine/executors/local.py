@@ -66,6 +66,11 @@ class LocalExecutor:
             self._loop = asyncio.get_running_loop()
         return self._loop
 
+    def use_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run later calls on ``loop`` (a run served again on a new loop)."""
+        self._loop = loop
+        self._inbox = None
+
     def submit(self, spec: ActionSpec, kwargs: dict[str, Any], done: DoneCallback) -> Cancellable:
         """Start one call; see :class:`~.base.Executor`."""
         loop = self._bind_loop()
