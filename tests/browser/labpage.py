@@ -134,6 +134,16 @@ def wait_status(page: Any, text: str) -> None:
     )
 
 
+def wait_cell_done(page: Any, n: int, timeout_ms: int = 60_000) -> None:
+    """Wait until cell ``n`` (1-based) of the open notebook has run: its prompt reads ``[k]:``."""
+    page.wait_for_function(
+        "sel => { const p = document.querySelector(sel);"
+        " return p !== null && /^\\[\\d+\\]:$/.test(p.textContent.trim()); }",
+        arg=f".jp-NotebookPanel .jp-Cell:nth-child({n}) .jp-InputPrompt",
+        timeout=timeout_ms,
+    )
+
+
 def saved_outputs(server: LabServer, notebook: str) -> list[dict[str, Any]]:
     """Every output of the notebook as saved on the server (none while it is being saved).
 

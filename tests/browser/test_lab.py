@@ -40,6 +40,7 @@ from labpage import (
     reload_without_kernel,
     set_theme,
     shot,
+    wait_cell_done,
     wait_status,
     write_code_notebook,
 )
@@ -443,15 +444,6 @@ CACHE_ANSWERS = {"load": "hit", "clean": "hit", "summary": "miss: code changed",
                  "report": "miss: upstream 'summary' changed"}
 
 
-def _cell_done(page: Any, n: int) -> None:
-    page.wait_for_function(
-        "sel => { const p = document.querySelector(sel);"
-        " return p !== null && /^\\[\\d+\\]:$/.test(p.textContent.trim()); }",
-        arg=f".jp-NotebookPanel .jp-Cell:nth-child({n}) .jp-InputPrompt",
-        timeout=60_000,
-    )
-
-
 def check_cached_run(page: Any, output: str) -> None:
     """The edited run: cached steps in their colour and legend, the cache column, timeline marks."""
     page.wait_for_selector(f"{output} .cdm-run[data-status='completed']", timeout=60_000)
@@ -502,7 +494,7 @@ def test_a_run_with_cached_steps(browser: Any, lab_server: LabServer, artifacts:
     try:
         _open(page, lab_server, ready, CACHE_NOTEBOOK)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        _cell_done(page, len(CACHE_CELLS))
+        wait_cell_done(page, len(CACHE_CELLS))
         check_cached_run(page, output)
         page.click(f"{output} g.cdm-node[data-id='summary']")
         details = page.locator(f"{output} .cdm-details[data-id='summary']")

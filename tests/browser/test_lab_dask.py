@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labpage import TIMEOUT_MS, KernelReady, LabServer, poll, set_theme, shot, write_code_notebook
+from labpage import (
+    TIMEOUT_MS,
+    KernelReady,
+    LabServer,
+    poll,
+    set_theme,
+    shot,
+    wait_cell_done,
+    write_code_notebook,
+)
 from labpage import open_notebook as _open
 
 pytest.importorskip("distributed")
@@ -47,15 +56,6 @@ RUN_VIEW = ".jp-NotebookPanel .jp-Cell:nth-child(2) .jp-OutputArea-output.cdm-ho
 BOARD = ".jp-NotebookPanel .jp-Cell:nth-child(3) .jp-OutputArea-output.cdm-host"
 
 
-def _cell_done(page: Any, n: int) -> None:
-    page.wait_for_function(
-        "sel => { const p = document.querySelector(sel);"
-        " return p !== null && /^\\[\\d+\\]:$/.test(p.textContent.trim()); }",
-        arg=f".jp-NotebookPanel .jp-Cell:nth-child({n}) .jp-InputPrompt",
-        timeout=120_000,
-    )
-
-
 def _link(page: Any, scope: str) -> str:
     link = page.locator(f"{scope} a.cdm-run-dashboard")
     link.wait_for()
@@ -83,7 +83,7 @@ def test_a_run_on_dask_links_its_dashboard(browser: Any, lab_server: LabServer, 
     try:
         _open(page, lab_server, ready, NOTEBOOK)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        _cell_done(page, len(CELLS))
+        wait_cell_done(page, len(CELLS), timeout_ms=120_000)
         page.wait_for_selector(f"{RUN_VIEW} .cdm-run[data-status='completed']", timeout=120_000)
         href = _link(page, RUN_VIEW)
         with urllib.request.urlopen(href, timeout=30) as answer:  # the cluster serves it

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cli_helpers import Cli, cli_env
+from import_blocker import blocking_script
 
 
 def test_list(cli: Cli, recorded: dict[str, str]) -> None:
@@ -83,24 +83,15 @@ def test_dag(cli: Cli, recorded: dict[str, str], tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-_NO_HEAVY = textwrap.dedent(
+_NO_HEAVY = blocking_script(
+    ("ipywidgets", "matplotlib", "networkx", "IPython", "traitlets", "asyncio"),
     """
-    import sys
-    BLOCKED = ("ipywidgets", "matplotlib", "networkx", "IPython", "traitlets", "asyncio")
-
-    class Block:
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in BLOCKED:
-                raise ImportError(f"blocked import of {name}")
-            return None
-
-    sys.meta_path.insert(0, Block())
     from codomyrmex_jupyter.cli import main
     code = main(sys.argv[1:])
     loaded = sorted({m.split(".")[0] for m in sys.modules} & set(BLOCKED))
     print("LOADED", loaded, file=sys.stderr)
     sys.exit(code)
-    """
+    """,
 )
 
 

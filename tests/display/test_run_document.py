@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from import_blocker import blocking_script
+
 from codomyrmex_jupyter.api.workflow_manager import WorkflowManager
 from codomyrmex_jupyter.api.workflow_models import WorkflowStep
 from codomyrmex_jupyter.display.bundles import execution_bundle
@@ -107,24 +109,18 @@ def test_store_document_of_an_unknown_run(manager: WorkflowManager) -> None:
     assert store_document(manager.store, "nope") is None
 
 
-STORED_ONLY = """
-import sys
+STORED_ONLY = blocking_script(
+    ("IPython", "ipywidgets", "traitlets", "ipykernel", "comm", "matplotlib"),
+    """
+    from codomyrmex_jupyter.engine.store import Store
+    from codomyrmex_jupyter.display.run_document import store_document
+    from codomyrmex_jupyter.display.bundles import document_bundle
 
-class Block:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("IPython", "ipywidgets", "traitlets", "ipykernel", "comm", "matplotlib"):
-            raise ImportError(f"blocked import of {name}")
-        return None
-
-sys.meta_path.insert(0, Block())
-from codomyrmex_jupyter.engine.store import Store
-from codomyrmex_jupyter.display.run_document import store_document
-from codomyrmex_jupyter.display.bundles import document_bundle
-
-doc = store_document(Store(sys.argv[1]), sys.argv[2])
-bundle = document_bundle(doc)
-print(doc["status"], len(doc["nodes"]), "codomyrmex-timeline" in bundle["text/html"])
-"""
+    doc = store_document(Store(sys.argv[1]), sys.argv[2])
+    bundle = document_bundle(doc)
+    print(doc["status"], len(doc["nodes"]), "codomyrmex-timeline" in bundle["text/html"])
+    """,
+)
 
 
 def test_a_server_or_a_command_line_builds_the_document_without_jupyter(manager: WorkflowManager) -> None:

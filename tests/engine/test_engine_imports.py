@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
-BLOCKER = textwrap.dedent(
+from import_blocker import blocking_script
+
+BLOCKER = blocking_script(
+    ("IPython", "ipywidgets", "traitlets", "matplotlib", "ipykernel", "networkx"),
     """
-    import sys
-    BLOCKED = ("IPython", "ipywidgets", "traitlets", "matplotlib", "ipykernel", "networkx")
-
-    class Block:
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in BLOCKED:
-                raise ImportError(f"blocked import of {name}")
-            return None
-
-    sys.meta_path.insert(0, Block())
     import asyncio
     import codomyrmex_jupyter.engine as engine
     from codomyrmex_jupyter.engine import Run, Store, compile_graph
@@ -29,7 +21,7 @@ BLOCKER = textwrap.dedent(
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not loaded, loaded
     print("engine ok")
-    """
+    """,
 )
 
 
