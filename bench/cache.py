@@ -110,11 +110,11 @@ def _hit_rows(quick: bool, repeats: int) -> list[Row]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 8."""
+    """Measure this section."""
     repeats = 3 if quick else 7
     sec = Section(
         "cache",
-        "8. Step cache",
+        "Step cache",
         "Steps with a small result (a dict of two floats) and one parameter each, every step "
         "cached, on a SQLite file with entries on local disk. Targets: a hit costs at most "
         "100 us; a fully cached rerun of 1,000 steps takes under 0.5 s. The baseline of the "

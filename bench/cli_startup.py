@@ -76,10 +76,10 @@ def _heavy(args: list[str]) -> list[str]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 8."""
+    """Measure this section."""
     sec = Section(
         "cli",
-        "10. Command line start-up",
+        "Command line start-up",
         "Wall time of a fresh `codomyrmex-jupyter` process (the console script) on a store of "
         "20 workflows and 500 runs, interleaved with the baseline `python -c pass`. Target: "
         f"`list` under {TARGET_SECONDS} s.",

@@ -177,11 +177,11 @@ def _explain(sec: Section) -> list[str]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 1."""
+    """Measure this section."""
     repeats = 3 if quick else 7
     sec = Section(
         "engine",
-        "1. Engine overhead per step",
+        "Engine overhead per step",
         "No-op steps through `WorkflowManager` on a SQLite file: validation, scheduling, "
         f"state events, listeners and recording. `max_concurrency={DEFAULT_CONCURRENCY}` "
         "(the default a user gets) unless the row says otherwise. The floor is "

@@ -77,10 +77,10 @@ def _slowest_imports(top: int = 6) -> str:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 3."""
+    """Measure this section."""
     sec = Section(
         "load",
-        "3. Load cost of the extension",
+        "Load cost of the extension",
         "Fresh interpreter per figure, IPython imported and an `InteractiveShell` created "
         "before the clock starts. Baseline: `import ipywidgets, nest_asyncio2` in the same "
         "setting.",

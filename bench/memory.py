@@ -76,10 +76,10 @@ def _measure(kind: str, n: int, repeats: int) -> tuple[Sample, Sample, str]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 7."""
+    """Measure this section."""
     sec = Section(
         "memory",
-        "7. Peak memory",
+        "Peak memory",
         "Fresh interpreter per figure. RSS: peak resident set (`VmHWM`) minus that of an interpreter "
         "with the same imports and an open manager. traced: `tracemalloc` peak of the "
         "measured part only. Layered DAGs, width 100.",

@@ -239,10 +239,10 @@ def _explain_watched(sec: Section) -> list[str]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 2."""
+    """Measure this section."""
     sec = Section(
         "panels",
-        "2. Watched runs and nest_asyncio",
+        "Watched runs and nest_asyncio",
         "Full-path runs of async no-op steps (as in section 1). Watched: a `RunView` "
         "(the live run view widget, updates coalesced, each one serialized as a kernel "
         "would send it) passed as a run listener, no frontend connected; the target row "

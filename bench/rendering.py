@@ -160,10 +160,10 @@ def _refresh_rows(repeats: int) -> list[Row]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 5."""
+    """Measure this section."""
     sec = Section(
         "rendering",
-        "5. DAG rendering",
+        "DAG rendering",
         "Layout + draw to a PNG (Agg, 100 dpi), same graphs (layered, fixed seed). "
         "`plot_dag` sizes its figure to the graph (up to 10x7.5 in, 8x6 above 300 nodes); the baselines draw "
         "8x6 in. Labels are drawn up to 200 nodes by the baselines, up to 300 by "

@@ -19,7 +19,10 @@ from typing import Literal
 
 from .measure import Sample
 
-__all__ = ["Row", "Section", "machine", "render", "versions"]
+__all__ = ["COMPARISONS", "Row", "Section", "machine", "render", "versions"]
+
+# Kept by hand and appended to every report: the before/after figures of past changes.
+COMPARISONS = Path(__file__).resolve().parent / "comparisons.md"
 
 VERSIONED = (
     "codomyrmex_jupyter",
@@ -188,13 +191,15 @@ def render(sections: list[Section], *, quick: bool, seconds: float, command: str
     lines += [f"- {k}: {v}" for k, v in versions().items()]
     lines += ["", "## Summary", ""]
     lines += _summary(sections)
-    for sec in sections:
-        lines += ["", f"## {sec.title}", ""]
+    for number, sec in enumerate(sections, 1):  # numbered here: a section's place is the run's order
+        lines += ["", f"## {number}. {sec.title}", ""]
         if sec.intro:
             lines += [sec.intro, ""]
         lines += _table(sec.rows)
         if sec.notes:
             lines += [""] + [f"- {n}" for n in sec.notes]
+    if COMPARISONS.exists():  # before/after figures of past changes: code that is gone cannot be re-run
+        lines += ["", COMPARISONS.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 

@@ -180,11 +180,11 @@ def _history_rows(quick: bool, repeats: int) -> list[Row]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 6."""
+    """Measure this section."""
     repeats = 3 if quick else 5
     sec = Section(
         "store",
-        "6. Store throughput (SQLite, WAL, file on local disk)",
+        "Store throughput (SQLite, WAL, file on local disk)",
         "Writes as the run recorder issues them: one transaction at run start, one at run "
         "end holding every step (packed into the run's row; a `steps` row for each step with "
         "a result, error or reason: here every step has a result). Baseline: one `sqlite3` "

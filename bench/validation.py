@@ -58,10 +58,10 @@ def _rows(n: int, repeats: int) -> list[Row]:
 
 
 def run_section(quick: bool) -> Section:
-    """Measure section 4."""
+    """Measure this section."""
     sec = Section(
         "validation",
-        "4. Validation",
+        "Validation",
         "Layered DAGs (width 100, 2-3 dependencies per step). `compile_graph` on light "
         "step objects (name + dependencies) against `graphlib.TopologicalSorter(graph)"
         ".prepare()` on the same graph; `WorkflowManager.validate` adds the per-step "
