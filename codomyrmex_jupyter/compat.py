@@ -14,8 +14,8 @@ Nothing happens at import time; the alias is opt-in.
 
 How: a finder placed first on :data:`sys.meta_path` answers for the alias
 names only and hands back the already-imported real module. When no real
-``codomyrmex`` package is installed, an empty placeholder package stands in
-for it, so ``import codomyrmex.project_orchestration`` works; a real one is
+``codomyrmex`` package is installed, an empty stand-in package takes its
+place, so ``import codomyrmex.project_orchestration`` works; a real one is
 left alone (only its ``project_orchestration`` is redirected).
 """
 
@@ -44,7 +44,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.alias = alias
         parts = alias.split(".")
         self.ancestors = [".".join(parts[:i]) for i in range(1, len(parts))]
-        self.placeholder = False  # this finder provides the (missing) parent packages
+        self.provides_parents = False  # no real parent package: this finder makes empty ones
 
     def _real_name(self, fullname: str) -> str | None:
         if fullname == self.alias:
@@ -59,7 +59,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         path: Sequence[str] | None,
         target: types.ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if self.placeholder and fullname in self.ancestors:
+        if self.provides_parents and fullname in self.ancestors:
             return importlib.util.spec_from_loader(fullname, self, is_package=True)
         real = self._real_name(fullname)
         if real is None or importlib.util.find_spec(real) is None:
@@ -68,8 +68,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         real = self._real_name(spec.name)
-        if real is None:  # the placeholder parent package
-            module = types.ModuleType(spec.name, "Placeholder for code using the original package.")
+        if real is None:  # an empty parent package (no real one is installed)
+            module = types.ModuleType(spec.name, "Empty parent of the aliased original package.")
             module.__path__ = []
             return module
         return importlib.import_module(real)
@@ -99,7 +99,7 @@ def alias_original_package(name: str = ORIGINAL_PACKAGE) -> None:
             return
         finder = _AliasFinder(name)
         if finder.ancestors and finder.ancestors[0] not in sys.modules:
-            finder.placeholder = importlib.util.find_spec(finder.ancestors[0]) is None
+            finder.provides_parents = importlib.util.find_spec(finder.ancestors[0]) is None
         sys.meta_path.insert(0, finder)
 
 
@@ -116,7 +116,7 @@ def remove_alias(name: str = ORIGINAL_PACKAGE) -> bool:
         for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
             del sys.modules[key]
         for finder in finders:
-            if finder.placeholder:
+            if finder.provides_parents:
                 for ancestor in finder.ancestors:
                     sys.modules.pop(ancestor, None)
         return bool(finders)

@@ -241,8 +241,8 @@ from codomyrmex_jupyter import (
 )
 """),
         md("""
-The reference's task examples name placeholder actions (`module1.action1`,
-`module2.action2`). A step or task action is any function registered with
+The reference's task examples name actions `module1.action1` and
+`module2.action2`, which no package defines. A step or task action is any function registered with
 `@action(module, name)`, so here are two small ones, and the examples run as written.
 """),
         code("""

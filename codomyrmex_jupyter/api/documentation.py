@@ -16,8 +16,8 @@ kind                file                  variables (besides any ``extra``)
 ``AGENTS.nested``   ``<dir>/AGENTS``      the same as README.nested
 ==================  ====================  ===========================================
 
-A template is Markdown with ``{{ variable }}`` placeholders (spaces inside the
-braces are allowed; an unknown placeholder is left as it is). It is looked up
+A template is Markdown with ``{{ variable }}`` fields (spaces inside the
+braces are allowed; a field with an unknown name is left as it is). It is looked up
 in ``templates_dir`` as ``<template>_<kind>.template.md``, then
 ``<kind>.template.md``, then the built-in text below: a user's file overrides
 the built-in one without any code.

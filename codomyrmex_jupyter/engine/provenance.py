@@ -153,7 +153,7 @@ def load_sources(store: Store, fingerprints: Sequence[str]) -> dict[str, str]:
         return {}
     marks = ",".join("?" * len(wanted))
     rows = store.query(
-        f"SELECT fingerprint, source FROM code_sources WHERE fingerprint IN ({marks})",  # noqa: S608 - placeholders only
+        f"SELECT fingerprint, source FROM code_sources WHERE fingerprint IN ({marks})",  # noqa: S608 - only ? marks are formatted in
         wanted,
     )
     return {r["fingerprint"]: r["source"] for r in rows}

@@ -182,7 +182,7 @@ def _measure(store: Store, ids: Sequence[str]) -> tuple[int, int]:
             chunk,
         )[0]
         steps = store._read(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(COALESCE(length(error),0) + "  # noqa: S608 - placeholders
+            "SELECT COUNT(*) AS n, COALESCE(SUM(COALESCE(length(error),0) + "  # noqa: S608 - only ? marks
             "COALESCE(length(traceback),0) + COALESCE(length(result),0) + "
             "COALESCE(length(reason),0)), 0) AS bytes "
             f"FROM steps WHERE run_id IN ({marks})",

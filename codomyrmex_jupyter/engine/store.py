@@ -337,7 +337,7 @@ class Store:
             marks = ",".join("?" * len(live))
             with self._write() as conn:
                 conn.execute(
-                    f"UPDATE runs SET heartbeat=? WHERE run_id IN ({marks})",  # noqa: S608 - placeholders only
+                    f"UPDATE runs SET heartbeat=? WHERE run_id IN ({marks})",  # noqa: S608 - only ? marks are formatted in
                     (time.time(), *live),
                 )
 

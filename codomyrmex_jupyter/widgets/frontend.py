@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from traitlets import Dict, Unicode
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 DISPLAY_INTERVAL = 2.0  # seconds between re-sent outputs of a changing view
 MODULE_NAME = "codomyrmex-jupyter"
 MODULE_VERSION = "^0.1.0"
+_DOCUMENT_HOOKS = ("current_document", "twin")
 
 
 class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
@@ -99,19 +100,27 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
             self.send({"patch": dict(patch)})
 
     # -- documents --------------------------------------------------------------------------
-    def current_document(self, *, live: bool) -> dict[str, Any]:
-        """The document now; ``live`` adds the reference the browser follows (override)."""
-        raise NotImplementedError
+    # Every subclass defines both (checked when the subclass is created):
+    #   current_document(*, live) -> the document now; ``live`` adds the reference the
+    #       browser follows (:meth:`live_reference`);
+    #   twin(doc) -> the MIME bundle of ``doc`` without the widget.
+    if TYPE_CHECKING:
+
+        def current_document(self, *, live: bool) -> dict[str, Any]: ...
+
+        def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in _DOCUMENT_HOOKS if not callable(getattr(cls, name, None))]
+        if missing:
+            raise TypeError(f"{cls.__qualname__} must define {' and '.join(missing)}")
 
     def live_reference(self, **extra: Any) -> dict[str, Any]:
         """``{"model_id": ..., **extra}``, or ``{}`` when there is no comm (no kernel)."""
         if self.comm is None or not self.model_id:
             return {}
         return {"model_id": self.model_id, **extra}
-
-    def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The MIME bundle of ``doc`` without the widget (override)."""
-        raise NotImplementedError
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         return self.twin(self.current_document(live=True))

@@ -33,7 +33,7 @@ def test_templates_dir_is_created(tmp_path: Path) -> None:
     assert DocumentationGenerator().templates_dir is None
 
 
-def test_placeholders() -> None:
+def test_template_fields() -> None:
     text = "{{name}} {{ name }} {{  name  }} {{ unknown }} {{ 1bad }} {name}"
     assert render_template(text, {"name": "x"}) == "x x x {{ unknown }} {{ 1bad }} {name}"
 
