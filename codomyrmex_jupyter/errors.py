@@ -98,9 +98,6 @@ class AmbiguousRunError(CodomyrmexError, LookupError):
         )
         super().__init__(self.message)
 
-    def __str__(self) -> str:  # LookupError would not repr() it, but keep it explicit
-        return self.message
-
 
 class CycleError(WorkflowValidationError):
     """The dependencies of a workflow form a cycle; ``cycle`` lists it.

@@ -120,19 +120,11 @@ class RemoteResults(dict[str, Any]):
     ----------
     gather:
         ``gather(futures)`` returns their values in one round trip.
-    on_fetch:
-        Called ``on_fetch(name, value)`` after an entry was fetched (the run
-        puts the value in the step's record).
     """
 
-    def __init__(
-        self,
-        gather: Callable[[list[Any]], Sequence[Any]],
-        on_fetch: Callable[[str, Any], None] | None = None,
-    ) -> None:
+    def __init__(self, gather: Callable[[list[Any]], Sequence[Any]]) -> None:
         super().__init__()
         self._gather = gather
-        self._on_fetch = on_fetch
         self._lock = threading.Lock()
 
     # -- fetching ------------------------------------------------------------------------------
@@ -159,9 +151,6 @@ class RemoteResults(dict[str, Any]):
             values = self._gather([v.future for _, v in todo])
             for (_, handle), value in zip(todo, values, strict=True):
                 handle.value = value
-        if self._on_fetch is not None:
-            for name, handle in todo:
-                self._on_fetch(name, handle.value)
         return len(todo)
 
     def on_cluster(self) -> list[str]:
@@ -171,14 +160,6 @@ class RemoteResults(dict[str, Any]):
     def handle(self, name: str) -> Any:
         """The stored entry as is: a :class:`RemoteResult` is not fetched."""
         return dict.__getitem__(self, name)
-
-    def release(self) -> list[str]:
-        """Drop every entry not fetched, freeing its memory on the cluster; return their names."""
-        with self._lock:
-            names = self.on_cluster()
-            for name in names:
-                dict.__delitem__(self, name)
-        return names
 
     # -- reads return values -----------------------------------------------------------------
     def __getitem__(self, name: str) -> Any:

@@ -199,18 +199,22 @@ def cache_keys_only_of(store: Store, run_ids: Sequence[str]) -> dict[str, int]:
     A run's record lists the cache key of every step that consulted the cache
     (``run_records``, see :mod:`.provenance`).
     """
-    if not run_ids:
+    mine: set[str] = set()
+    for chunk in _chunks(run_ids):  # the pruned runs' own records first: usually none used the cache
+        marks = ",".join("?" * len(chunk))
+        rows = store._read(f"{_CACHE_USES} AND r.run_id IN ({marks})", chunk)
+        mine.update(row["key"] for row in rows if row["key"])
+    if not mine:
         return {}
     victims = set(run_ids)
-    mine: set[str] = set()
-    shared: set[str] = set()
-    for row in store._read(_CACHE_USES):
-        if row["key"]:
-            (mine if row["run_id"] in victims else shared).add(row["key"])
-    if not mine - shared:
-        return {}
-    sizes = {r["key"]: int(r["size"]) for r in store._read("SELECT key, size FROM cache_entries")}
-    return {k: sizes[k] for k in sorted(mine - shared) if k in sizes}
+    shared = {row["key"] for row in store._read(_CACHE_USES) if row["run_id"] not in victims}
+    only = sorted(mine - shared)
+    sizes: dict[str, int] = {}
+    for chunk in _chunks(only):
+        marks = ",".join("?" * len(chunk))
+        rows = store._read(f"SELECT key, size FROM cache_entries WHERE key IN ({marks})", chunk)  # noqa: S608
+        sizes.update((row["key"], int(row["size"])) for row in rows)
+    return {k: sizes[k] for k in only if k in sizes}
 
 
 def prune_runs(

@@ -157,9 +157,9 @@ def resolve_run_id(store: Store, run_id: str) -> str | None:
         ``err.total`` counts them all).
     """
     check_run_prefix(run_id)
-    if store.get_run(run_id, with_steps=False, exact=True) is not None:
-        return run_id
     ids = store.find_run_ids(run_id, limit=_MATCHES_SHOWN)
+    if ids and ids[0] == run_id:  # in id order, an exact match comes first; it wins over longer ids
+        return run_id
     if len(ids) > 1:
         total = len(ids)
         if total == _MATCHES_SHOWN:  # maybe more: count them, on the primary key's range

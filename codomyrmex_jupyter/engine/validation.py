@@ -93,20 +93,11 @@ def check_amount(value: Any, what: str, error: ErrorFactory | None = None, unit:
 
 def argument_error(argument: str) -> ErrorFactory:
     """Errors about the argument ``argument`` of a public call."""
-
-    def make(message: str, *, wrong_type: bool) -> CodomyrmexError:
-        cls = ArgumentTypeError if wrong_type else ArgumentError
-        return cls(message, argument=argument)
-
-    return make
+    return error_pair(ArgumentError, ArgumentTypeError, argument=argument)
 
 
 def _step_error(step: str | None) -> ErrorFactory:
-    def make(message: str, *, wrong_type: bool) -> CodomyrmexError:
-        cls = StepTypeError if wrong_type else WorkflowValidationError
-        return cls(message, step=step)
-
-    return make
+    return error_pair(WorkflowValidationError, StepTypeError, step=step)
 
 
 def _fail(error: ErrorFactory, message: str, *, wrong_type: bool) -> NoReturn:
@@ -252,6 +243,24 @@ def _label(step: Any, position: int) -> str:
     return f"step {name!r}" if isinstance(name, str) and name.strip() else f"step #{position + 1}"
 
 
+def _plain_fields(step: Any) -> bool:
+    """Every plain field of ``step`` is of its exact type and in range (the common case).
+
+    The fast path of :func:`check_step` and :func:`check_steps`: exact class
+    checks, no messages built. A step it does not accept is checked slowly,
+    which names the problem.
+    """
+    timeout, retries = step.timeout, step.max_retries
+    module, action = step.module, step.action
+    return bool(
+        module.__class__ is str and module and action.__class__ is str and action
+        and (timeout is None or (timeout.__class__ in _PLAIN_NUMBERS and 0 < timeout < _INF))
+        and retries.__class__ is int and retries >= 0
+        and step.parameters.__class__ is dict and step.dependencies.__class__ in _PLAIN_SEQUENCES
+        and getattr(step, "priority", 0).__class__ is int
+    )
+
+
 def check_step(step: Any, position: int) -> None:
     """Check every field of one step definition (``position`` counts from 0).
 
@@ -267,14 +276,7 @@ def check_step(step: Any, position: int) -> None:
     StepTypeError
         A field of the wrong type (a timeout given as text, a name as a number).
     """
-    module, action, timeout, retries = step.module, step.action, step.timeout, step.max_retries
-    if (
-        module.__class__ is str and module and action.__class__ is str and action
-        and (timeout is None or (timeout.__class__ in _PLAIN_NUMBERS and 0 < timeout < _INF))
-        and retries.__class__ is int and retries >= 0
-        and step.parameters.__class__ is dict and step.dependencies.__class__ in _PLAIN_SEQUENCES
-        and getattr(step, "priority", 0).__class__ is int
-    ):
+    if _plain_fields(step):
         params, resources = step.parameters, getattr(step, "resources", None)
         if params and not all(k.__class__ is str for k in params):
             _check_step_slowly(step, position)
@@ -373,19 +375,13 @@ def check_steps(steps: Any, step_type: type[Any] | None = None) -> None:
         raise StepTypeError(
             f"steps {show(steps)} is a {_type_name(steps)}; give a list of WorkflowStep(...)"
         )
-    numbers_, sequences, inf = _PLAIN_NUMBERS, _PLAIN_SEQUENCES, _INF
     for i, step in enumerate(steps):
         if step_type is not None and not isinstance(step, step_type):
             raise StepTypeError(
                 f"step #{i + 1} is a {_type_name(step)}; use {step_type.__name__}(...)"
             )
-        module, action, timeout, retries = step.module, step.action, step.timeout, step.max_retries
         if (
-            module.__class__ is str and module and action.__class__ is str and action
-            and (timeout is None or (timeout.__class__ in numbers_ and 0 < timeout < inf))
-            and retries.__class__ is int and retries >= 0
-            and step.parameters.__class__ is dict and not step.parameters
-            and step.dependencies.__class__ in sequences and not getattr(step, "resources", None)
+            _plain_fields(step) and not step.parameters and not getattr(step, "resources", None)
             and _plain_cache_options(step)
         ):
             continue

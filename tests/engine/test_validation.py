@@ -127,6 +127,17 @@ def test_step_accepts_and_steps_must_be_a_list() -> None:
             check_steps(bad)
 
 
+def test_steps_refuse_a_priority_that_is_not_an_int_on_the_fast_path_too() -> None:
+    @dataclass
+    class Prioritised(Step):
+        priority: Any = 0
+
+    check_steps([Prioritised(priority=3)])
+    for steps in ([Prioritised(priority="high")], [Prioritised(priority="high", parameters={"k": 1})]):
+        with pytest.raises(StepTypeError, match="step 'a': priority 'high' is a str; give an int"):
+            check_steps(steps)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "cls", "message"),
     [

@@ -78,10 +78,6 @@ class CacheIndex:
         )
         return (rows[0]["key"], KeyParts.from_json(rows[0]["parts"])) if rows else None
 
-    def has(self, key: str) -> bool:
-        """Whether the index knows entry ``key``."""
-        return bool(self.store.query("SELECT 1 AS x FROM cache_entries WHERE key=?", (key,)))
-
     def total_bytes(self) -> int:
         """Bytes of every indexed entry."""
         return int(self.store.query("SELECT COALESCE(SUM(size), 0) AS n FROM cache_entries")[0]["n"])
@@ -102,14 +98,15 @@ class CacheIndex:
             rows = self.store.query("SELECT key FROM cache_entries WHERE workflow=?", (workflow,))
         return [r["key"] for r in rows]
 
-    def forget(self, keys: Iterable[str], *, stats_of: str | None = None, all_stats: bool = False) -> None:
-        """Drop index rows (and the hit counts of one workflow, or all)."""
+    def forget(self, keys: Iterable[str], *, stats_of: str | None = None, all_stats: bool = False) -> int:
+        """Drop index rows (and the hit counts of one workflow, or all); return how many rows went."""
         with self.store.transaction() as conn:
-            conn.executemany("DELETE FROM cache_entries WHERE key=?", [(k,) for k in keys])
+            removed = conn.executemany("DELETE FROM cache_entries WHERE key=?", [(k,) for k in keys]).rowcount
             if all_stats:
                 conn.execute("DELETE FROM cache_stats")
             elif stats_of is not None:
                 conn.execute("DELETE FROM cache_stats WHERE workflow=?", (stats_of,))
+        return removed
 
     def per_workflow(self) -> list[dict[str, Any]]:
         """Entries, bytes, hits and misses of each workflow that has either."""

@@ -232,11 +232,10 @@ class StepCache:
         """Remove the entries ``keys`` (files and index rows); return ``(count, bytes)`` freed."""
         self.flush()
         wanted = list(dict.fromkeys(keys))
-        known = [k for k in wanted if self.index.has(k)]
         freed = sum(self.entries.delete(k) for k in wanted)
-        self.index.forget(wanted)
+        count = self.index.forget(wanted)
         self._total = None
-        return len(known), freed
+        return count, freed
 
     def clear(self, workflow: str | None = None) -> tuple[int, int]:
         """Remove the entries of ``workflow`` (or all, with stray entry files); ``(count, bytes)``."""

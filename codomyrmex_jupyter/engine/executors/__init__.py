@@ -23,9 +23,8 @@ def make_executor(spec: Any) -> Executor | None:
 
             return local_cluster_executor()  # type: ignore[no-any-return]
         if spec.startswith(("dask://", "tcp://")):
-            from .dask import DaskExecutor, parse_dask_address
+            from .dask import DaskExecutor
 
-            parse_dask_address(spec)  # a malformed address fails before distributed is imported
             return DaskExecutor(spec)
         raise ArgumentError(
             f"unknown executor {spec!r}; use 'local', 'dask-local' or 'dask://HOST:PORT'", argument="executor"

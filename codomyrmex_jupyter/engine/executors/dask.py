@@ -38,7 +38,7 @@ import itertools
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -214,11 +214,11 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, target: Any, *, timeout: float = 30.0) -> None:
+        # a malformed address fails before distributed is imported
+        address = parse_dask_address(target) if isinstance(target, str) else None
         distributed = _import_distributed()
-        if isinstance(target, str):
-            self.client = distributed.Client(
-                parse_dask_address(target), set_as_default=False, timeout=timeout
-            )
+        if address is not None:
+            self.client = distributed.Client(address, set_as_default=False, timeout=timeout)
             self._owns_client = True
         else:
             self.client = target
@@ -380,10 +380,6 @@ class DaskRunCalls:
             self._dashboard = self.executor.dashboard_link
         return self._dashboard  # type: ignore[return-value]
 
-    def local_resources(self, request: Mapping[str, float], defined: Sequence[str]) -> dict[str, float]:
-        """The part of a step's request the kernel's own pool books."""
-        return {k: v for k, v in request.items() if k in defined}
-
     def _plan_resources(self, run: Any) -> None:
         wanted = {
             i: dict(req) for i, step in enumerate(run.steps)
@@ -427,7 +423,8 @@ class DaskRunCalls:
         elif mode == "leaves":
             children = run.graph.children
             names = [n for n in dict.keys(results) if not children[run.graph.index[n]]]
-        left = [n for n in results.on_cluster() if n not in set(names)]
+        wanted = set(names)
+        left = [n for n in results.on_cluster() if n not in wanted]
         await _off_loop(partial(self._fetch_and_size, results, names, left))
 
     def _fetch_and_size(self, results: RemoteResults, names: list[str], left: list[str]) -> None:
