@@ -30,12 +30,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..engine.graph import Graph, compile_graph
 from ..engine.state import STATE_COLORS, STEP_STATES, TERMINAL_STATES, StepRecord
-from .run_document import MINOR_VERSION, RUN_DEFAULTS, STEP_DEFAULTS, fill_run, fill_step
+from .run_document import MINOR_VERSION, RUN_DEFAULTS, STEP_DEFAULTS, fill_run, fill_step, iso_utc
 
 if TYPE_CHECKING:
     from ..api.workflow_models import WorkflowExecution
@@ -78,10 +77,6 @@ def status_color(status: str | None) -> str:
     if status is None:
         return STATE_COLORS["pending"]
     return STATE_COLORS.get(status) or RUN_STATUS_COLORS.get(status, STATE_COLORS["pending"])
-
-
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
 
 
 def layered_positions(graph: Graph) -> list[tuple[float, float]]:
@@ -316,8 +311,8 @@ def _fill_state(
     node["attempts"] = rec.attempts
     node["error"] = rec.error if rec.status in ("failed", "retrying") else None
     if stamps:  # ISO strings cost more than the rest together: only for exported documents
-        node["started"] = _iso(rec.start)
-        node["ended"] = _iso(rec.end)
+        node["started"] = iso_utc(rec.start)
+        node["ended"] = iso_utc(rec.end)
     fill_step(node, rec, run_start)
 
 

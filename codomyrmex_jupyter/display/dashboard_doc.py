@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DASHBOARD_MIME_TYPE",
+    "bar_style",
     "dashboard_bundle",
     "dashboard_html",
     "dashboard_text",
+    "execution_first_error",
     "holder_label",
     "holders_text",
     "resource_rows",
@@ -46,7 +48,8 @@ def _iso(value: datetime | float | None) -> str | None:
     return datetime.fromtimestamp(float(value), tz=timezone.utc).isoformat()
 
 
-def _first_error(ex: WorkflowExecution) -> str | None:
+def execution_first_error(ex: WorkflowExecution) -> str | None:
+    """``step: ErrorType: message`` of the step that failed first, else the run's first error."""
     failed = [r for r in ex.step_records.values() if r.status == "failed" and r.error]
     if failed:
         rec = min(failed, key=lambda r: r.end if r.end is not None else float("inf"))
@@ -66,7 +69,7 @@ def run_rows(executions: Iterable[WorkflowExecution]) -> list[dict[str, Any]]:
         rows.append({
             "run_id": ex.execution_id, "workflow": ex.workflow_name, "status": ex.status.value,
             "started": _iso(ex.start_time), "duration": ex.duration, "counts": dict(sorted(counts.items())),
-            "error": _first_error(ex),
+            "error": execution_first_error(ex),
         })
     return rows
 
@@ -159,13 +162,25 @@ def _when(iso: Any) -> str:
     return escape(str(iso)[:19].replace("T", " ")) if iso else ""
 
 
+_BAR_COLOURS = {"success": "#1a7f37", "warning": "#bf8700", "danger": "#cf222e"}
+
+
+def bar_style(utilisation: float) -> str:
+    """``success`` below 70 %, ``warning`` below 90 %, ``danger`` from there."""
+    if utilisation < 0.7:
+        return "success"
+    if utilisation < 0.9:
+        return "warning"
+    return "danger"
+
+
 def _gauges_html(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return f"<div style='color:{_INK2}'><i>No resource is defined.</i></div>"
     out = []
     for r in rows:
         frac = min(1.0, float(r["utilisation"]))
-        colour = "#1a7f37" if frac < 0.7 else "#bf8700" if frac < 0.9 else "#cf222e"
+        colour = _BAR_COLOURS[bar_style(frac)]
         name = str(r["name"])
         label = f"{name} ({r['id']})" if name != r["id"] else str(r["id"])
         unit = f" {r['unit']}" if r["unit"] else ""

@@ -61,7 +61,8 @@ RUN_DEFAULTS: Mapping[str, Any] = {
 }
 
 
-def _iso(ts: float | None) -> str | None:
+def iso_utc(ts: float | None) -> str | None:
+    """Epoch seconds as an ISO 8601 time in UTC (``None`` stays ``None``)."""
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
 
 
@@ -103,16 +104,24 @@ def fill_run(doc: dict[str, Any], run: Run | None, execution: WorkflowExecution 
         errors, params = execution.errors, execution.parameters
     else:
         return None
-    doc["parameters"] = {str(k): parameter_value(v) for k, v in params.items()}
-    doc["started"], doc["ended"] = _iso(start), _iso(end)
-    doc["duration"] = None if start is None or end is None else end - start
-    doc["errors"] = list(errors)
     link = getattr(run.executor, "dashboard_link", None) if run is not None else None
     if link is None and execution is not None:
         link = execution.performance_metrics.get("dashboard")
+    _fill_run_fields(doc, start=start, end=end, params=params, errors=errors, link=link)
+    return start
+
+
+def _fill_run_fields(
+    doc: dict[str, Any], *, start: float | None, end: float | None,
+    params: Mapping[str, Any], errors: Sequence[Any], link: Any,
+) -> None:
+    """The run-level fields of a live run's and a stored run's document alike."""
+    doc["parameters"] = {str(k): parameter_value(v) for k, v in params.items()}
+    doc["started"], doc["ended"] = iso_utc(start), iso_utc(end)
+    doc["duration"] = None if start is None or end is None else end - start
+    doc["errors"] = [str(e) for e in errors]
     if link:
         doc["dashboard"] = str(link)
-    return start
 
 
 def first_error(doc: Mapping[str, Any]) -> str | None:
@@ -194,15 +203,10 @@ def stored_run_document(
         fill_step(node, records[node["id"]], start, result=False)
         if node["state"] in ("succeeded", "cached"):
             node["result"] = row.get("summary") or summarize_stored(row.get("result"), row.get("result_note"))
-    params = run.get("parameters") or {}
-    doc["parameters"] = {str(k): parameter_value(v) for k, v in params.items()}
-    doc["started"], doc["ended"] = _iso(start), _iso(end)
-    doc["duration"] = None if start is None or end is None else end - start
-    doc["errors"] = [str(e) for e in run.get("errors") or []]
     metrics = run.get("metrics")
     link = metrics.get("dashboard") if isinstance(metrics, Mapping) else None
-    if link:
-        doc["dashboard"] = str(link)
+    params, errors = run.get("parameters") or {}, run.get("errors") or []
+    _fill_run_fields(doc, start=start, end=end, params=params, errors=errors, link=link)
     return doc
 
 

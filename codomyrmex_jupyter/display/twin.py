@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from ..engine.state import STATE_COLORS
+from .dag_json import RUN_STATUS_COLORS
 from .svg import dag_svg, format_duration, legend_states
 
 __all__ = [
@@ -34,11 +35,7 @@ _INK2 = "#57606a"
 _LINE = "#d0d7de"
 _SANS = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif"
 _MONO = "font-family:SFMono-Regular,Consolas,Menlo,monospace;font-size:12px"
-_RUN_STATUS = {
-    "pending": STATE_COLORS["skipped"], "running": STATE_COLORS["running"],
-    "completed": STATE_COLORS["succeeded"], "failed": STATE_COLORS["failed"],
-    "cancelled": STATE_COLORS["cancelled"],
-}
+_RUN_STATUS = {**RUN_STATUS_COLORS, "pending": STATE_COLORS["skipped"]}  # a pending run in grey
 
 
 # -- what is listed (labextension/src/timeline.ts) ------------------------------------------

@@ -17,7 +17,7 @@ from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 __all__ = [
     "cache_options", "command", "define_options", "help_of", "one_line", "option", "parse", "run_options",
-    "usage_line",
+    "usage_line", "usage_text",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,9 +107,15 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def usage_text(parser: argparse.ArgumentParser) -> str:
+    """``%magic [options]`` on one line (without IPython's ``::`` markup or ``usage:``)."""
+    text = one_line(parser.format_usage()).removeprefix("::").strip()
+    return text.removeprefix("usage:").strip()
+
+
 def usage_line(parser: argparse.ArgumentParser) -> str:
     """``usage: %magic [options]`` on one line (without IPython's ``::`` markup)."""
-    return "usage: " + one_line(parser.format_usage()).removeprefix("::").strip()
+    return "usage: " + usage_text(parser)
 
 
 def help_of(func: Callable[..., Any]) -> str:

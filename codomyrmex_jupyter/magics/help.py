@@ -12,6 +12,8 @@ import argparse
 import textwrap
 from collections.abc import Mapping
 
+from .arguments import usage_text
+
 __all__ = ["EXAMPLES", "WORKFLOW_GUIDE", "command_help", "plain_help"]
 
 WORKFLOW_GUIDE = """\
@@ -92,11 +94,6 @@ ex = %orchestrate run etl --cache            # unchanged steps come from the ste
 }
 
 
-def _usage(parser: argparse.ArgumentParser) -> str:
-    text = parser.format_usage().strip().removeprefix("::").strip()
-    return " ".join(text.removeprefix("usage:").split())
-
-
 def _options(parser: argparse.ArgumentParser) -> str:
     """The argparse sections after the usage and description (positionals, options)."""
     full = parser.format_help().removeprefix("::")
@@ -110,7 +107,7 @@ def _options(parser: argparse.ArgumentParser) -> str:
 def plain_help(parser: argparse.ArgumentParser, key: str, guide: str = "") -> str:
     """Complete plain-text help of one command: usage, what it does, options, example."""
     description = (parser.description or "").strip()
-    parts = [f"Usage: {_usage(parser)}", description]
+    parts = [f"Usage: {usage_text(parser)}", description]
     if guide:
         parts.append(guide)
     options = _options(parser)
@@ -131,7 +128,7 @@ def command_help(parsers: Mapping[str, argparse.ArgumentParser]) -> str:
     ]
     for name, parser in parsers.items():
         summary = (parser.description or "").strip().splitlines()[0]
-        lines.append(f"  {_usage(parser)}")
+        lines.append(f"  {usage_text(parser)}")
         lines.append(f"      {summary}")
         example = EXAMPLES.get(f"orchestrate {name}", "").splitlines()
         if example:

@@ -69,9 +69,16 @@ def check_run_options(shell: Any, args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def run_from_args(shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace) -> Any:
-    """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``."""
-    params = check_run_options(shell, args)
+def run_from_args(
+    shell: Any, manager: WorkflowManager, name: str, args: argparse.Namespace,
+    *, params: dict[str, Any] | None = None,
+) -> Any:
+    """Start ``name`` with the parsed run options; used by ``%orchestrate run`` and ``%%workflow --run``.
+
+    ``params`` are the run parameters when the caller checked the options already.
+    """
+    if params is None:
+        params = check_run_options(shell, args)
     try:
         commands.check_runnable(manager, name, params)
     except CodomyrmexError as exc:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.run_handle import RunHandle
 from ..api.workflow_models import WorkflowExecution
+from ..display.dashboard_doc import execution_first_error as first_error
 
 if TYPE_CHECKING:
     from ..api.workflow_manager import WorkflowManager
@@ -140,12 +141,3 @@ class LiveExecution(WorkflowExecution):
             error = first_error(self)
             return {"text/plain": self.summary() + (f"\nfirst error: {error}" if error else "")}
         return super()._repr_mimebundle_(include, exclude)
-
-
-def first_error(execution: WorkflowExecution) -> str | None:
-    """``step: ErrorType: message`` of the step that failed first, else the run's first error."""
-    failed = [r for r in execution.step_records.values() if r.status == "failed" and r.error]
-    if failed:
-        rec = min(failed, key=lambda r: r.end if r.end is not None else float("inf"))
-        return f"{rec.name}: {rec.error}"
-    return execution.errors[0] if execution.errors else None

@@ -109,8 +109,9 @@ def define_workflow(
     the DAG (unless ``--quiet``) and returns ``None``.
     """
     name = args.name
+    params = None
     if args.run:  # a bad run option must not leave a new definition behind
-        check_run_options(shell, args)
+        params = check_run_options(shell, args)
     parsed = _parse_cell(shell, name, cell, args.yaml)
     if args.cache:
         for s in parsed.steps:
@@ -122,8 +123,8 @@ def define_workflow(
         name, parsed.steps, save=not args.no_save, source=source, callables=callables
     ):
         raise UsageError(f"%%workflow {name}: the workflow could not be saved; see the log")
-    if args.run:
-        return run_from_args(shell, manager, name, args)
+    if params is not None:
+        return run_from_args(shell, manager, name, args, params=params)
     if not args.quiet:
         display(views.dag_view(name, manager.get_graph(name), parsed.steps))  # type: ignore[no-untyped-call]
     return None

@@ -25,7 +25,6 @@ background loop. No thread is created here.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import sys
 import threading
@@ -42,7 +41,6 @@ __all__ = [
     "LiveListener",
     "RunRenderer",
     "TextProgress",
-    "TwinDisplay",
     "defer",
     "progress_line",
 ]
@@ -309,20 +307,6 @@ class Coalescer:
             self._closed = True
 
 
-def _older_parent() -> bool:
-    """True when this thread's display parent is not the kernel's current one (a background run)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    pub = getattr(get_ipython(), "display_pub", None)
-    if pub is None or not hasattr(pub, "parent_header"):
-        return False
-    here = getattr(pub, "parent_header", None) or {}
-    current = contextvars.Context().run(getattr, pub, "parent_header", None) or {}
-    return bool(here.get("msg_id")) and here.get("msg_id") != current.get("msg_id")
-
-
 def defer(fn: Callable[[], Any], delay: float = 0.02) -> None:
     """Run ``fn`` shortly on the current event loop, or now if there is none.
 
@@ -342,62 +326,3 @@ def _call_logged(fn: Callable[[], Any]) -> None:
         fn()
     except Exception:
         log.exception("deferred view update %r failed", fn)
-
-
-class TwinDisplay:
-    """Mixin of displayable views whose output keeps a static twin up to date.
-
-    The view is displayed with a display id; :meth:`update_displays` re-sends
-    the bundle (widget view plus static twin) so a saved notebook holds the
-    final state, not the state at display time. Subclasses provide
-    ``_repr_mimebundle_``.
-    """
-
-    _display_handles: list[Any]
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        bundle = self._repr_mimebundle_()  # type: ignore[attr-defined]
-        handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._handles().append(handle)
-
-    def _handles(self) -> list[Any]:
-        try:
-            return self._display_handles
-        except AttributeError:
-            self._display_handles = []
-            return self._display_handles
-
-    def update_displays(self, *, static: bool = False) -> None:
-        """Re-send every output of this view with its current bundle.
-
-        ``static=True`` sends the static twin alone (no widget view): the
-        output then renders the same in a live session, a saved notebook
-        reopened without a kernel, and nbconvert.
-        """
-        handles = self._handles()
-        if not handles:
-            return
-        bundle = self.static_bundle() if static else self._repr_mimebundle_()  # type: ignore[attr-defined]
-
-        def send() -> None:
-            for handle in handles:
-                handle.update(bundle, raw=True)
-
-        send()
-        if _older_parent():
-            # A background run's update carries the parent of the cell that
-            # started it, which JupyterLab routes to that cell's outputs;
-            # nbclient (nbconvert --execute) only reads the messages of the
-            # cell running now. Sent again with that cell's parent, the
-            # update reaches both (the other one ignores a display id it
-            # does not know).
-            contextvars.Context().run(send)
-
-    def static_bundle(self) -> dict[str, Any]:
-        """The bundle without the widget view (text/plain, text/html, DAG JSON)."""
-        bundle = dict(self._repr_mimebundle_())  # type: ignore[attr-defined]
-        bundle.pop("application/vnd.jupyter.widget-view+json", None)
-        return bundle

@@ -17,12 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Unicode
-
-from ..display.bundles import workflow_bundle
-from ..display.dag_json import MIME_TYPE
+from ..display.dag_json import dag_document
 from ..display.dashboard_doc import (
-    dashboard_bundle,
     resource_rows,
     run_rows,
     session_rows,
@@ -30,7 +26,7 @@ from ..display.dashboard_doc import (
 )
 from ..engine.events import run_events
 from .coalesce import Coalescer
-from .frontend import FrontendWidget
+from .frontend import DashboardDocWidget
 from .gauges import resource_names
 from .run_view import RunView
 
@@ -46,7 +42,7 @@ TAB_TITLES = ("Runs", "Workflows", "Resources", "Sessions")
 RECENT_RUNS = 50
 
 
-class Dashboard(FrontendWidget):
+class Dashboard(DashboardDocWidget):
     """Runs, workflows, resources and sessions of one manager/engine.
 
     Parameters
@@ -60,9 +56,6 @@ class Dashboard(FrontendWidget):
     max_rate:
         Upper bound on automatic refreshes per second.
     """
-
-    _model_name = Unicode("DashboardModel").tag(sync=True)
-    _view_name = Unicode("DashboardWidgetView").tag(sync=True)
 
     def __init__(
         self,
@@ -173,17 +166,11 @@ class Dashboard(FrontendWidget):
                 self.selected_workflow = None
             else:
                 steps = self.manager.get_workflow(self.selected_workflow)
-                bundle = workflow_bundle(self.selected_workflow, graph, steps)
-                doc["workflow"] = {"name": self.selected_workflow, "doc": bundle[MIME_TYPE]}
+                # the document alone: its HTML twin and SVG would be built only to be dropped
+                graph_doc = dag_document(graph, workflow=self.selected_workflow, steps=steps)
+                doc["workflow"] = {"name": self.selected_workflow, "doc": graph_doc}
                 doc["tab"] = "workflows"
-        ref = self.live_reference() if live else {}
-        if ref:
-            doc["live"] = ref
-        return doc
-
-    def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The output bundle: the dashboard document, its HTML twin and a text summary."""
-        return dashboard_bundle(doc)
+        return self.with_live(doc, live=live)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:

@@ -18,6 +18,7 @@ displaying widget".
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 from traitlets import Dict, Unicode
 
+from ..display.dashboard_doc import dashboard_bundle
 from .closing import close_tree, held_widgets
-from .coalesce import TwinDisplay
 
-__all__ = ["DISPLAY_INTERVAL", "MODULE_NAME", "MODULE_VERSION", "FrontendWidget"]
+__all__ = ["DISPLAY_INTERVAL", "MODULE_NAME", "MODULE_VERSION", "DashboardDocWidget", "FrontendWidget"]
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ MODULE_VERSION = "^0.1.0"
 _DOCUMENT_HOOKS = ("current_document", "twin")
 
 
-class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
+class FrontendWidget(widgets.DOMWidget):  # type: ignore[misc]
     """A custom widget whose state is one document; subclasses say which and how to show it."""
 
     _model_module = Unicode(MODULE_NAME).tag(sync=True)
@@ -48,9 +49,44 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
     doc = Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
+        self._display_handles: list[Any] = []  # the outputs showing this view (display ids)
+        self._display_throttle: Any = None
         super().__init__(**kwargs)
         self.on_msg(self._on_frontend_msg)
-        self._display_throttle: Any = None
+
+    # -- outputs ------------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        handle = display(self._repr_mimebundle_(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._display_handles.append(handle)
+
+    def update_displays(self, *, static: bool = False) -> None:
+        """Re-send every output of this view with its current bundle.
+
+        ``static=True`` sends the bundle without the live reference: the
+        output then renders the same in a live session, a saved notebook
+        reopened without a kernel, and nbconvert.
+        """
+        handles = self._display_handles
+        if not handles:
+            return
+        bundle = self.static_bundle() if static else self._repr_mimebundle_()
+
+        def send() -> None:
+            for handle in handles:
+                handle.update(bundle, raw=True)
+
+        send()
+        if _older_parent():
+            # A background run's update carries the parent of the cell that
+            # started it, which JupyterLab routes to that cell's outputs;
+            # nbclient (nbconvert --execute) only reads the messages of the
+            # cell running now. Sent again with that cell's parent, the
+            # update reaches both (the other one ignores a display id it
+            # does not know).
+            contextvars.Context().run(send)
 
     def update_displays_soon(self) -> None:
         """Re-send the outputs at most every :data:`DISPLAY_INTERVAL` seconds, the last change always.
@@ -65,14 +101,19 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
             self._display_throttle = Throttle(self.update_displays, DISPLAY_INTERVAL)
         self._display_throttle.request()
 
+    def _stop_display_updates(self) -> None:
+        """Drop a throttled output update still to come (the caller sends the last one, or none)."""
+        if self._display_throttle is not None:
+            self._display_throttle.cancel()
+            self._display_throttle = None
+
     def close(self) -> None:
         """Close the widget and the widgets it holds (its layout): no more output updates.
 
         ``Widget.close`` alone would leave the layout open, one widget per
         view for the kernel's and the browser's lifetime.
         """
-        if self._display_throttle is not None:
-            self._display_throttle.cancel()
+        self._stop_display_updates()
         held = held_widgets(self)
         super().close()
         close_tree(*held)
@@ -112,6 +153,8 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_partial", False):  # a base of other widgets, not a widget itself
+            return
         missing = [name for name in _DOCUMENT_HOOKS if not callable(getattr(cls, name, None))]
         if missing:
             raise TypeError(f"{cls.__qualname__} must define {' and '.join(missing)}")
@@ -128,3 +171,38 @@ class FrontendWidget(TwinDisplay, widgets.DOMWidget):  # type: ignore[misc]
     def static_bundle(self) -> dict[str, Any]:
         """The bundle without the live reference: what a finished view leaves."""
         return self.twin(self.current_document(live=False))
+
+
+
+class DashboardDocWidget(FrontendWidget):
+    """A widget drawn by the dashboard component (the dashboard, the resource gauges)."""
+
+    _model_name = Unicode("DashboardModel").tag(sync=True)
+    _view_name = Unicode("DashboardWidgetView").tag(sync=True)
+
+    _partial = True  # its subclasses say which document
+
+    def with_live(self, doc: dict[str, Any], *, live: bool) -> dict[str, Any]:
+        """``doc`` with the live reference when ``live`` and a comm exist."""
+        ref = self.live_reference() if live else {}
+        if ref:
+            doc["live"] = ref
+        return doc
+
+    def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The output bundle: the document, its HTML twin and a text summary."""
+        return dashboard_bundle(doc)
+
+
+def _older_parent() -> bool:
+    """True when this thread's display parent is not the kernel's current one (a background run)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    pub = getattr(get_ipython(), "display_pub", None)
+    if pub is None or not hasattr(pub, "parent_header"):
+        return False
+    here = getattr(pub, "parent_header", None) or {}
+    current = contextvars.Context().run(getattr, pub, "parent_header", None) or {}
+    return bool(here.get("msg_id")) and here.get("msg_id") != current.get("msg_id")

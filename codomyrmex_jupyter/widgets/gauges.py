@@ -13,29 +13,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from traitlets import Unicode
-
-from ..display.dashboard_doc import dashboard_bundle, holder_label, holders_text, resource_rows
+from ..display.dashboard_doc import bar_style, holder_label, holders_text, resource_rows
 from ..display.tables import RecordTable
 from .coalesce import Coalescer
-from .frontend import FrontendWidget
+from .frontend import DashboardDocWidget
 
 __all__ = ["ResourceGauges", "bar_style", "holder_label", "holders_text"]
 
 log = logging.getLogger(__name__)
-
-
-def bar_style(utilisation: float) -> str:
-    """``success`` below 70 %, ``warning`` below 90 %, ``danger`` from there."""
-    if utilisation < 0.7:
-        return "success"
-    if utilisation < 0.9:
-        return "warning"
-    return "danger"
 
 
 def resource_names(resources: Any, ids: Any) -> dict[str, str]:
@@ -48,7 +37,7 @@ def resource_names(resources: Any, ids: Any) -> dict[str, str]:
     return names
 
 
-class ResourceGauges(FrontendWidget):
+class ResourceGauges(DashboardDocWidget):
     """Live gauges of a resource manager.
 
     Parameters
@@ -61,9 +50,6 @@ class ResourceGauges(FrontendWidget):
     live:
         Subscribe to changes (else call :meth:`refresh` yourself).
     """
-
-    _model_name = Unicode("DashboardModel").tag(sync=True)
-    _view_name = Unicode("DashboardWidgetView").tag(sync=True)
 
     def __init__(self, resources: Any, *, max_rate: float = 4.0, live: bool = True, **kwargs: Any) -> None:
         self.resources = resources
@@ -95,14 +81,7 @@ class ResourceGauges(FrontendWidget):
             "version": 1, "kind": "resources", "title": "Resources",
             "updated": datetime.now(timezone.utc).isoformat(), "resources": self.rows(),
         }
-        ref = self.live_reference() if live else {}
-        if ref:
-            doc["live"] = ref
-        return doc
-
-    def twin(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The output bundle: the document, its HTML twin and a text summary."""
-        return dashboard_bundle(doc)
+        return self.with_live(doc, live=live)
 
     def close(self) -> None:
         """Stop following changes and close the widget."""

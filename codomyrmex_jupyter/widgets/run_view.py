@@ -190,9 +190,7 @@ class DagView(FrontendWidget):
         The widget itself already has the final states (the last refresh sent
         them); a browser that connects later asks for the whole document.
         """
-        if self._display_throttle is not None:
-            self._display_throttle.cancel()
-            self._display_throttle = None
+        self._stop_display_updates()
         self.update_displays()
 
     def _reset(self) -> None:
@@ -302,9 +300,7 @@ class RunView(DagView):
         if not self.settle:
             super().finish()
             return
-        if self._display_throttle is not None:
-            self._display_throttle.cancel()
-            self._display_throttle = None
+        self._stop_display_updates()
         self.update_displays(static=True)
         self.close()
 

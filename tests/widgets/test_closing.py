@@ -38,7 +38,7 @@ def test_a_settled_run_view_shows_its_twin_then_closes_every_widget(manager: Wor
     view = RunView.for_workflow(manager, "cl")
     view.settle = True
     handle = _Handle()
-    view._handles().append(handle)  # as if displayed with a display id
+    view._display_handles.append(handle)  # as if displayed with a display id
     made = set(_instances) - before
     assert len(made) == 2  # the view and its layout
     execution = manager.run_workflow("cl", listeners=[view.listener])

@@ -23,6 +23,16 @@ def test_a_subclass_without_its_document_hooks_is_refused_when_defined() -> None
             pass
 
 
+def test_a_partial_base_may_leave_them_to_its_subclasses() -> None:
+    class Base(FrontendWidget):
+        _partial = True
+
+    with pytest.raises(TypeError, match="Leaf must define current_document and twin"):
+
+        class Leaf(Base):
+            pass
+
+
 def test_a_complete_subclass_shows_its_document() -> None:
     class Note(FrontendWidget):
         def current_document(self, *, live: bool) -> dict[str, Any]:

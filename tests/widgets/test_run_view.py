@@ -112,7 +112,7 @@ def test_a_settled_view_leaves_the_final_document_and_closes(manager: WorkflowMa
         def update(self, bundle: dict[str, Any], raw: bool) -> None:
             updates.append(bundle)
 
-    view._handles().append(Handle())
+    view._display_handles.append(Handle())
     manager.run_workflow("rv", listeners=[view.listener])
     assert updates and "live" not in updates[-1][MIME_TYPE]
     assert _states(updates[-1][MIME_TYPE]) == FINAL
