@@ -11,23 +11,16 @@
  * Uses the DOM only (no JupyterLab imports). Every text is set as text.
  */
 
+import { el } from './dom.js';
 import { LiveFollower } from './follow.js';
-import { DEFAULT_STATE_COLORS, formatDuration, formatTimestamp, IDagModel, parseDag } from './model.js';
-import { el, RunDocView, swatch } from './runview.js';
+import { isObject, Json, optNum } from './json.js';
+import { formatDuration, formatTimestamp, IDagModel, parseDag } from './model.js';
+import { runColor } from './runsText.js';
+import { RunDocView, stateChip } from './runview.js';
 
 export const DASHBOARD_MIME_TYPE = 'application/vnd.codomyrmex.dashboard+json';
 
-type Json = Record<string, unknown>;
 type Send = (event: Json) => void;
-
-/** Run statuses in the colour of the step state that means the same. */
-export const RUN_STATUS_COLORS: Readonly<Record<string, string>> = {
-  pending: DEFAULT_STATE_COLORS.pending,
-  running: DEFAULT_STATE_COLORS.running,
-  completed: DEFAULT_STATE_COLORS.succeeded,
-  failed: DEFAULT_STATE_COLORS.failed,
-  cancelled: DEFAULT_STATE_COLORS.cancelled
-};
 
 export const TABS: readonly [string, string][] = [
   ['runs', 'Runs'],
@@ -35,10 +28,6 @@ export const TABS: readonly [string, string][] = [
   ['resources', 'Resources'],
   ['sessions', 'Sessions']
 ];
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function list(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter(isObject) : [];
@@ -51,10 +40,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
 /** The dashboard document, or null when it is not one this reader knows. */
 export function parseDashboard(doc: unknown): Json | null {
   if (!isObject(doc) || doc.version !== 1 || (doc.kind !== 'dashboard' && doc.kind !== 'resources')) {
@@ -65,12 +50,12 @@ export function parseDashboard(doc: unknown): Json | null {
 
 /** `1/2 GPU (50%)` and the bar style of one resource. */
 export function gaugeText(r: Json): { text: string; fraction: number; tone: string } {
-  const capacity = num(r.capacity) ?? 0;
-  const allocated = num(r.allocated) ?? 0;
+  const capacity = optNum(r.capacity) ?? 0;
+  const allocated = optNum(r.allocated) ?? 0;
   const fraction = capacity > 0 ? Math.min(1, allocated / capacity) : 0;
   const unit = text(r.unit);
   const parts = [`${allocated}/${capacity}${unit ? ` ${unit}` : ''} (${Math.round(fraction * 100)}%)`];
-  const waiting = num(r.waiting) ?? 0;
+  const waiting = optNum(r.waiting) ?? 0;
   if (waiting > 0) {
     parts.push(`${waiting} waiting`);
   }
@@ -81,14 +66,18 @@ export function gaugeText(r: Json): { text: string; fraction: number; tone: stri
   return { text: parts.join(' · '), fraction, tone };
 }
 
+/** A run (or session) status in its colour. */
 function statusChip(status: string): HTMLSpanElement {
-  const chip = el('span', 'cdm-state');
-  chip.dataset.state = status;
-  chip.append(swatch(RUN_STATUS_COLORS[status] ?? DEFAULT_STATE_COLORS.pending), document.createTextNode(status));
-  return chip;
+  return stateChip(status, runColor);
 }
 
-function table(columns: string[], rows: Json[], cell: (row: Json, col: string) => Node | string): HTMLTableElement {
+/** A table of rows, one cell per column; `onRow` finishes each row's element (selection, clicks). */
+function table(
+  columns: string[],
+  rows: Json[],
+  cell: (row: Json, col: string) => Node | string,
+  onRow?: (row: Json, tr: HTMLTableRowElement) => void
+): HTMLTableElement {
   const t = el('table', 'cdm-steps cdm-board-table');
   const head = t.createTHead().insertRow();
   for (const c of columns) {
@@ -103,6 +92,7 @@ function table(columns: string[], rows: Json[], cell: (row: Json, col: string) =
       td.append(typeof value === 'string' ? document.createTextNode(value) : value);
       tr.appendChild(td);
     }
+    onRow?.(row, tr);
   }
   if (rows.length === 0) {
     const td = el('td', 'cdm-empty', 'none');
@@ -114,10 +104,12 @@ function table(columns: string[], rows: Json[], cell: (row: Json, col: string) =
 
 /** Draws one dashboard document into a host element. */
 export class DashboardDocView {
-  constructor(host: HTMLElement, doc: Json) {
+  /** `send` lets clicks reach the kernel (see `setActions`). */
+  constructor(host: HTMLElement, doc: Json, send: Send | null = null) {
     this.node = el('div', 'cdm-board');
     host.appendChild(this.node);
     this._doc = doc;
+    this._send = send;
     this._tab = text(doc.tab) || 'runs';
     this._render();
   }
@@ -135,10 +127,13 @@ export class DashboardDocView {
     this._render();
   }
 
-  /** Let clicks reach the kernel (null: saved output, nothing to ask). */
+  /** Let clicks reach the kernel (null: saved output, nothing to ask); redraws only when that changes. */
   setActions(send: Send | null): void {
+    const redraw = (send === null) !== (this._send === null);
     this._send = send;
-    this._render();
+    if (redraw) {
+      this._render();
+    }
   }
 
   /** Show a tab. */
@@ -216,6 +211,12 @@ export class DashboardDocView {
   private _runs(): HTMLElement {
     const selected = isObject(this._doc.selected) ? text(this._doc.selected.run_id) : '';
     const rows = list(this._doc.runs);
+    const onRow = (row: Json, tr: HTMLTableRowElement): void => {
+      const id = text(row.run_id);
+      tr.dataset.id = id;
+      tr.classList.toggle('cdm-selected', id === selected);
+      tr.addEventListener('click', () => this._open('select_run', { run_id: id }, id === selected));
+    };
     const t = table(['run', 'workflow', 'status', 'started', 'duration', 'steps', 'error'], rows, (r, c) => {
       switch (c) {
         case 'run':
@@ -225,7 +226,7 @@ export class DashboardDocView {
         case 'started':
           return r.started ? formatTimestamp(text(r.started)) : '';
         case 'duration':
-          return num(r.duration) === null ? '' : formatDuration(num(r.duration));
+          return optNum(r.duration) === null ? '' : formatDuration(optNum(r.duration));
         case 'steps':
           return isObject(r.counts)
             ? Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(', ')
@@ -233,23 +234,18 @@ export class DashboardDocView {
         default:
           return text(r[c]);
       }
-    });
-    t.querySelectorAll('tbody tr').forEach((tr, i) => {
-      const row = rows[i];
-      if (row === undefined) {
-        return;
-      }
-      const id = text(row.run_id);
-      (tr as HTMLElement).dataset.id = id;
-      tr.classList.toggle('cdm-selected', id === selected);
-      tr.addEventListener('click', () => this._open('select_run', { run_id: id }, id === selected));
-    });
+    }, onRow);
     return this._wrap(t, this._send === null && rows.length > 0 && !selected ? 'Runs open on click while the kernel runs.' : '');
   }
 
   private _workflows(): HTMLElement {
     const selected = isObject(this._doc.workflow) ? text(this._doc.workflow.name) : '';
     const rows = list(this._doc.workflows);
+    const onRow = (row: Json, tr: HTMLTableRowElement): void => {
+      const name = text(row.name);
+      tr.classList.toggle('cdm-selected', name === selected);
+      tr.addEventListener('click', () => this._open('select_workflow', { name }, name === selected));
+    };
     const t = table(['workflow', 'steps', 'version', 'runs', 'last status', 'typical duration'], rows, (r, c) => {
       switch (c) {
         case 'workflow':
@@ -257,20 +253,11 @@ export class DashboardDocView {
         case 'last status':
           return r.last_status ? statusChip(text(r.last_status)) : '';
         case 'typical duration':
-          return num(r.estimated_duration) ? formatDuration(num(r.estimated_duration)) : '';
+          return optNum(r.estimated_duration) ? formatDuration(optNum(r.estimated_duration)) : '';
         default:
           return text(r[c]);
       }
-    });
-    t.querySelectorAll('tbody tr').forEach((tr, i) => {
-      const row = rows[i];
-      if (row === undefined) {
-        return;
-      }
-      const name = text(row.name);
-      tr.classList.toggle('cdm-selected', name === selected);
-      tr.addEventListener('click', () => this._open('select_workflow', { name }, name === selected));
-    });
+    }, onRow);
     return this._wrap(t);
   }
 
@@ -359,7 +346,7 @@ export class DashboardDocView {
 
   private _doc: Json;
   private _tab: string;
-  private _send: Send | null = null;
+  private _send: Send | null;
   private _runView: RunDocView | null = null;
   private _follower: LiveFollower | null = null;
 }

@@ -1,5 +1,6 @@
-/** A small DOM helper for the Runs panel's views (text is always set as text, never as HTML). */
+/** A small DOM helper for the extension's views (text is always set as text, never as HTML). */
 
+/** Create an element with a class and, optionally, its text. */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className: string,

@@ -15,9 +15,11 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { DASHBOARD_MIME_TYPE, DashboardDocView, parseDashboard } from './dashboard.js';
+import { el } from './dom.js';
 import { LiveFollower } from './follow.js';
-import { MIME_TYPE, parseDag } from './model.js';
-import { el, RunDocView } from './runview.js';
+import { Json } from './json.js';
+import { IDagModel, MIME_TYPE, parseDag, readLive } from './model.js';
+import { RunDocView } from './runview.js';
 
 /** Outputs normally hold the JSON object; tolerate a JSON string too. */
 function readData(value: unknown): unknown {
@@ -31,118 +33,127 @@ function readData(value: unknown): unknown {
   }
 }
 
-function liveId(doc: unknown): string | null {
-  const live = (doc as { live?: { model_id?: unknown } } | null)?.live;
-  return typeof live?.model_id === 'string' && live.model_id !== '' ? live.model_id : null;
+/** A document read: its model, or a message to show instead. */
+type Read<M> = { ok: true; model: M } | { ok: false; message: string };
+
+/** What a renderer draws: a component with update(). */
+interface IComponent<M> {
+  update(model: M): void;
+  dispose(): void;
 }
 
-/** Renders one run document; its node is the output area's output element. */
-export class DagRenderer extends Widget implements IRenderMime.IRenderer {
-  constructor(options: IRenderMime.IRendererOptions) {
+/**
+ * Renders one document; its node is the output area's output element. The
+ * first document creates the component, later ones update it in place.
+ */
+abstract class DocRenderer<M, C extends IComponent<M>> extends Widget implements IRenderMime.IRenderer {
+  constructor(options: IRenderMime.IRendererOptions, className: string) {
     super();
     this._mimeType = options.mimeType;
-    this.addClass('cdm-dag');
+    this.addClass(className);
     this.addClass('cdm-host');
   }
 
   /** The component drawn (null before the first document, or for an unreadable one). */
-  get view(): RunDocView | null {
+  get view(): C | null {
     return this._view;
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = readData(model.data[this._mimeType]);
-    const parsed = parseDag(data);
-    if (!parsed.ok) {
+    const read = this.read(readData(model.data[this._mimeType]));
+    if (!read.ok) {
       this._clear();
-      this.node.appendChild(el('div', 'cdm-dag-message', parsed.message));
+      this.node.appendChild(el('div', 'cdm-dag-message', read.message));
       return Promise.resolve();
     }
     if (this._view === null) {
       this.node.textContent = '';
-      this._view = new RunDocView(this.node, parsed.model);
+      this._view = this.makeView(read.model);
       this._follower = new LiveFollower(this._view);
     } else {
-      this._view.update(parsed.model);
+      this._view.update(read.model);
     }
-    this._follower?.follow(liveId(data));
+    this._follower?.follow(this.liveId(read.model));
     return Promise.resolve();
   }
 
   dispose(): void {
     this._clear();
     super.dispose();
+  }
+
+  /** The document in the output, or why it cannot be shown. */
+  protected abstract read(data: unknown): Read<M>;
+  /** The component for a first document, drawn into `this.node`. */
+  protected abstract makeView(model: M): C;
+  /** The live widget the document names (null: none). */
+  protected abstract liveId(model: M): string | null;
+
+  private _clear(): void {
+    this._follower?.stop();
+    this._follower = null;
+    this._view?.dispose();
+    this._view = null;
+    this.node.textContent = '';
+  }
+
+  private readonly _mimeType: string;
+  private _view: C | null = null;
+  private _follower: LiveFollower | null = null;
+}
+
+/** Renders one run document. */
+export class DagRenderer extends DocRenderer<IDagModel, RunDocView> {
+  constructor(options: IRenderMime.IRendererOptions) {
+    super(options, 'cdm-dag');
+  }
+
+  protected read(data: unknown): Read<IDagModel> {
+    return parseDag(data);
+  }
+
+  protected makeView(model: IDagModel): RunDocView {
+    return new RunDocView(this.node, model);
+  }
+
+  protected liveId(model: IDagModel): string | null {
+    return model.live?.modelId ?? null;
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    this._view?.canvas.refit();
+    this.view?.canvas.refit();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._view?.canvas.refit();
+    this.view?.canvas.refit();
   }
-
-  private _clear(): void {
-    this._follower?.stop();
-    this._follower = null;
-    this._view?.dispose();
-    this._view = null;
-    this.node.textContent = '';
-  }
-
-  private readonly _mimeType: string;
-  private _view: RunDocView | null = null;
-  private _follower: LiveFollower | null = null;
 }
 
 /** Renders one dashboard (or resource gauges) document. */
-export class DashboardRenderer extends Widget implements IRenderMime.IRenderer {
+export class DashboardRenderer extends DocRenderer<Json, DashboardDocView> {
   constructor(options: IRenderMime.IRendererOptions) {
-    super();
-    this._mimeType = options.mimeType;
-    this.addClass('cdm-dashboard');
-    this.addClass('cdm-host');
+    super(options, 'cdm-dashboard');
   }
 
-  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = readData(model.data[this._mimeType]);
+  protected read(data: unknown): Read<Json> {
     const doc = parseDashboard(data);
-    if (doc === null) {
-      this._clear();
-      this.node.appendChild(
-        el('div', 'cdm-dag-message', 'codomyrmex: this dashboard document is not one this extension can read; upgrade codomyrmex_jupyter.')
-      );
-      return Promise.resolve();
-    }
-    if (this._view === null) {
-      this.node.textContent = '';
-      this._view = new DashboardDocView(this.node, doc);
-      this._follower = new LiveFollower(this._view);
-    } else {
-      this._view.update(doc);
-    }
-    this._follower?.follow(liveId(doc));
-    return Promise.resolve();
+    return doc === null
+      ? {
+          ok: false,
+          message: 'codomyrmex: this dashboard document is not one this extension can read; upgrade codomyrmex_jupyter.'
+        }
+      : { ok: true, model: doc };
   }
 
-  dispose(): void {
-    this._clear();
-    super.dispose();
+  protected makeView(doc: Json): DashboardDocView {
+    return new DashboardDocView(this.node, doc);
   }
 
-  private _clear(): void {
-    this._follower?.stop();
-    this._follower = null;
-    this._view?.dispose();
-    this._view = null;
-    this.node.textContent = '';
+  protected liveId(doc: Json): string | null {
+    return readLive(doc.live)?.modelId ?? null;
   }
-
-  private readonly _mimeType: string;
-  private _view: DashboardDocView | null = null;
-  private _follower: LiveFollower | null = null;
 }
 
 /** The renderer factories: safe, because every string is escaped or set as text. */

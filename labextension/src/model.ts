@@ -5,6 +5,8 @@
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
  */
 
+import { isObject, Json, optNum } from './json.js';
+
 /** The MIME type this extension renders. */
 export const MIME_TYPE = 'application/vnd.codomyrmex.dag+json';
 
@@ -137,12 +139,6 @@ export type ParseResult =
   | { ok: true; model: IDagModel }
   | { ok: false; message: string };
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function str(value: unknown, fallback: string): string {
   if (typeof value === 'string') {
     return value;
@@ -152,10 +148,6 @@ function str(value: unknown, fallback: string): string {
 
 function optStr(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function optNum(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /**
@@ -263,7 +255,8 @@ function readNode(item: Json, id: string, index: number): IDagNode {
   };
 }
 
-function readLive(raw: unknown): ILiveRef | null {
+/** The live widget a document names (`live.model_id`), or null. */
+export function readLive(raw: unknown): ILiveRef | null {
   if (!isObject(raw) || typeof raw.model_id !== 'string' || raw.model_id === '') {
     return null;
   }

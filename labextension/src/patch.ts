@@ -5,11 +5,7 @@
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
  */
 
-export type Json = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isObject, Json } from './json.js';
 
 /** The document with a patch applied (a new top-level object; nodes replaced by index). */
 export function applyPatch(doc: Json, patch: Json): Json {

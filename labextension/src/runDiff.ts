@@ -6,6 +6,7 @@
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
  */
 
+import { isObject, optNum } from './json.js';
 import { formatDuration } from './model.js';
 import { formatDelta } from './runsText.js';
 
@@ -59,9 +60,6 @@ export interface IRunDiff {
   steps: IStepDiff[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const strings = (v: unknown): string[] | null =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null;
@@ -84,10 +82,10 @@ function side(raw: unknown): IDiffRun | null {
   return {
     run_id: raw.run_id,
     workflow: str(raw.workflow) ?? '',
-    version: num(raw.version),
+    version: optNum(raw.version),
     status: str(raw.status) ?? 'pending',
-    start: num(raw.start),
-    duration: num(raw.duration)
+    start: optNum(raw.start),
+    duration: optNum(raw.duration)
   };
 }
 
@@ -98,7 +96,7 @@ function step(raw: Record<string, unknown>): IStepDiff {
     change,
     state: pair(raw.state, str),
     state_changed: raw.state_changed === true,
-    duration: pair(raw.duration, num),
+    duration: pair(raw.duration, optNum),
     dependencies: isObject(raw.dependencies) ? pair(raw.dependencies, strings) : null,
     code_changed: raw.code_changed === true,
     code_diff: str(raw.code_diff),

@@ -6,6 +6,7 @@
  * Pure module: no DOM and no JupyterLab imports, so `node --test` runs it.
  */
 
+import { isObject, optNum } from './json.js';
 import { DEFAULT_STATE_COLORS, formatDuration } from './model.js';
 
 /** The API's path under the server's base URL. */
@@ -50,9 +51,6 @@ export interface IRunDetail {
   document: Record<string, unknown> | null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** A run row from the API, or null when it is not one. */
@@ -66,16 +64,16 @@ export function parseRunRow(raw: unknown): IRunRow | null {
   return {
     run_id: raw.run_id,
     workflow: raw.workflow,
-    version: num(raw.version),
+    version: optNum(raw.version),
     status: str(raw.status) ?? 'pending',
-    start: num(raw.start),
-    end: num(raw.end),
-    duration: num(raw.duration),
+    start: optNum(raw.start),
+    end: optNum(raw.end),
+    duration: optNum(raw.duration),
     error: str(raw.error),
     errors: Array.isArray(raw.errors) ? raw.errors.filter((e): e is string => typeof e === 'string') : [],
     counts,
     host: str(raw.host),
-    pid: num(raw.pid),
+    pid: optNum(raw.pid),
     notebook: str(raw.notebook),
     kernel: str(raw.kernel),
     cancel_requested: raw.cancel_requested === true
@@ -90,10 +88,10 @@ export function parseRunsPage(raw: unknown): IRunsPage {
   const store = isObject(raw.store) ? raw.store : {};
   return {
     runs: raw.runs.map(parseRunRow).filter((r): r is IRunRow => r !== null),
-    total: num(raw.total) ?? 0,
-    active: num(raw.active) ?? 0,
-    limit: num(raw.limit) ?? 0,
-    offset: num(raw.offset) ?? 0,
+    total: optNum(raw.total) ?? 0,
+    active: optNum(raw.active) ?? 0,
+    limit: optNum(raw.limit) ?? 0,
+    offset: optNum(raw.offset) ?? 0,
     storePath: str(store.path) ?? ''
   };
 }

@@ -16,6 +16,7 @@
  */
 
 import { DagCanvas } from './canvas.js';
+import { el } from './dom.js';
 import {
   detailRows,
   formatDuration,
@@ -31,20 +32,6 @@ import { ZOOM_STEP } from './viewport.js';
 
 let views = 0;
 
-/** Create an element with a class and, optionally, its text. */
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
 /** A small coloured square for a state. */
 export function swatch(color: string): HTMLSpanElement {
   const s = el('span', 'cdm-swatch');
@@ -52,11 +39,11 @@ export function swatch(color: string): HTMLSpanElement {
   return s;
 }
 
-/** A state name in its colour (with a swatch). */
-export function stateChip(model: IDagModel, state: string): HTMLSpanElement {
+/** A state (or run status) name in its colour (with a swatch); `color` gives the colour of a name. */
+export function stateChip(state: string, color: (state: string) => string): HTMLSpanElement {
   const chip = el('span', 'cdm-state');
   chip.dataset.state = state;
-  chip.append(swatch(stateColor(model.states, state)), document.createTextNode(state));
+  chip.append(swatch(color(state)), document.createTextNode(state));
   return chip;
 }
 
@@ -124,9 +111,13 @@ export class RunDocView {
 
   /** Offer Cancel while the run is live (null: no Cancel button). */
   setCancel(onCancel: (() => void) | null): void {
+    // the header changes only when Cancel comes or goes, or a "Cancelling…" button turns back
+    const redraw = this._cancelling || (onCancel === null) !== (this._onCancel === null);
     this._onCancel = onCancel;
     this._cancelling = false;
-    this._renderHeader();
+    if (redraw) {
+      this._renderHeader();
+    }
   }
 
   /** Select a step (its details appear under the graph); null hides the details. */
@@ -349,7 +340,7 @@ export class RunDocView {
       tr.dataset.state = n.state;
       tr.appendChild(el('td', 'cdm-col-step', n.label));
       const state = el('td', 'cdm-col-state');
-      state.appendChild(stateChip(m, n.state));
+      state.appendChild(stateChip(n.state, name => stateColor(m.states, name)));
       tr.appendChild(state);
       tr.appendChild(el('td', 'cdm-col-attempts', n.attempts === null ? '' : String(n.attempts)));
       tr.appendChild(el('td', 'cdm-col-duration', n.duration === null ? '' : formatDuration(n.duration)));

@@ -17,8 +17,9 @@
 import { DOMWidgetModel, DOMWidgetView, ExportMap, WidgetModel, WidgetView } from '@jupyter-widgets/base';
 
 import { DashboardDocView, parseDashboard } from './dashboard.js';
+import { isObject, Json } from './json.js';
 import { registerLive, unregisterLive } from './live.js';
-import { applyPatch, isObject, Json } from './patch.js';
+import { applyPatch } from './patch.js';
 import { IDagModel, parseDag } from './model.js';
 import { RunDocView } from './runview.js';
 
@@ -92,17 +93,17 @@ interface IComponent<M> {
   dispose(): void;
 }
 
+/**
+ * A view of a document model: each document is drawn once, by creating the
+ * component (wired from the start) or by updating it (then wiring it, which
+ * redraws nothing unless what it offers changes).
+ */
 abstract class DocView<M, C extends IComponent<M>> extends DOMWidgetView {
   render(): void {
     this.el.classList.add('cdm-host');
     const adopt = (this.options as Json | undefined)?.cdmAdopt as C | undefined;
     this._adopted = adopt !== undefined;
-    const parsed = this.readDoc((this.model as DocModel).doc);
-    if (adopt !== undefined) {
-      this._component = adopt;
-    } else if (parsed !== null) {
-      this._component = this.makeComponent(parsed);
-    }
+    this._component = adopt ?? null;
     this.listenTo(this.model, 'cdm:doc', () => this._refresh());
     this._refresh();
   }
@@ -118,7 +119,8 @@ abstract class DocView<M, C extends IComponent<M>> extends DOMWidgetView {
   }
 
   protected abstract readDoc(doc: Json): M | null;
-  protected abstract makeComponent(model: M): C;
+  /** A new component showing `model`, already wired as `wire` would wire it for `doc`. */
+  protected abstract makeComponent(model: M, doc: Json): C;
   protected abstract wire(component: C, doc: Json): void;
   protected abstract unwire(component: C | null): void;
 
@@ -129,11 +131,11 @@ abstract class DocView<M, C extends IComponent<M>> extends DOMWidgetView {
       return;
     }
     if (this._component === null) {
-      this._component = this.makeComponent(parsed);
+      this._component = this.makeComponent(parsed, doc);
     } else {
       this._component.update(parsed);
+      this.wire(this._component, doc);
     }
-    this.wire(this._component, doc);
   }
 
   private _component: C | null = null;
@@ -147,17 +149,22 @@ export class RunDocWidgetView extends DocView<IDagModel, RunDocView> {
     return parsed.ok ? parsed.model : null;
   }
 
-  protected makeComponent(model: IDagModel): RunDocView {
-    return new RunDocView(this.el, model);
+  protected makeComponent(model: IDagModel, doc: Json): RunDocView {
+    return new RunDocView(this.el, model, { onCancel: this._cancel(doc) ?? undefined });
   }
 
   protected wire(component: RunDocView, doc: Json): void {
-    const live = isObject(doc.live) && doc.live.cancellable === true;
-    component.setCancel(live ? () => this.send({ event: 'cancel' }) : null);
+    component.setCancel(this._cancel(doc));
   }
 
   protected unwire(component: RunDocView | null): void {
     component?.setCancel(null);
+  }
+
+  /** Cancel, while the kernel says the run can be cancelled. */
+  private _cancel(doc: Json): (() => void) | null {
+    const live = isObject(doc.live) && doc.live.cancellable === true;
+    return live ? () => this.send({ event: 'cancel' }) : null;
   }
 }
 
@@ -168,16 +175,18 @@ export class DashboardWidgetView extends DocView<Json, DashboardDocView> {
   }
 
   protected makeComponent(doc: Json): DashboardDocView {
-    return new DashboardDocView(this.el, doc);
+    return new DashboardDocView(this.el, doc, this._send);
   }
 
   protected wire(component: DashboardDocView): void {
-    component.setActions(event => this.send(event));
+    component.setActions(this._send);
   }
 
   protected unwire(component: DashboardDocView | null): void {
     component?.setActions(null);
   }
+
+  private readonly _send = (event: Json): void => this.send(event);
 }
 
 /** The widget module's exports, for IJupyterWidgetRegistry. */
