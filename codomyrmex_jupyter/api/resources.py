@@ -496,14 +496,15 @@ class ResourceManager(ResourceManagerCompat):
         resources = {rid: r for rid, r in list(self._resources.items()) if rid in snap}
         allocations = [a.to_dict() for a in self.list_allocations()]
         utils = [snap[rid].utilisation for rid in resources]
+        by_type = _by_type(resources, snap)
         return {
             "total_resources": len(resources),
-            "by_type": _by_type(resources, snap),
+            "by_type": by_type,
             "resources": {rid: _resource_row(r, snap[rid]) for rid, r in resources.items()},
             "active_allocations": len(allocations),
             "allocations": allocations,
             "utilisation": math.fsum(utils) / len(utils) if utils else 0.0,
-            **self._original_summary_keys(),
+            **self._original_summary_keys(resources, snap, by_type),
         }
 
     def shutdown(self) -> None:

@@ -34,7 +34,7 @@ from ..errors import ResourceUnavailable
 from .live_views import MISSING, LiveDict
 
 if TYPE_CHECKING:
-    from ..engine.resources import ResourcePool
+    from ..engine.resources import ResourcePool, ResourceStatistics
     from .resources import Resource, ResourceAllocation, ResourceUsage
 
 __all__ = ["ResourceManagerCompat"]
@@ -188,16 +188,17 @@ class ResourceManagerCompat:
         released = sum(self.release_resource(holder, rid) for holder, rid in ended)
         return released + self.pool.expire()
 
-    def _original_summary_keys(self) -> dict[str, Any]:
-        """The original summary's plain sums and per-type counts."""
-        snap = self.pool.snapshot()
-        rows = [(r, snap[rid]) for rid, r in list(self._resources.items()) if rid in snap]
-        types: dict[str, int] = {}
-        for resource, _ in rows:
-            types[resource.resource_type.value] = types.get(resource.resource_type.value, 0) + 1
+    @staticmethod
+    def _original_summary_keys(
+        resources: Mapping[str, Resource],
+        snap: Mapping[str, ResourceStatistics],
+        by_type: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """The original summary's plain sums and per-type counts, from what the summary read."""
+        stats = [snap[rid] for rid in resources]
         return {
-            "total_capacity": math.fsum(st.capacity for _, st in rows),
-            "total_allocated": math.fsum(st.allocated for _, st in rows),
-            "total_available": math.fsum(st.available for _, st in rows),
-            "resource_types": types,
+            "total_capacity": math.fsum(st.capacity for st in stats),
+            "total_allocated": math.fsum(st.allocated for st in stats),
+            "total_available": math.fsum(st.available for st in stats),
+            "resource_types": {kind: row["count"] for kind, row in by_type.items()},
         }

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.store import Store
 from ..engine.validation import check_mapping
 from ..errors import ArgumentTypeError, CodomyrmexError, SessionError, StoreError
-from .sessions_compat import OrchestrationEngineCompat, _original_health_keys
+from .sessions_compat import _RANK, OrchestrationEngineCompat, _original_health_keys
 from .tasks import Task, TaskOrchestrator
 from .workflow_manager import WorkflowManager
 from .workflow_models import WorkflowStatus
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 DOC_KIND = "session"
 _UPDATABLE = frozenset({"name", "description", "status", "metadata"})
-_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
 
 class SessionStatus(Enum):
@@ -428,7 +427,7 @@ class OrchestrationEngine(OrchestrationEngineCompat):
         from .. import __version__
 
         sessions = self.list_sessions()
-        return {
+        status = {
             "sessions": {
                 "total": len(sessions),
                 "by_status": _by_status(sessions),
@@ -444,8 +443,8 @@ class OrchestrationEngine(OrchestrationEngineCompat):
             "uptime": time.monotonic() - self._started,
             "versions": {"codomyrmex_jupyter": __version__, "python": platform.python_version()},
             "timestamp": _now().isoformat(),
-            **self._original_status_keys(),
         }
+        return {**status, **self._original_status_keys(status)}
 
     def get_health_status(self) -> dict[str, Any]:
         """Health of each component and overall.

@@ -42,7 +42,7 @@ _COMPONENTS = {
     "project_manager": ("store",),
     "resource_manager": ("resources",),
 }
-_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}  # of health states, worst last
 
 
 class OrchestrationEngineCompat:
@@ -129,19 +129,23 @@ class OrchestrationEngineCompat:
         return released
 
     # -- status keys ------------------------------------------------------------------------
-    def _original_status_keys(self) -> dict[str, Any]:
-        """The original's flat keys of ``get_system_status``."""
-        stats = self.task_orchestrator.get_stats()
+    def _original_status_keys(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        """The original's flat keys of ``get_system_status``, copied from its nested ``status``.
+
+        ``total_workflows`` counts the live ``workflows`` view, as the
+        original did, which need not match ``status["workflows"]["defined"]``.
+        """
+        tasks, resources = status["tasks"], status["resources"]
         return {
             "active_sessions": len(self._open_ids()),
             "total_workflows": len(self.workflow_manager.workflows),
-            "running_workflows": len(self.workflow_manager.active_runs()),
-            "total_tasks": stats["total_tasks"],
-            "completed_tasks": stats["completed"],
-            "failed_tasks": stats["failed"],
-            "total_projects": len(self.project_manager.list_projects()),
-            "total_resources": len(self.resource_manager.resources),
-            "active_allocations": len(self.resource_manager.list_allocations()),
+            "running_workflows": status["workflows"]["active_runs"],
+            "total_tasks": tasks["total_tasks"],
+            "completed_tasks": tasks["completed"],
+            "failed_tasks": tasks["failed"],
+            "total_projects": status["projects"]["total"],
+            "total_resources": resources["total_resources"],
+            "active_allocations": resources["active_allocations"],
         }
 
 

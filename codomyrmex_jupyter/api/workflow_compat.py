@@ -203,28 +203,38 @@ class WorkflowManagerCompat:
         return [self.export_workflow(n, folder, overwrite=overwrite) for n in self._workflow_names()]
 
     # -- summary keys -----------------------------------------------------------------------
+    @staticmethod
     def _original_summary_keys(
-        self, summary: Mapping[str, Any], step_rows: Sequence[Mapping[str, Any]]
+        summary: Mapping[str, Any],
+        step_rows: Sequence[Mapping[str, Any]],
+        definitions: Sequence[Mapping[str, Any]],
     ) -> dict[str, Any]:
-        """The keys the original's summary had, computed from the recorded runs."""
+        """The keys the original's summary had, computed from the recorded runs.
+
+        ``definitions`` are the stored workflows (``Store.list_workflows()``)
+        the summary read.
+        """
         return {
             "performance_stats": summary["steps"],
             "average_execution_time": summary["average_duration"],
-            "module_usage_stats": self._module_usage_stats(step_rows),
+            "module_usage_stats": _module_usage_stats(step_rows, definitions),
         }
 
-    def _module_usage_stats(self, step_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        modules = {
-            (row["name"], step["name"]): step["module"]
-            for row in self.store.list_workflows()
-            for step in row["definition"]
-        }
-        usage: dict[str, dict[str, Any]] = {}
-        for r in step_rows:
-            module = modules.get((r["workflow"], r["name"]))
-            if module is None:  # a step of a deleted or renamed definition
-                continue
-            entry = usage.setdefault(module, {"count": 0, "total_time": 0.0})
-            entry["count"] += 1
-            entry["total_time"] += r["duration"] or 0.0
-        return dict(sorted(usage.items()))
+
+def _module_usage_stats(
+    step_rows: Sequence[Mapping[str, Any]], definitions: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    modules = {
+        (row["name"], step["name"]): step["module"]
+        for row in definitions
+        for step in row["definition"]
+    }
+    usage: dict[str, dict[str, Any]] = {}
+    for r in step_rows:
+        module = modules.get((r["workflow"], r["name"]))
+        if module is None:  # a step of a deleted or renamed definition
+            continue
+        entry = usage.setdefault(module, {"count": 0, "total_time": 0.0})
+        entry["count"] += 1
+        entry["total_time"] += r["duration"] or 0.0
+    return dict(sorted(usage.items()))

@@ -290,6 +290,7 @@ class WorkflowManager(WorkflowManagerCompat):
         force: bool = False,
         rerun: RerunPlan | None = None,
         fetch: str = "leaves",
+        _checked: bool = False,
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
 
@@ -304,8 +305,13 @@ class WorkflowManager(WorkflowManagerCompat):
         :class:`~codomyrmex_jupyter.errors.UnknownParameterError` (a rerun
         repeats the parameters its run was accepted with, unchecked).
         """
-        check_fetch_option(fetch)
-        parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
+        if _checked and run_id is not None:  # by start_workflow, which made or checked run_id too
+            self._refuse_used_run_id(run_id, in_store=False)  # a run started since with that id
+            checked = (dict(parameters or {}), timeout, run_id)
+        else:
+            check_fetch_option(fetch)
+            checked = self._check_run_inputs(name, parameters, timeout, run_id)
+        parameters, timeout, run_id = checked
         if rerun is not None:
             steps, graph, version = rerun.steps, rerun.graph, rerun.version
         else:
@@ -373,14 +379,18 @@ class WorkflowManager(WorkflowManagerCompat):
         if run_id is None:
             return params, seconds, uuid.uuid4().hex
         check_run_id(run_id)
+        self._refuse_used_run_id(run_id, in_store=True)
+        return params, seconds, run_id
+
+    def _refuse_used_run_id(self, run_id: str, *, in_store: bool) -> None:
+        """Raise if a run of this manager (or, ``in_store``, a recorded run) has ``run_id``."""
         with self._lock:
             taken = run_id in self._executions
-        if taken or self.store.get_run(run_id, with_steps=False, exact=True) is not None:
+        if taken or (in_store and self.store.get_run(run_id, with_steps=False, exact=True) is not None):
             raise ArgumentError(
                 f"run_id {run_id!r} is already used by another run; pass a new id or none",
                 argument="run_id",
             )
-        return params, seconds, run_id
 
     def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
         if not any(s.resources for s in steps):
@@ -410,6 +420,7 @@ class WorkflowManager(WorkflowManagerCompat):
         cache: bool | None = None,
         force: bool = False,
         fetch: str = "leaves",
+        _checked: bool = False,
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
 
@@ -443,6 +454,7 @@ class WorkflowManager(WorkflowManagerCompat):
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
             run_id=run_id, session_id=session_id, cache=cache, force=force, fetch=fetch,
+            _checked=_checked,
         )
         return await self._execute(run, execution)
 
@@ -480,14 +492,17 @@ class WorkflowManager(WorkflowManagerCompat):
         **kwargs: Any,
     ) -> RunHandle:
         """Start a run on the background loop and return its handle at once."""
-        # Checked here, not only in the coroutine: a refused run must fail now,
-        # not later in a handle nobody may ever wait on.
+        # Checked here, not in the coroutine: a refused run must fail now, not
+        # later in a handle nobody may ever wait on. The coroutine only makes
+        # sure no run of this manager took the id meanwhile (no store read).
         parameters, timeout, run_id = self._check_run_inputs(
             name, parameters, timeout, kwargs.pop("run_id", None)
         )
         check_fetch_option(kwargs.get("fetch", "leaves"))
         self._require(name)
-        coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
+        coro = self.execute_workflow(
+            name, parameters, timeout, run_id=run_id, _checked=True, **kwargs
+        )
         return RunHandle(self, run_id, name, runtime.spawn(coro))
 
     def cancel_execution(self, run_id: str) -> bool:
@@ -594,6 +609,7 @@ class WorkflowManager(WorkflowManagerCompat):
         ok = statuses.count("completed")
         durations = [r["duration"] for r in runs if r["duration"] is not None]
         step_rows = self.store.step_durations(workflow_name)
+        definitions = self.store.list_workflows()  # read and decoded once, for both module tables
         summary = {
             "total_workflows_executed": total,
             "successful_executions": ok,
@@ -604,15 +620,17 @@ class WorkflowManager(WorkflowManagerCompat):
             "p95_duration": _p95(durations),
             "workflows": _group_runs(runs),
             "steps": _group_steps(step_rows),
-            "module_usage": self._module_usage(workflow_name),
+            "module_usage": self._module_usage(workflow_name, definitions),
         }
-        summary.update(self._original_summary_keys(summary, step_rows))
+        summary.update(self._original_summary_keys(summary, step_rows, definitions))
         return summary
 
-    def _module_usage(self, workflow_name: str | None) -> dict[str, int]:
+    def _module_usage(
+        self, workflow_name: str | None, definitions: Sequence[Mapping[str, Any]]
+    ) -> dict[str, int]:
         usage: dict[str, int] = {}
         runs = self.store.runs_per_workflow()
-        for row in self.store.list_workflows():
+        for row in definitions:
             if workflow_name is not None and row["name"] != workflow_name:
                 continue
             n_runs = runs.get(row["name"], 0)
