@@ -9,13 +9,16 @@ an error that lists the names the workflow accepts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.actions import ActionRegistry
-from ..errors import UnknownParameterError
+from ..errors import UnknownParameterError, UnknownWorkflowError
 from .workflow_models import WorkflowStep
 
-__all__ = ["accepted_parameters", "check_run_parameters"]
+if TYPE_CHECKING:
+    from .workflow_manager import WorkflowManager
+
+__all__ = ["accepted_parameters", "check_run_parameters", "unresolved_steps"]
 
 
 def accepted_parameters(steps: Sequence[WorkflowStep], registry: ActionRegistry) -> set[str] | None:
@@ -49,3 +52,29 @@ def check_run_parameters(
     unknown = [name for name in parameters if name not in accepted]
     if unknown:
         raise UnknownParameterError(workflow, unknown, sorted(accepted))
+
+
+def unresolved_steps(
+    manager: WorkflowManager, name: str, parameters: Mapping[str, Any] | None = None
+) -> list[WorkflowStep]:
+    """The steps of workflow ``name`` whose action nothing in this process registers.
+
+    What must hold before a run of ``name`` starts here, with the wording of
+    a missing action left to the caller (a kernel and a terminal say what to
+    do differently). When every step resolves, ``parameters`` are checked
+    with :func:`check_run_parameters`.
+
+    Raises
+    ------
+    UnknownWorkflowError
+        No workflow ``name``.
+    UnknownParameterError
+        Every step resolves and a run parameter is taken by none of them.
+    """
+    steps = manager.get_workflow(name)
+    if steps is None:
+        raise UnknownWorkflowError(name, list(manager.list_workflows()))
+    missing = [s for s in steps if manager.registry.find(s.module, s.action) is None]
+    if not missing:
+        check_run_parameters(name, steps, manager.registry, parameters)
+    return missing

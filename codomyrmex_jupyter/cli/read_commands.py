@@ -76,18 +76,16 @@ def history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> 
     if as_json:
         echo_json(runs)
         return
-    from ..display.svg import format_duration
-    from ..display.tables import RecordTable
+    from ..display.tables import HISTORY_COLUMNS, RecordTable, history_row
 
     rows = [
-        {"run_id": r["run_id"][:8], "workflow": r["workflow"], "status": r["status"],
-         "started": (r["start"] or "")[:19].replace("T", " "), "duration": format_duration(r["duration"]),
-         "steps": " ".join(f"{k}={v}" for k, v in sorted(r["counts"].items())), "errors": len(r["errors"])}
+        history_row(r["run_id"], r["workflow"], r["status"],
+                    started=(r["start"] or "")[:19].replace("T", " "), duration=r["duration"],
+                    counts=r["counts"], errors=len(r["errors"]))
         for r in runs
     ]
-    columns = ["run_id", "workflow", "status", "started", "duration", "steps", "errors"]
     title = f"runs of {name!r}" if name else "runs"
-    click.echo(RecordTable(rows, columns, f"{title}, newest first").to_text())
+    click.echo(RecordTable(rows, HISTORY_COLUMNS, f"{title}, newest first").to_text())
 
 
 def _run_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -117,16 +115,10 @@ def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 def _find_run(store: Store, run_id: str) -> dict[str, Any]:
     """The run ``run_id`` names (an id, or a prefix of 4+ characters matching one run)."""
-    from ..engine.validation import check_run_prefix
-    from ..errors import AmbiguousRunError
+    from ..engine.run_query import resolve_run_id
 
-    check_run_prefix(run_id)
-    row = store.get_run(run_id, exact=True)
-    if row is None:
-        ids = store.find_run_ids(run_id, limit=10)
-        if len(ids) > 1:
-            raise AmbiguousRunError(run_id, ids)
-        row = store.get_run(ids[0], exact=True) if ids else None
+    full = resolve_run_id(store, run_id)
+    row = None if full is None else store.get_run(full, exact=True)
     if row is None:
         raise CliError(f"no run with id {run_id!r}; see `codomyrmex-jupyter history` for run ids")
     return row
@@ -177,9 +169,9 @@ def _run_text(row: dict[str, Any]) -> str:
 
 
 def _note(step: dict[str, Any]) -> str:
-    text = step["error"] or step["reason"] or ""
-    text = " ".join(str(text).split())
-    return text if len(text) <= 80 else text[:77] + "..."
+    from .terminal_progress import one_line
+
+    return one_line(step["error"] or step["reason"] or "", 80)
 
 
 # -- diff -------------------------------------------------------------------------------------

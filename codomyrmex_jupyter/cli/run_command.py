@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..engine.actions import NOTEBOOK_MODULE_PREFIX
-from ..errors import CodomyrmexError, UnknownWorkflowError
+from ..errors import CodomyrmexError
 from ..params import ParameterError, parse_params
 from .common import CliError, echo_json, state, stdout_is_terminal
 from .terminal_progress import LiveDisplay, PlainDisplay, StepEvents
@@ -232,14 +232,10 @@ def _module_name(workflow: str) -> str:
 
 def check_runnable(manager: WorkflowManager, name: str, params: dict[str, Any] | None = None) -> None:
     """Raise a one-line error unless every step of ``name`` resolves here and takes the parameters."""
-    from ..api.run_parameters import check_run_parameters
+    from ..api.run_parameters import unresolved_steps
 
-    steps = manager.get_workflow(name)
-    if steps is None:
-        raise UnknownWorkflowError(name, list(manager.list_workflows()))
-    missing = [s for s in steps if manager.registry.find(s.module, s.action) is None]
+    missing = unresolved_steps(manager, name, params)
     if not missing:
-        check_run_parameters(name, steps, manager.registry, params)
         return
     if any(s.module.startswith(NOTEBOOK_MODULE_PREFIX) for s in missing):
         module = _module_name(name)

@@ -31,7 +31,7 @@ from ..engine.state import TERMINAL_STATES, StepRecord
 if TYPE_CHECKING:
     from ..engine.runner import Run
 
-__all__ = ["LiveDisplay", "PlainDisplay", "StepEvents", "summary_lines"]
+__all__ = ["LiveDisplay", "PlainDisplay", "StepEvents", "one_line", "summary_lines"]
 
 _QUIET_STATES = frozenset({"pending", "ready"})
 _COLORS = {
@@ -116,7 +116,7 @@ class PlainDisplay:
             if state not in ("running", "retrying") and rec.start is not None and rec.end is not None:
                 took = f" in {format_duration(rec.end - rec.start)}"
             elapsed = 0.0 if run.start is None else stamp - run.start
-            note = f": {_one_line(rec.error)}" if state == "failed" and rec.error else ""
+            note = f": {one_line(rec.error)}" if state == "failed" and rec.error else ""
             self._line(f"[{elapsed:7.1f}s] {rec.name} {state}{took}{note}")
 
     def finish(self, run: Run) -> None:
@@ -129,7 +129,8 @@ class PlainDisplay:
         self.out.flush()
 
 
-def _one_line(text: str, limit: int = 120) -> str:
+def one_line(text: str, limit: int = 120) -> str:
+    """``text`` on one line (runs of whitespace made one space), cut to ``limit`` with ``...``."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..display.svg import format_bytes
 from ..engine import retention
 from ..errors import StoreError
 from .common import echo_json, state
@@ -21,14 +22,7 @@ __all__ = ["gc", "prune"]
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # pragma: no cover - the loop always returns
+    return "-" if n is None else format_bytes(n)
 
 
 def _space_line(data: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ from .dag_json import MAX_COLUMNS
 
 __all__ = [
     "LABEL_LIMIT", "NODE_HEIGHT", "NODE_WIDTH", "STEP_X", "STEP_Y", "SvgRenderer", "dag_svg",
-    "format_duration", "legend_states", "node_detail", "summary_svg", "text_color",
+    "format_bytes", "format_duration", "legend_states", "node_detail", "summary_svg", "text_color",
 ]
 
 LABEL_LIMIT = 300
@@ -71,6 +71,16 @@ def format_duration(seconds: float | None) -> str:  # noqa: PLR0911 - one branch
     if minutes < 60:
         return f"{minutes} min {total % 60:02d} s"
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def format_bytes(n: int) -> str:
+    """A size in bytes for people: ``1536`` -> ``"1.5 KiB"``, ``900`` -> ``"900 B"``."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover - the loop always returns
 
 
 def _fixed(value: float, digits: int) -> str:

@@ -18,9 +18,11 @@ from .svg import format_duration
 if TYPE_CHECKING:
     from ..api.workflow_models import WorkflowExecution
 
-__all__ = ["HistoryTable", "RecordTable", "WorkflowTable", "cell_text"]
+__all__ = ["HISTORY_COLUMNS", "HistoryTable", "RecordTable", "WorkflowTable", "cell_text", "history_row"]
 
 _STATUS_KEYS = frozenset({"status", "state", "last_status"})
+
+HISTORY_COLUMNS = ("run_id", "workflow", "status", "started", "duration", "steps", "errors")
 
 
 def cell_text(value: Any) -> str:
@@ -129,28 +131,45 @@ class HistoryTable(RecordTable):
 
     def __init__(self, executions: Iterable[WorkflowExecution], title: str = "Run history") -> None:
         self.executions = list(executions)
-        super().__init__(
-            [_history_row(e) for e in self.executions],
-            ["run_id", "workflow", "status", "started", "duration", "steps", "errors"],
-            title,
-        )
+        super().__init__([_execution_row(e) for e in self.executions], HISTORY_COLUMNS, title)
 
 
-def _history_row(ex: WorkflowExecution) -> dict[str, Any]:
+def history_row(
+    run_id: str,
+    workflow: str,
+    status: str,
+    *,
+    started: datetime | str | None,
+    duration: float | None,
+    counts: Mapping[str, int],
+    errors: int,
+) -> dict[str, Any]:
+    """One row of a run history (:data:`HISTORY_COLUMNS`), from plain values.
+
+    ``counts`` are the run's steps per state; ``errors`` the number of its
+    error lines. A ``started`` datetime shows to the second (:func:`cell_text`).
+    """
+    return {
+        "run_id": run_id[:8],
+        "workflow": workflow,
+        "status": status,
+        "started": started,
+        "duration": format_duration(duration),
+        "steps": " ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+        "errors": errors,
+    }
+
+
+def _execution_row(ex: WorkflowExecution) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for rec in ex.step_records.values():
         counts[rec.status] = counts.get(rec.status, 0) + 1
     if not counts:
         counts = dict(ex.performance_metrics.get("counts") or {})
-    return {
-        "run_id": ex.execution_id[:8],
-        "workflow": ex.workflow_name,
-        "status": ex.status.value,
-        "started": ex.start_time,
-        "duration": format_duration(ex.duration),
-        "steps": " ".join(f"{k}={v}" for k, v in sorted(counts.items())),
-        "errors": len(ex.errors),
-    }
+    return history_row(
+        ex.execution_id, ex.workflow_name, ex.status.value, started=ex.start_time,
+        duration=ex.duration, counts=counts, errors=len(ex.errors),
+    )
 
 
 class WorkflowTable(RecordTable):

@@ -135,17 +135,12 @@ def check_runnable(manager: WorkflowManager, name: str, params: Mapping[str, Any
     A workflow defined in a notebook cell in an earlier kernel gets the message
     telling the user to run that ``%%workflow`` cell again.
     """
-    from ..api.run_parameters import check_run_parameters
+    from ..api.run_parameters import unresolved_steps
 
-    steps = manager.get_workflow(name)
-    if steps is None:
-        from ..errors import UnknownWorkflowError
-
-        raise UnknownWorkflowError(name, list(manager.list_workflows()))
-    for s in steps:
-        if manager.registry.find(s.module, s.action) is None:
-            raise manager.registry.unknown(s.module, s.action, step=s.name)
-    check_run_parameters(name, steps, manager.registry, params)
+    missing = unresolved_steps(manager, name, params)
+    if missing:
+        first = missing[0]
+        raise manager.registry.unknown(first.module, first.action, step=first.name)
 
 
 def run(

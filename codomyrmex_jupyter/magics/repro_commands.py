@@ -18,6 +18,7 @@ from collections.abc import Coroutine, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import runtime
+from ..display.svg import format_bytes
 from ..engine.cache.hashing import short_repr
 from ..errors import CodomyrmexError
 from . import views
@@ -74,16 +75,6 @@ def _number(digits: str, text: object) -> float:
         return float(digits)
     except ValueError:
         raise ValueError(f"{text!r} is not a size; use bytes or a unit, e.g. 5GiB, 500MB, 0") from None
-
-
-def format_bytes(n: int) -> str:
-    """``1536`` -> ``"1.5 KiB"``."""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 # -- explain and compare ----------------------------------------------------------------
