@@ -187,9 +187,7 @@ class Cell:
             if scope is not None:
                 names |= _scope_globals(scope)
             return names - {node.name}
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            return set()  # literal values read nothing
-        return set()
+        return set()  # an import, or an assignment of a literal: reads nothing
 
     def segment(self, node: ast.stmt) -> list[str]:
         """The lines of ``node`` as written (decorators included)."""

@@ -21,7 +21,6 @@ import os
 import shutil
 import string
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from .project_models import (
     ProjectTemplate,
     ProjectType,
     _coerce,
+    _now,
 )
 from .project_templates import BUILTIN_TEMPLATES, StarterContext, starter_content
 from .projects_compat import ProjectManagerCompat
@@ -57,12 +57,9 @@ TEMPLATE_KIND = "template"
 _UPDATABLE = ("description", "project_type", "status", "path", "tags", "metadata", "template_name")
 _CREATE_OPTIONS = ("path", "project_type", "tags", "metadata", "status", "author", "docs")
 
+
 def _project_error(message: str) -> CodomyrmexError:
     return ProjectError(message)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _check_name(name: str, what: str = "project") -> None:

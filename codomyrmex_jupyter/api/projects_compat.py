@@ -25,7 +25,6 @@ import shutil
 import tarfile
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,7 @@ from ..errors import CodomyrmexError, ProjectError
 from .documentation import DocumentationGenerator
 from .live_views import MISSING, LiveDict
 from .paths import contained
-from .project_models import PROJECT_FILE, Project, ProjectStatus, ProjectTemplate
+from .project_models import PROJECT_FILE, Project, ProjectStatus, ProjectTemplate, _now
 from .project_templates import BUILTIN_TEMPLATES
 
 if TYPE_CHECKING:
@@ -43,10 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["ProjectManagerCompat"]
 
 log = logging.getLogger("codomyrmex_jupyter.api.projects")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class ProjectManagerCompat:

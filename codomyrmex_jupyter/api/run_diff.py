@@ -287,11 +287,13 @@ def diff_runs(manager: WorkflowManager, a: str, b: str) -> RunDiff:
     return _diff(manager.store, recorded_run(manager, a), recorded_run(manager, b))
 
 
-def diff_stored_runs(store: Store, a: str, b: str) -> RunDiff:
+def diff_stored_runs(store: Store, a: str, b: str, *, resolved: bool = False) -> RunDiff:
     """Compare runs ``a`` and ``b`` (ids or unique prefixes) from ``store`` alone.
 
     For a process with no kernel and no manager (the Jupyter server): it
-    only reads the store.
+    only reads the store. ``resolved``: ``a`` and ``b`` are run ids the
+    caller has resolved already (with
+    :func:`~codomyrmex_jupyter.engine.run_query.resolve_run_id`), used as they are.
 
     Raises
     ------
@@ -304,7 +306,7 @@ def diff_stored_runs(store: Store, a: str, b: str) -> RunDiff:
     """
     runs = []
     for given in (a, b):
-        full = resolve_run_id(store, given)
+        full = given if resolved else resolve_run_id(store, given)
         if full is None:
             raise ReproducibilityError(f"no run with id {given!r}", run_id=given)
         runs.append(stored_run(store, full))

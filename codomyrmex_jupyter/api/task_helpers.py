@@ -4,8 +4,9 @@
 with a readiness test: ``get_next_ready_task(completed)`` hands out the best
 task whose dependencies are all in ``completed``. It is what code written for
 the original drives by hand; the :class:`~codomyrmex_jupyter.api.tasks.TaskOrchestrator`
-schedules with the sans-I/O :class:`~codomyrmex_jupyter.engine.task_queue.TaskQueue`
-and exposes a view of its tasks as ``orchestrator.task_queue``.
+schedules with an :class:`~codomyrmex_jupyter.engine.open_run.OpenRun` (over the
+sans-I/O :class:`~codomyrmex_jupyter.engine.scheduling.Schedule`) and exposes a
+view of its tasks as ``orchestrator.task_queue``.
 
 :class:`TaskResourceManager` (the original's task-level ``ResourceManager``)
 books resources by key, ``"<type>:<identifier>"``, without capacities: any

@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,12 @@ class State:
     _store: Store | None = None
     _manager: WorkflowManager | None = None
 
-    @property
+    @cached_property
     def location(self) -> ConfigLocation:
         """Where the store is and why: ``--home``, else what a kernel here would use
-        (``$CODOMYRMEX_HOME``, the nearest ``.codomyrmex/``, ``~/.codomyrmex``)."""
+        (``$CODOMYRMEX_HOME``, the nearest ``.codomyrmex/``, ``~/.codomyrmex``).
+
+        Looked up once per command line (it walks the directories up)."""
         location = locate_config_dir(self.home_option)
         if self.home_option is not None:
             return ConfigLocation(location.path, location.source, "given with --home")

@@ -147,7 +147,7 @@ class RunDiffHandler(_StoreHandler):
     @authorized
     def get(self, a: str, b: str) -> None:
         store, ids = self.find_runs(a, b)
-        self.reply(diff_stored_runs(store, *ids).to_dict())
+        self.reply(diff_stored_runs(store, *ids, resolved=True).to_dict())
 
 
 class CancelHandler(_StoreHandler):
