@@ -46,6 +46,7 @@ __all__ = [
     "fill_step",
     "first_error",
     "store_document",
+    "stored_row_document",
     "stored_run_document",
 ]
 
@@ -212,11 +213,14 @@ def stored_run_document(
 
 def store_document(store: Store, run_id: str) -> dict[str, Any] | None:
     """The run document of run ``run_id`` (or a unique prefix) in ``store``, or ``None``."""
+    run = store.get_run(run_id)
+    return None if run is None else stored_row_document(store, run)
+
+
+def stored_row_document(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
+    """The run document of ``run``, a row ``store.get_run`` returned (with its steps)."""
     from ..engine.provenance import load_record
 
-    run = store.get_run(run_id)
-    if run is None:
-        return None
     record = load_record(store, str(run["run_id"])) or {}
     definition = record.get("definition")  # a run of an unsaved workflow keeps its steps here
     if run.get("version") is not None:

@@ -35,7 +35,8 @@ from .dag_json import MAX_COLUMNS
 
 __all__ = [
     "LABEL_LIMIT", "NODE_HEIGHT", "NODE_WIDTH", "STEP_X", "STEP_Y", "SvgRenderer", "dag_svg",
-    "format_bytes", "format_duration", "legend_states", "node_detail", "summary_svg", "text_color",
+    "format_bytes", "format_duration", "legend_states", "node_detail", "state_colour", "summary_svg",
+    "text_color",
 ]
 
 LABEL_LIMIT = 300
@@ -279,7 +280,8 @@ def _tooltip(node: Mapping[str, Any]) -> str:
     return f"<title>{escape(' | '.join(parts))}</title>"
 
 
-def _colour(doc: Mapping[str, Any], state: str) -> str:
+def state_colour(doc: Mapping[str, Any], state: str) -> str:
+    """The colour of ``state`` in ``doc`` (its own palette first, then the standard one)."""
     return str((doc.get("states") or {}).get(state) or STATE_COLORS.get(state, STATE_COLORS["pending"]))
 
 
@@ -289,7 +291,7 @@ def _nodes_full(nodes: Sequence[Mapping[str, Any]], g: _Geometry, doc: Mapping[s
     for node in nodes:
         x, y = g.box(node)
         state = str(node["state"])
-        fill = _colour(doc, state)
+        fill = state_colour(doc, state)
         ink = text_color(fill)
         duration = node.get("duration")
         detail = node_detail(state, duration)
@@ -330,7 +332,7 @@ def _nodes_compact(nodes: Sequence[Mapping[str, Any]], g: _Geometry, doc: Mappin
         ring = ' stroke="#1f2328" stroke-width="1.5"' if state == "failed" else ""
         out.append(
             f'<circle class="node" data-state="{escape(state)}" cx="{x + r:.1f}" cy="{y + r:.1f}" '
-            f'r="{r:.0f}" fill="{escape(_colour(doc, state))}"{ring}>'
+            f'r="{r:.0f}" fill="{escape(state_colour(doc, state))}"{ring}>'
             f"{_tooltip(node)}</circle>"
         )
     return "".join(out)

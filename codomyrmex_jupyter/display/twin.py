@@ -22,7 +22,7 @@ from typing import Any
 
 from ..engine.state import STATE_COLORS
 from .dag_json import RUN_STATUS_COLORS
-from .svg import dag_svg, format_duration, legend_states
+from .svg import dag_svg, format_duration, legend_states, state_colour
 
 __all__ = [
     "MAX_FAILURES", "MAX_ROWS", "failed_nodes", "run_html", "run_span", "step_table", "table_nodes", "ticks",
@@ -103,10 +103,6 @@ def failed_nodes(doc: Mapping[str, Any], limit: int = MAX_FAILURES) -> tuple[lis
 
 
 # -- drawing -----------------------------------------------------------------------------------
-def _colour(doc: Mapping[str, Any], state: str) -> str:
-    return str((doc.get("states") or {}).get(state) or STATE_COLORS.get(state, STATE_COLORS["pending"]))
-
-
 def _swatch(colour: str) -> str:
     return (
         f"<span style='display:inline-block;width:11px;height:11px;border-radius:2px;"
@@ -115,7 +111,7 @@ def _swatch(colour: str) -> str:
 
 
 def _chip(doc: Mapping[str, Any], state: str) -> str:
-    return f"<span style='white-space:nowrap'>{_swatch(_colour(doc, state))} {escape(state)}</span>"
+    return f"<span style='white-space:nowrap'>{_swatch(state_colour(doc, state))} {escape(state)}</span>"
 
 
 def _param(value: Any) -> str:
@@ -224,7 +220,7 @@ def _timeline(doc: Mapping[str, Any]) -> str:
     )
     rows = []
     for n, left, width in bars:
-        colour = _colour(doc, n["state"])
+        colour = state_colour(doc, n["state"])
         cached = n["state"] == "cached"
         time = "cached" if cached else format_duration(n.get("duration")) or n["state"]
         if cached:  # taken from the cache, it took no time: a diamond where it was taken
@@ -286,7 +282,7 @@ def _failure(doc: Mapping[str, Any], n: Mapping[str, Any]) -> str:
         )
     return (
         f"<div class='codomyrmex-failure' data-id='{escape(n['id'])}' style='margin-top:8px;padding:6px 10px;"
-        f"border:1px solid {_LINE};border-left:4px solid {_colour(doc, 'failed')};border-radius:4px'>"
+        f"border:1px solid {_LINE};border-left:4px solid {state_colour(doc, 'failed')};border-radius:4px'>"
         f"{''.join(parts)}</div>"
     )
 

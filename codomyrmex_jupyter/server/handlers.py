@@ -17,7 +17,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..api.run_diff import diff_stored_runs
-from ..display.run_document import store_document
+from ..display.run_document import stored_row_document
 from ..engine.cancel_requests import CancelRefused, pending_cancel_requests, request_cancel
 from ..engine.run_query import page_runs, resolve_run_id
 from ..engine.store import Store, decode_json
@@ -129,10 +129,10 @@ class RunHandler(_StoreHandler):
     @authorized
     def get(self, run_id: str) -> None:
         store, (full,) = self.find_runs(run_id)
-        row = store.get_run(full, with_steps=False, exact=True)
+        row = store.get_run(full, exact=True)
         if row is None:  # deleted since
             raise web.HTTPError(404, f"no run {run_id!r} in {self.access.describe()}", reason="Unknown run")
-        document = store_document(store, row["run_id"])
+        document = stored_row_document(store, row)
         row["cancel_requested"] = bool(pending_cancel_requests(store, [row["run_id"]]))
         row["counts"] = (row.get("metrics") or {}).get("counts")
         summary = run_summary(row, self.access.root_dir)
