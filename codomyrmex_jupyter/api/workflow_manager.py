@@ -290,7 +290,6 @@ class WorkflowManager(WorkflowManagerCompat):
         force: bool = False,
         rerun: RerunPlan | None = None,
         fetch: str = "leaves",
-        _checked: bool = False,
     ) -> tuple[Run, WorkflowExecution]:
         """Build the run and its execution record without starting it.
 
@@ -305,13 +304,8 @@ class WorkflowManager(WorkflowManagerCompat):
         :class:`~codomyrmex_jupyter.errors.UnknownParameterError` (a rerun
         repeats the parameters its run was accepted with, unchecked).
         """
-        if _checked and run_id is not None:  # by start_workflow, which made or checked run_id too
-            self._refuse_used_run_id(run_id, in_store=False)  # a run started since with that id
-            checked = (dict(parameters or {}), timeout, run_id)
-        else:
-            check_fetch_option(fetch)
-            checked = self._check_run_inputs(name, parameters, timeout, run_id)
-        parameters, timeout, run_id = checked
+        check_fetch_option(fetch)
+        parameters, timeout, run_id = self._check_run_inputs(name, parameters, timeout, run_id)
         if rerun is not None:
             steps, graph, version = rerun.steps, rerun.graph, rerun.version
         else:
@@ -379,18 +373,14 @@ class WorkflowManager(WorkflowManagerCompat):
         if run_id is None:
             return params, seconds, uuid.uuid4().hex
         check_run_id(run_id)
-        self._refuse_used_run_id(run_id, in_store=True)
-        return params, seconds, run_id
-
-    def _refuse_used_run_id(self, run_id: str, *, in_store: bool) -> None:
-        """Raise if a run of this manager (or, ``in_store``, a recorded run) has ``run_id``."""
         with self._lock:
             taken = run_id in self._executions
-        if taken or (in_store and self.store.get_run(run_id, with_steps=False, exact=True) is not None):
+        if taken or self.store.get_run(run_id, with_steps=False, exact=True) is not None:
             raise ArgumentError(
                 f"run_id {run_id!r} is already used by another run; pass a new id or none",
                 argument="run_id",
             )
+        return params, seconds, run_id
 
     def _resource_pool(self, steps: Sequence[WorkflowStep]) -> Any:
         if not any(s.resources for s in steps):
@@ -420,7 +410,6 @@ class WorkflowManager(WorkflowManagerCompat):
         cache: bool | None = None,
         force: bool = False,
         fetch: str = "leaves",
-        _checked: bool = False,
     ) -> WorkflowExecution:
         """Execute workflow ``name`` and return its :class:`WorkflowExecution`.
 
@@ -454,7 +443,6 @@ class WorkflowManager(WorkflowManagerCompat):
         run, execution = self.prepare_run(
             name, parameters, timeout, executor=executor, listeners=listeners,
             run_id=run_id, session_id=session_id, cache=cache, force=force, fetch=fetch,
-            _checked=_checked,
         )
         return await self._execute(run, execution)
 
@@ -492,17 +480,16 @@ class WorkflowManager(WorkflowManagerCompat):
         **kwargs: Any,
     ) -> RunHandle:
         """Start a run on the background loop and return its handle at once."""
-        # Checked here, not in the coroutine: a refused run must fail now, not
-        # later in a handle nobody may ever wait on. The coroutine only makes
-        # sure no run of this manager took the id meanwhile (no store read).
+        # Checked here, not only in the coroutine: a refused run must fail now,
+        # not later in a handle nobody may ever wait on. The coroutine checks
+        # again (one primary-key read), as every run start does: a run may have
+        # taken the id meanwhile.
         parameters, timeout, run_id = self._check_run_inputs(
             name, parameters, timeout, kwargs.pop("run_id", None)
         )
         check_fetch_option(kwargs.get("fetch", "leaves"))
         self._require(name)
-        coro = self.execute_workflow(
-            name, parameters, timeout, run_id=run_id, _checked=True, **kwargs
-        )
+        coro = self.execute_workflow(name, parameters, timeout, run_id=run_id, **kwargs)
         return RunHandle(self, run_id, name, runtime.spawn(coro))
 
     def cancel_execution(self, run_id: str) -> bool:
